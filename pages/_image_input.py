@@ -1,0 +1,106 @@
+"""The sidebar's image source, shared by every page.
+
+app.py calls :func:`image_sidebar` on every run (it is the frame around the
+pages), so the chosen image persists across pages in the session. Pages call
+:func:`require_image` to get it. Uploaded bytes stay in memory only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES, ImageLoadError, LoadedImage, load_image
+from segcore.samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
+
+SIZE_CHOICES = {
+    "800 px": 800,
+    "1024 px": 1024,
+    f"{DEFAULT_MAX_SIDE} px (default)": DEFAULT_MAX_SIDE,
+    "2048 px": 2048,
+    "Full resolution": None,
+}
+_STATE_KEY = "segcore_image"
+_ERROR_KEY = "segcore_image_error"
+
+
+@st.cache_data(max_entries=8, show_spinner="Decoding image...")
+def _decode(digest: str, max_side: int | None, name: str, _data: bytes) -> LoadedImage:
+    """Decode once per (bytes digest, working size); the digest keys the cache."""
+    return load_image(_data, max_side=max_side, name=name)
+
+
+def _sample_data(name: str) -> bytes:
+    return sample_bytes(name)
+
+
+def image_sidebar() -> LoadedImage | None:
+    """Draw the image controls in the sidebar; store and return the working image.
+
+    An upload takes precedence over the sample picker. A bad upload shows a
+    clear message here and leaves no image, so pages explain what to do.
+    """
+    sb = st.sidebar
+    sb.header("Image")
+    upload = sb.file_uploader(
+        "Upload an image",
+        type=UPLOAD_TYPES,
+        help="PNG, JPEG, WebP, BMP, TIFF or GIF. Kept in memory only, never written to disk.",
+        key="upload",
+    )
+    sample = sb.selectbox(
+        "...or pick a sample",
+        list(SAMPLES),
+        index=list(SAMPLES).index(DEFAULT_SAMPLE),
+        format_func=lambda n: SAMPLES[n].title,
+        disabled=upload is not None,
+        help="scikit-image's bundled pictures; remove the upload to use them.",
+        key="sample",
+    )
+    size_label = sb.selectbox(
+        "Working size (long side)",
+        list(SIZE_CHOICES),
+        index=list(SIZE_CHOICES).index(f"{DEFAULT_MAX_SIDE} px (default)"),
+        help="Large images are reduced before segmenting; choose 'Full resolution' to keep every pixel.",
+        key="working_size",
+    )
+    max_side = SIZE_CHOICES[size_label]
+
+    if upload is not None:
+        data, name = upload.getvalue(), upload.name
+    else:
+        data, name = _sample_data(sample), f"{sample}.png"
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        image = _decode(digest, max_side, name, data)
+    except ImageLoadError as exc:
+        st.session_state[_STATE_KEY] = None
+        st.session_state[_ERROR_KEY] = str(exc)
+        sb.error(str(exc))
+        return None
+
+    st.session_state[_STATE_KEY] = image
+    st.session_state[_ERROR_KEY] = None
+    sb.image(image.rgb, caption=f"{image.name}: {image.size[0]} x {image.size[1]} px", width="stretch")
+    if image.reduced:
+        ow, oh = image.original_size
+        sb.info(
+            f"Reduced from {ow} x {oh} to {image.size[0]} x {image.size[1]} px for speed. "
+            "Choose 'Full resolution' above to keep every pixel."
+        )
+    if image.notes:
+        sb.caption("Converted: " + "; ".join(image.notes) + ".")
+    return image
+
+
+def require_image() -> LoadedImage:
+    """Return the session's working image, or explain what to do and stop the page."""
+    image = st.session_state.get(_STATE_KEY)
+    if image is None:
+        err = st.session_state.get(_ERROR_KEY)
+        if err:
+            st.error(err)
+        st.info("Upload a valid image or pick a sample in the sidebar to use this page.")
+        st.stop()
+    return image

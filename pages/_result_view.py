@@ -1,0 +1,101 @@
+"""Shared result rendering and caching for every technique page.
+
+Pages call :func:`run_cached` (results keyed by the image's SHA-256 plus the
+parameters) and :func:`show_result` (label map, overlay with opacity,
+boundaries, legend, downloads). No algorithm lives here: it all comes from
+segcore.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from segcore.loading import LoadedImage
+from segcore.registry import get_method
+from segcore.render import colorize, label_png, overlay, rgb_png
+from segcore.result import Segmentation
+
+
+@st.cache_data(max_entries=48, max_size="600MB", show_spinner=False)
+def _run(method: str, image_sha: str, params_key: str, _rgb: np.ndarray, _params: dict) -> Segmentation:
+    """Cached technique call. Only ``method``, ``image_sha`` and ``params_key`` are hashed."""
+    return get_method(method).run(_rgb, **_params)
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """A stable text key for a parameter dict (tuples and lists alike)."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def run_cached(method: str, image: LoadedImage, **params: Any) -> Segmentation | None:
+    """Run ``method`` on the working image through the cache.
+
+    Returns None after showing a clear message when the method refuses this
+    image or these parameters (a ValueError from segcore).
+    """
+    try:
+        return _run(method, image.sha256, params_key(params), image.rgb, params)
+    except ValueError as exc:
+        st.warning(f"{get_method(method).title}: {exc}")
+        return None
+
+
+def download_name(image: LoadedImage, seg: Segmentation, what: str) -> str:
+    stem = image.name.rsplit(".", 1)[0]
+    return f"{stem}_{seg.method}_{what}.png"
+
+
+def legend_table(seg: Segmentation) -> dict[str, list]:
+    """Columns of the legend: value, colour as hex, meaning, pixels, share of pixels."""
+    return (
+        {
+            "label": [lab.value for lab in seg.legend],
+            "colour": ["#%02x%02x%02x" % lab.color for lab in seg.legend],
+            "meaning": [lab.name for lab in seg.legend],
+            "pixels": [lab.pixels for lab in seg.legend],
+            "share %": [round(100 * lab.share, 2) for lab in seg.legend],
+        }
+    )
+
+
+def show_result(image: LoadedImage, seg: Segmentation, *, key: str, skip_zero: bool = False) -> None:
+    """Render a result: image | label map | overlay, legend, time and downloads."""
+    c1, c2 = st.columns([3, 2])
+    alpha = c1.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key=f"{key}_alpha")
+    show_bounds = c2.toggle("Show boundaries", value=False, key=f"{key}_bounds")
+    blended = overlay(image.rgb, seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)
+    cols = st.columns(3)
+    cols[0].image(image.rgb, caption="Working image", width="stretch")
+    cols[1].image(colorize(seg), caption=f"Label map: {seg.n_labels} labels", width="stretch")
+    cols[2].image(blended, caption=f"Overlay (opacity {alpha:.2f})", width="stretch")
+    st.caption(
+        f"{get_method(seg.method).title}: {seg.n_labels} labels on {seg.shape[1]} x {seg.shape[0]} px "
+        f"in {seg.elapsed_s * 1000:.0f} ms."
+    )
+    with st.expander("Legend: what each label means", expanded=seg.n_labels <= 16):
+        table = {col: values[:200] for col, values in legend_table(seg).items()}
+        st.dataframe(table, hide_index=True)
+        if seg.n_labels > 200:
+            st.caption(f"First 200 of {seg.n_labels} labels shown; the label PNG holds them all.")
+    d1, d2 = st.columns(2)
+    d1.download_button(
+        "Download label map (16-bit PNG)",
+        data=lambda: label_png(seg.labels),
+        file_name=download_name(image, seg, "labels"),
+        mime="image/png",
+        on_click="ignore",
+        key=f"{key}_dl_labels",
+        help="Lossless: each pixel's value is its label (0..65535), at the working size.",
+    )
+    d2.download_button(
+        "Download overlay (PNG)",
+        data=lambda: rgb_png(blended),
+        file_name=download_name(image, seg, "overlay"),
+        mime="image/png",
+        on_click="ignore",
+        key=f"{key}_dl_overlay",
+    )

@@ -1,0 +1,73 @@
+"""Clustering page: the article's k-means on pixel colours, its options and a Gaussian mixture."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from pages._image_input import require_image
+from pages._result_view import run_cached, show_result
+from segcore.loading import LoadedImage
+from segcore.result import Segmentation
+
+st.title("Clustering")
+st.markdown(
+    "The article's k-means treats each pixel's colour as a point, `pic = image / 255` reshaped to "
+    "(H x W, 3), fits `KMeans(n_clusters=5, random_state=0)` and repaints each pixel with its "
+    "cluster's centre, `cluster_centers_[labels_]`. By default we fit on a sample of pixels and "
+    "assign every pixel (inertia within 0.5 % of the full fit, far faster); tick **Exact** for the "
+    "article's full fit."
+)
+
+image: LoadedImage = require_image()
+
+ALGORITHMS = {"kmeans": "k-means", "gmm": "Gaussian mixture (the article's FAQ alternative)"}
+c1, c2, c3 = st.columns(3)
+algorithm = c1.radio("Algorithm", list(ALGORITHMS), format_func=ALGORITHMS.get, key="cl_algo")
+k = c2.slider("Clusters (k)", 2, 16, 5, key="cl_k")
+color_space = c3.radio(
+    "Colour space", ["rgb", "lab"], format_func={"rgb": "RGB (the article)", "lab": "CIELAB (perceptual)"}.get,
+    key="cl_space", horizontal=True,
+)
+c4, c5, c6 = st.columns(3)
+xy_weight = c4.slider(
+    "Position weight (x, y)", 0.0, 2.0, 0.0, 0.05, key="cl_xy",
+    help="0 clusters colours only; larger values make clusters spatially compact.",
+)
+seed = int(c5.number_input("Seed", 0, 10_000, 0, key="cl_seed"))
+exact = False
+if algorithm == "kmeans":
+    exact = c6.toggle("Exact: the article's full fit", value=False, key="cl_exact",
+                      help="Fit on every pixel as the article does (slower). Off: fit on a sample, assign all.")
+    params = dict(k=k, color_space=color_space, xy_weight=xy_weight, exact=exact, seed=seed)
+else:
+    params = dict(k=k, color_space=color_space, xy_weight=xy_weight, seed=seed)
+
+seg: Segmentation | None = run_cached(algorithm, image, **params)
+if seg is not None:
+    ex = seg.extras
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Clusters", len(seg.legend))
+    if "inertia" in ex:
+        m2.metric("Inertia (all pixels)", f"{ex['inertia']:.4g}")
+    m3.metric("Pixels in the fit", f"{ex.get('fit_pixels', 0):,}")
+    m4.metric("Time", f"{seg.elapsed_s * 1000:.0f} ms")
+
+    st.subheader("Cluster colours")
+    swatches = "".join(
+        f'<div class="swatch" data-share="{lab.share:.4f}" title="{html.escape(lab.name)}" '
+        f'style="display:inline-block;margin:4px 10px 4px 0;text-align:center;font-size:15px">'
+        f'<div style="width:72px;height:48px;border-radius:6px;border:1px solid #555;'
+        f'background:#{lab.color[0]:02x}{lab.color[1]:02x}{lab.color[2]:02x}"></div>'
+        f"{100 * lab.share:.1f}%</div>"
+        for lab in seg.legend
+    )
+    st.markdown(f'<div class="swatches">{swatches}</div>', unsafe_allow_html=True)
+    st.caption("Each swatch is a cluster's mean colour with its share of the pixels.")
+
+    left, right = st.columns(2)
+    left.image(image.rgb, caption="Working image", width="stretch")
+    right.image(ex["recolored"], caption="Each pixel repainted with its cluster's colour (the article's picture)",
+                width="stretch")
+    show_result(image, seg, key="cl")

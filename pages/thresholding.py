@@ -1,0 +1,103 @@
+"""Thresholding page: the article's global and multi-level rules, automatic and local methods."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages._image_input import require_image
+from pages._result_view import run_cached, show_result
+from segcore.gray import gray_histogram, to_gray
+from segcore.loading import LoadedImage
+from segcore.render import colorize
+from segcore.threshold import AUTO_METHODS
+
+METHODS = {
+    "global_mean": "Global threshold at the mean (article)",
+    "multilevel_article": "Multi-level threshold (article's rule)",
+    "multilevel": "Multi-level threshold (your values)",
+    **{name: f"{title} (automatic)" for name, (title, _) in AUTO_METHODS.items()},
+    "multiotsu": "Multi-Otsu (automatic, n classes)",
+    "local": "Local (adaptive) threshold",
+}
+
+st.title("Thresholding")
+st.markdown(
+    "Region-based segmentation on the article's grayscale, `gray = skimage.color.rgb2gray(image)` "
+    "(values 0 to 1). A **global** threshold splits all pixels at one value; several global "
+    "thresholds make a **multi-level** threshold; a **local (adaptive)** threshold varies across "
+    "the image."
+)
+
+image: LoadedImage = require_image()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _histogram(image_sha: str, _rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return gray_histogram(to_gray(_rgb))
+
+
+method = st.selectbox("Method", list(METHODS), format_func=METHODS.get, key="thr_method")
+params: dict = {}
+if method == "multilevel":
+    n = st.number_input("How many thresholds", 1, 10, 3, key="thr_n")
+    cols = st.columns(int(n))
+    params["thresholds"] = tuple(
+        cols[i].slider(f"Threshold {i + 1}", 0.0, 1.0, round((i + 1) / (n + 1), 3), 0.005, key=f"thr_user_{i}")
+        for i in range(int(n))
+    )
+elif method == "multiotsu":
+    params["classes"] = st.slider("Classes", 2, 6, 3, key="thr_classes")
+elif method == "local":
+    c1, c2, c3 = st.columns(3)
+    params["block_size"] = c1.slider("Block size (odd, px)", 3, 201, 35, 2, key="thr_block")
+    params["offset"] = c2.slider("Offset (subtracted from the local mean)", -0.2, 0.2, 0.0, 0.005, key="thr_offset")
+    params["method"] = c3.selectbox("Local weighting", ["gaussian", "mean", "median"], key="thr_local_method")
+
+seg = run_cached(method, image, **params)
+if seg is not None:
+    thresholds = seg.extras["thresholds"]
+    if method == "local":
+        st.markdown(
+            f"Block size **{params['block_size']} px**, offset **{params['offset']:+.3f}**: each pixel is "
+            "compared with the weighted mean of its block minus the offset."
+        )
+        labels = ["Local threshold: min", "mean", "max"]
+    elif method == "multilevel_article":
+        labels = ["Threshold 0.25", "Threshold 0.5", "Threshold: gray mean"]
+    else:
+        labels = [f"Threshold {i + 1}" if len(thresholds) > 1 else "Threshold" for i in range(len(thresholds))]
+    mcols = st.columns(max(len(thresholds), 1))
+    for col, label, value in zip(mcols, labels, thresholds):
+        col.metric(label, f"{value:.4f}")
+    if method == "multilevel_article":
+        st.caption(
+            "The article's rule: 3 where gray > mean; else 2 where gray > 0.5; else 1 where gray > 0.25; "
+            "else 0. When the mean is below 0.5, level 2 stays empty. The article's loop recomputes the "
+            "mean of the array it overwrites, so its own output drifts; this is the rule as stated."
+        )
+
+    counts, edges = _histogram(image.sha256, image.rgb)
+    fig = go.Figure(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, marker_color="#4a6fa5", name="pixels"))
+    shown = thresholds if method != "local" else thresholds[1:2]
+    for value, label in zip(shown, labels if method != "local" else ["local mean"]):
+        fig.add_vline(x=value, line_width=3, line_color="#e4572e", annotation_text=f"{label}: {value:.3f}")
+    fig.update_layout(
+        height=280, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="gray level (0 to 1)",
+        yaxis_title="pixels", bargap=0, showlegend=False, font=dict(size=15),
+    )
+    st.plotly_chart(fig, key="thr_hist")
+    show_result(image, seg, key="thr")
+
+st.subheader("Try all automatic methods")
+st.caption("Each tile: the pixels above the method's threshold, titled with the method and its value.")
+tiles = st.columns(4)
+for i, name in enumerate(AUTO_METHODS):
+    tile = tiles[i % 4]
+    title = AUTO_METHODS[name][0]
+    result = run_cached(name, image)
+    if result is None:
+        tile.markdown(f"**{title}**: not found on this image")
+        continue
+    tile.image(colorize(result), caption=f"{title}: {result.extras['thresholds'][0]:.4f}", width="stretch")

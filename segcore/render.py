@@ -1,0 +1,111 @@
+"""Shared rendering: label maps to pictures and lossless files.
+
+Every page and the command line draw results the same way: the label map in
+distinct colours, an overlay on the image with a chosen opacity, optional
+segment boundaries, and downloads as PNG bytes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+from skimage.segmentation import find_boundaries
+
+from segcore.result import Segmentation
+
+
+def colorize(seg: Segmentation) -> np.ndarray:
+    """Return an (H, W, 3) uint8 picture of the label map in the legend's colours."""
+    labels = seg.labels
+    top = int(labels.max()) if labels.size else 0
+    lut = np.zeros((top + 1, 3), dtype=np.uint8)
+    for lab in seg.legend:
+        if lab.value <= top:
+            lut[lab.value] = lab.color
+    return lut[labels]
+
+
+def overlay(
+    image: np.ndarray,
+    seg: Segmentation,
+    *,
+    alpha: float = 0.5,
+    boundaries: bool = False,
+    boundary_color: tuple[int, int, int] = (255, 255, 0),
+    skip_zero: bool = False,
+) -> np.ndarray:
+    """Blend the coloured label map over ``image``.
+
+    Parameters
+    ----------
+    image : (H, W, 3) uint8
+    alpha : float
+        Opacity of the colours, 0 (image only) to 1 (labels only).
+    boundaries : bool
+        Draw the outlines between segments in ``boundary_color``.
+    skip_zero : bool
+        Leave label 0 (background) uncoloured, as for instance masks.
+
+    Returns
+    -------
+    ndarray of uint8, shape (H, W, 3)
+    """
+    if image.shape[:2] != seg.labels.shape:
+        raise ValueError(f"image {image.shape[:2]} and labels {seg.labels.shape} differ in size")
+    alpha = float(np.clip(alpha, 0.0, 1.0))
+    colors = colorize(seg).astype(np.float32)
+    base = image.astype(np.float32)
+    out = base * (1.0 - alpha) + colors * alpha
+    if skip_zero:
+        zero = seg.labels == 0
+        out[zero] = base[zero]
+    out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    if boundaries:
+        out[find_boundaries(seg.labels, mode="inner")] = boundary_color
+    return out
+
+
+def boundary_image(image: np.ndarray, seg: Segmentation, color=(255, 255, 0)) -> np.ndarray:
+    """The image with segment outlines drawn in ``color`` (no fill)."""
+    return overlay(image, seg, alpha=0.0, boundaries=True, boundary_color=color)
+
+
+def label_png(labels: np.ndarray) -> bytes:
+    """Encode a label map losslessly as a 16-bit grayscale PNG (value = label)."""
+    if labels.size and (labels.min() < 0 or labels.max() > 65535):
+        raise ValueError("a 16-bit PNG holds labels 0..65535")
+    arr = np.ascontiguousarray(labels.astype(np.uint16))
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def read_label_png(data: bytes) -> np.ndarray:
+    """Decode a label PNG written by :func:`label_png` back to int32 labels."""
+    with Image.open(io.BytesIO(data)) as img:
+        return np.asarray(img).astype(np.int32)
+
+
+def rgb_png(rgb: np.ndarray) -> bytes:
+    """Encode an (H, W, 3) uint8 picture as PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def to_uint8(values: np.ndarray, *, symmetric: bool = False) -> np.ndarray:
+    """Scale a float response image to uint8 for display.
+
+    ``symmetric=True`` maps 0 to mid-gray so signed responses (kernels) keep
+    their sign visible; otherwise min..max maps to 0..255.
+    """
+    v = np.asarray(values, dtype=np.float32)
+    if symmetric:
+        m = float(np.max(np.abs(v))) or 1.0
+        return np.clip(np.rint((v / m + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    lo, hi = float(v.min()), float(v.max())
+    if hi <= lo:
+        return np.zeros(v.shape, np.uint8)
+    return np.clip(np.rint((v - lo) / (hi - lo) * 255.0), 0, 255).astype(np.uint8)

@@ -1,0 +1,242 @@
+"""Region-based segmentation by thresholds on the article's grayscale.
+
+The article's two rules are reproduced exactly (and vectorised):
+
+* global: foreground where ``gray > gray.mean()``;
+* multi-level: 3 where ``gray > mean``; else 2 where ``gray > 0.5``; else 1
+  where ``gray > 0.25``; else 0.
+
+Around them: any user-set list of thresholds, scikit-image's automatic
+methods (Otsu, multi-Otsu, Li, Yen, Triangle, Isodata, Mean, Minimum) and a
+local (adaptive) threshold that varies across the image.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+from skimage import filters
+
+from segcore.gray import to_gray
+from segcore.registry import register
+from segcore.result import Segmentation, build_legend, stopwatch
+
+#: Automatic global methods: registry name -> (title, scikit-image function).
+AUTO_METHODS: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
+    "otsu": ("Otsu", filters.threshold_otsu),
+    "li": ("Li", filters.threshold_li),
+    "yen": ("Yen", filters.threshold_yen),
+    "triangle": ("Triangle", filters.threshold_triangle),
+    "isodata": ("Isodata", filters.threshold_isodata),
+    "mean": ("Mean", filters.threshold_mean),
+    "minimum": ("Minimum", filters.threshold_minimum),
+}
+
+_BINARY_COLORS = {0: (25, 25, 60), 1: (255, 200, 40)}
+
+
+def _binary(method: str, gray: np.ndarray, t: float, params: dict, elapsed: float, **extras) -> Segmentation:
+    labels = (gray > t).astype(np.int32)
+    names = {0: f"background (gray <= {t:.4f})", 1: f"foreground (gray > {t:.4f})"}
+    return Segmentation(
+        method=method,
+        labels=labels,
+        legend=build_legend(labels, names, _BINARY_COLORS),
+        params=params,
+        elapsed_s=elapsed,
+        extras={"thresholds": [float(t)], **extras},
+    )
+
+
+def _levels(gray: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    """Label = how many thresholds the pixel is strictly above (0..len)."""
+    return np.searchsorted(np.sort(np.asarray(thresholds, dtype=np.float64)), gray, side="left").astype(np.int32)
+
+
+def _level_names(thresholds: Sequence[float]) -> dict[int, str]:
+    ts = sorted(float(t) for t in thresholds)
+    bounds = [0.0, *ts, 1.0]
+    return {i: f"level {i} ({bounds[i]:.3f} < gray <= {bounds[i + 1]:.3f})" for i in range(len(ts) + 1)}
+
+
+@register("global_mean", family="threshold", title="Global threshold at the mean (article)")
+def global_mean(image: np.ndarray) -> Segmentation:
+    """The article's global threshold: foreground where ``gray > gray.mean()``.
+
+    Returns a two-label map (0 background, 1 foreground); ``extras['thresholds']``
+    holds the mean. The article loops over pixels and recomputes the mean of the
+    array it is overwriting; this is the vectorised rule it describes.
+    """
+    with stopwatch() as t:
+        gray = to_gray(image)
+        mean = float(gray.mean())
+    seg = _binary("global_mean", gray, mean, {}, 0.0)
+    seg.elapsed_s = t[0]
+    return seg
+
+
+@register("multilevel_article", family="threshold", title="Multi-level threshold (article)")
+def multilevel_article(image: np.ndarray) -> Segmentation:
+    """The article's multi-level rule: 3 if gray > mean, else 2 if > 0.5, else 1 if > 0.25, else 0.
+
+    Returns labels 0..3 exactly as the article defines them; ``extras['thresholds']``
+    holds [0.25, 0.5, mean]. When the mean is below 0.5, level 2 is empty (every
+    pixel above 0.5 is already above the mean).
+    """
+    with stopwatch() as t:
+        gray = to_gray(image)
+        mean = float(gray.mean())
+        labels = np.zeros(gray.shape, np.int32)
+        labels[gray > 0.25] = 1
+        labels[gray > 0.5] = 2
+        labels[gray > mean] = 3
+    names = {
+        0: "0: gray <= 0.25",
+        1: "1: 0.25 < gray <= 0.5",
+        2: "2: gray > 0.5, not above mean",
+        3: f"3: gray > mean ({mean:.4f})",
+    }
+    return Segmentation(
+        "multilevel_article",
+        labels,
+        build_legend(labels, names, _ramp(4)),
+        {},
+        t[0],
+        {"thresholds": [0.25, 0.5, mean]},
+    )
+
+
+@register("multilevel", family="threshold", title="Multi-level threshold (your values)")
+def multilevel(image: np.ndarray, *, thresholds: Sequence[float] = (0.25, 0.5, 0.75)) -> Segmentation:
+    """Several global thresholds make a multi-level threshold.
+
+    Returns labels 0..len(thresholds): each pixel's label counts the thresholds
+    its gray value is strictly above. Thresholds are gray values in [0, 1].
+    """
+    ts = sorted(float(x) for x in thresholds)
+    if not ts:
+        raise ValueError("give at least one threshold")
+    if ts[0] < 0 or ts[-1] > 1:
+        raise ValueError("thresholds are gray values between 0 and 1")
+    with stopwatch() as t:
+        gray = to_gray(image)
+        labels = _levels(gray, ts)
+    return Segmentation(
+        "multilevel",
+        labels,
+        build_legend(labels, _level_names(ts), _ramp(len(ts) + 1)),
+        {"thresholds": tuple(ts)},
+        t[0],
+        {"thresholds": ts},
+    )
+
+
+def _make_auto(name: str, title: str, func: Callable[[np.ndarray], float]) -> Callable[..., Segmentation]:
+    def method(image: np.ndarray) -> Segmentation:
+        with stopwatch() as t:
+            gray = to_gray(image)
+            try:
+                thr = float(func(gray))
+            except RuntimeError as exc:  # threshold_minimum on a histogram without two peaks
+                raise ValueError(f"{title} threshold not found on this image: {exc}") from exc
+        seg = _binary(name, gray, thr, {}, 0.0)
+        seg.elapsed_s = t[0]
+        return seg
+
+    method.__name__ = f"threshold_{name}"
+    method.__doc__ = (
+        f"{title}'s automatic global threshold (``skimage.filters.{func.__name__}``) on the article's gray.\n\n"
+        "Returns a two-label map (0 at or below, 1 above); ``extras['thresholds']`` holds the value."
+    )
+    return register(name, family="threshold", title=title)(method)
+
+
+for _name, (_title, _func) in AUTO_METHODS.items():
+    globals()[f"threshold_{_name}"] = _make_auto(_name, _title, _func)
+
+
+@register("multiotsu", family="threshold", title="Multi-Otsu")
+def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
+    """Multi-Otsu: ``classes - 1`` thresholds that maximise between-class variance.
+
+    Returns labels 0..classes-1 (``skimage.filters.threshold_multiotsu`` then
+    ``np.digitize``, as scikit-image documents); ``extras['thresholds']`` holds them.
+    """
+    classes = int(classes)
+    if not 2 <= classes <= 6:
+        raise ValueError("multi-Otsu takes 2 to 6 classes")
+    with stopwatch() as t:
+        gray = to_gray(image)
+        try:
+            ts = filters.threshold_multiotsu(gray, classes=classes)
+        except ValueError as exc:
+            raise ValueError(f"multi-Otsu with {classes} classes failed on this image: {exc}") from exc
+        labels = np.digitize(gray, bins=ts).astype(np.int32)
+    ts_list = [float(x) for x in ts]
+    return Segmentation(
+        "multiotsu",
+        labels,
+        build_legend(labels, _level_names(ts_list), _ramp(classes)),
+        {"classes": classes},
+        t[0],
+        {"thresholds": ts_list},
+    )
+
+
+@register("local", family="threshold", title="Local (adaptive) threshold")
+def local(image: np.ndarray, *, block_size: int = 35, offset: float = 0.0, method: str = "gaussian") -> Segmentation:
+    """A local (adaptive) threshold: one that varies across the image.
+
+    Each pixel is compared with a weighted mean of its ``block_size`` x
+    ``block_size`` neighbourhood minus ``offset``
+    (``skimage.filters.threshold_local``). Returns 0/1 labels;
+    ``extras['threshold_image']`` holds the threshold surface and
+    ``extras['thresholds']`` its minimum, mean and maximum.
+    """
+    block_size = int(block_size)
+    if block_size < 3 or block_size % 2 == 0:
+        raise ValueError("block size must be an odd number of at least 3")
+    if method not in ("gaussian", "mean", "median"):
+        raise ValueError("method is one of gaussian, mean, median")
+    with stopwatch() as t:
+        gray = to_gray(image)
+        surface = filters.threshold_local(gray, block_size=block_size, method=method, offset=float(offset))
+        labels = (gray > surface).astype(np.int32)
+    names = {0: "below local threshold", 1: "above local threshold"}
+    return Segmentation(
+        "local",
+        labels,
+        build_legend(labels, names, _BINARY_COLORS),
+        {"block_size": block_size, "offset": float(offset), "method": method},
+        t[0],
+        {
+            "thresholds": [float(surface.min()), float(surface.mean()), float(surface.max())],
+            "threshold_image": surface.astype(np.float32),
+        },
+    )
+
+
+def try_all(image: np.ndarray) -> dict[str, Segmentation | str]:
+    """Run every automatic global method; returns name -> result, or the error text."""
+    out: dict[str, Segmentation | str] = {}
+    for name in AUTO_METHODS:
+        try:
+            out[name] = globals()[f"threshold_{name}"](image)
+        except ValueError as exc:
+            out[name] = str(exc)
+    return out
+
+
+def _ramp(n: int) -> dict[int, tuple[int, int, int]]:
+    """n colours from dark blue to bright yellow, so levels read in order."""
+    stops = np.array([[30, 30, 90], [40, 120, 180], [60, 180, 120], [250, 220, 50]], dtype=float)
+    if n == 1:
+        return {0: tuple(int(c) for c in stops[0])}
+    out = {}
+    for i in range(n):
+        x = i / (n - 1) * (len(stops) - 1)
+        j = min(int(x), len(stops) - 2)
+        c = stops[j] + (stops[j + 1] - stops[j]) * (x - j)
+        out[i] = tuple(int(round(v)) for v in c)
+    return out
