@@ -1,0 +1,106 @@
+"""Thresholds against the article's formulas and scikit-image, on real sample images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data, filters
+from skimage.color import rgb2gray
+
+from benchmarks.article_code import article_global_threshold, article_multilevel_fixed_mean
+from segcore import list_methods, run_method
+from segcore.threshold import AUTO_METHODS, try_all
+
+
+@pytest.fixture(scope="module", params=["astronaut", "coffee", "coins"])
+def image(request):
+    img = getattr(data, request.param)()
+    return img if img.ndim == 3 else np.stack([img] * 3, axis=2)
+
+
+def test_global_mean_is_the_article_rule_exactly(image):
+    gray = rgb2gray(image)
+    seg = run_method("global_mean", image)
+    assert np.array_equal(seg.labels, (gray > gray.mean()).astype(np.int32))
+    assert seg.extras["thresholds"] == [gray.mean()]
+    assert [lab.value for lab in seg.legend] == [0, 1]
+    assert sum(lab.share for lab in seg.legend) == pytest.approx(1.0)
+
+
+def test_multilevel_is_the_article_rule_exactly(image):
+    gray = rgb2gray(image)
+    expected = np.where(gray > gray.mean(), 3, np.where(gray > 0.5, 2, np.where(gray > 0.25, 1, 0)))
+    seg = run_method("multilevel_article", image)
+    assert np.array_equal(seg.labels, expected)
+    assert seg.extras["thresholds"] == [0.25, 0.5, gray.mean()]
+
+
+def test_multilevel_equals_the_article_loop_with_its_mean_taken_once():
+    small = data.astronaut()[::8, ::8]  # the loop is slow: 64 x 64 pixels
+    assert np.array_equal(run_method("multilevel_article", small).labels, article_multilevel_fixed_mean(small))
+
+
+def test_article_loop_drifts_because_it_recomputes_the_mean():
+    """The literal article loop overwrites the array whose mean it keeps taking."""
+    small = data.astronaut()[::8, ::8]
+    ours = run_method("global_mean", small).labels
+    literal = article_global_threshold(small)
+    assert not np.array_equal(ours, literal)
+
+
+def test_user_thresholds_count_levels_passed(image):
+    gray = rgb2gray(image)
+    seg = run_method("multilevel", image, thresholds=(0.7, 0.2, 0.45))
+    expected = (gray > 0.2).astype(int) + (gray > 0.45) + (gray > 0.7)
+    assert np.array_equal(seg.labels, expected)
+    assert seg.extras["thresholds"] == [0.2, 0.45, 0.7]
+    one = run_method("multilevel", image, thresholds=(0.5,))
+    assert np.array_equal(one.labels, (gray > 0.5).astype(int))
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        run_method("multilevel", image, thresholds=(1.5,))
+
+
+@pytest.mark.parametrize("name", list(AUTO_METHODS))
+def test_automatic_methods_match_scikit_image(image, name):
+    gray = rgb2gray(image)
+    try:
+        expected = AUTO_METHODS[name][1](gray)
+    except RuntimeError:
+        with pytest.raises(ValueError, match="not found"):
+            run_method(name, image)
+        return
+    seg = run_method(name, image)
+    assert seg.extras["thresholds"] == [float(expected)]
+    assert np.array_equal(seg.labels, (gray > expected).astype(np.int32))
+
+
+def test_multiotsu_matches_scikit_image(image):
+    gray = rgb2gray(image)
+    ts = filters.threshold_multiotsu(gray, classes=4)
+    seg = run_method("multiotsu", image, classes=4)
+    assert seg.extras["thresholds"] == [float(t) for t in ts]
+    assert np.array_equal(seg.labels, np.digitize(gray, bins=ts))
+    assert seg.n_labels == 4
+
+
+def test_local_threshold_matches_scikit_image(image):
+    gray = rgb2gray(image)
+    surface = filters.threshold_local(gray, block_size=51, offset=0.01)
+    seg = run_method("local", image, block_size=51, offset=0.01)
+    assert np.array_equal(seg.labels, (gray > surface).astype(np.int32))
+    assert seg.extras["thresholds"][1] == pytest.approx(surface.mean(), rel=1e-5)
+    assert seg.params == {"block_size": 51, "offset": 0.01, "method": "gaussian"}
+    with pytest.raises(ValueError, match="odd"):
+        run_method("local", image, block_size=40)
+
+
+def test_try_all_gives_every_automatic_method(image):
+    results = try_all(image)
+    assert list(results) == list(AUTO_METHODS)
+    for name, res in results.items():
+        assert isinstance(res, str) or res.method == name
+
+
+def test_registry_lists_threshold_family():
+    names = {s.name for s in list_methods("threshold")}
+    assert {"global_mean", "multilevel_article", "multilevel", "multiotsu", "local", *AUTO_METHODS} <= names
