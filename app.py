@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages._image_input import image_sidebar
 
-st.set_page_config(page_title="Segmentation explorer", page_icon=":material/category:", layout="wide")
+st.set_page_config(page_title="Segmentation explorer", page_icon="🧩", layout="wide")
 
 PAGES = {
     "thresholding": st.Page("pages/thresholding.py", title="Thresholding", icon=":material/contrast:", url_path="thresholding"),
@@ -69,8 +69,8 @@ def home() -> None:
     )
 
 
-image_sidebar()
 nav = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True, url_path="home"), *PAGES.values()]
 )
+image_sidebar()  # after st.navigation, before the page: drawn on every page, kept across pages
 nav.run()

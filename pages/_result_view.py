@@ -31,7 +31,7 @@ def params_key(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, default=str)
 
 
-def run_cached(method: str, image: LoadedImage, **params: Any) -> Segmentation | None:
+def run_cached(method: str, image: LoadedImage, /, **params: Any) -> Segmentation | None:
     """Run ``method`` on the working image through the cache.
 
     Returns None after showing a clear message when the method refuses this

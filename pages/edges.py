@@ -1,0 +1,133 @@
+"""Edge detection page: the article's kernels by convolution, their kin, and segments between edges."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from pages._image_input import require_image
+from pages._result_view import run_cached, show_result
+from segcore.edges import ARTICLE_STEPS, KERNELS, MODES, convolution_steps
+from segcore.gray import to_gray
+from segcore.loading import LoadedImage
+from segcore.render import to_uint8
+
+ARTICLE_KERNELS = {
+    "sobel_horizontal": "Sobel, horizontal edges",
+    "sobel_vertical": "Sobel, vertical edges",
+    "laplace": "Laplace",
+}
+METHODS = {
+    "sobel": "Sobel (article kernels, gradient magnitude)",
+    "laplace": "Laplace (article kernel, |response|)",
+    "prewitt": "Prewitt",
+    "scharr": "Scharr",
+    "canny": "Canny",
+    "log": "Laplacian of Gaussian (LoG)",
+}
+
+
+def matrix_html(matrix: np.ndarray, *, name: str = "", fmt: str = "{:g}", highlight: bool = False) -> str:
+    """An HTML table of a small matrix, large enough to read on a projector."""
+    cell = "padding:4px 10px;text-align:right;font-family:monospace;font-size:17px;border:1px solid #999"
+    bg = ";background:#fff3cd" if highlight else ""
+    rows = "".join(
+        "<tr>" + "".join(f'<td style="{cell}{bg}">{fmt.format(v)}</td>' for v in row) + "</tr>"
+        for row in np.asarray(matrix)
+    )
+    return f'<table class="kernel" data-kernel="{name}" style="border-collapse:collapse;margin:4px 0">{rows}</table>'
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _gray(image_sha: str, _rgb: np.ndarray) -> np.ndarray:
+    return to_gray(_rgb)
+
+
+st.title("Edge detection")
+st.markdown(
+    "Edges are where the gray level changes fast. The article finds them by **convolution**: "
+    "`scipy.ndimage.convolve(gray, kernel, mode='reflect')` slides a small weight matrix (the "
+    "kernel) over the image. `convolve` flips the kernel before multiplying (true convolution; "
+    "`correlate` would not), so the Sobel kernels below answer with the opposite sign to a "
+    "correlation, exactly as in the article."
+)
+image: LoadedImage = require_image()
+
+mode = st.selectbox(
+    "Border mode (what lies beyond the image edge)", MODES, index=MODES.index("reflect"), key="edge_mode",
+    help="reflect: b a | a b c d | d c (default, as the article); mirror: c b | a b c d | c b; "
+    "nearest: a a | a b c d | d d; wrap: c d | a b c d | a b; constant: 0 0 | a b c d | 0 0",
+)
+
+st.header("The article's kernels")
+sobel_seg = run_cached("sobel", image, mode=mode)
+laplace_seg = run_cached("laplace", image, mode=mode)
+if sobel_seg is not None and laplace_seg is not None:
+    responses = {**sobel_seg.extras["responses"], **laplace_seg.extras["responses"]}
+    cols = st.columns(4)
+    for col, (name, title) in zip(cols, ARTICLE_KERNELS.items()):
+        col.markdown(f"**{title}**", help=f"`{name}`")
+        col.markdown(matrix_html(KERNELS[name], name=name), unsafe_allow_html=True)
+        col.image(to_uint8(responses[name], symmetric=True), caption=f"{name} response (gray = 0)", width="stretch")
+    cols[3].markdown("**Gradient magnitude**")
+    cols[3].latex(r"\sqrt{S_h^2 + S_v^2}")
+    cols[3].image(to_uint8(responses["magnitude"]), caption="Sobel gradient magnitude", width="stretch")
+
+st.header("From edges to segments")
+st.markdown(
+    "Pixels whose edge strength is above a threshold form the **edge mask**; the regions the edges "
+    "enclose are labelled as connected components, so this page gives a label map like the others "
+    "(label 0 = edges and regions too small to keep)."
+)
+c1, c2, c3 = st.columns(3)
+method = c1.selectbox("Edge detector", list(METHODS), format_func=METHODS.get, key="edge_method")
+auto = c2.toggle("Automatic edge threshold (Otsu)", value=True, key="edge_auto", disabled=method == "canny")
+min_region = c3.slider("Smallest region kept (px)", 0, 2000, 64, 16, key="edge_min_region")
+params: dict = {"mode": mode, "min_region": min_region}
+if method != "canny" and not auto:
+    params["edge_threshold"] = st.slider("Edge threshold (on the edge strength)", 0.0, 2.0, 0.2, 0.005, key="edge_thr")
+if method == "canny":
+    k1, k2, k3 = st.columns(3)
+    params["sigma"] = k1.slider("Gaussian sigma", 0.0, 6.0, 1.0, 0.1, key="canny_sigma")
+    low = k2.slider("Low threshold (gradient)", 0.0, 1.0, 0.05, 0.005, key="canny_low")
+    high = k3.slider("High threshold (gradient)", 0.0, 1.0, 0.15, 0.005, key="canny_high")
+    params["low_threshold"], params["high_threshold"] = min(low, high), max(low, high)
+elif method == "log":
+    params["sigma"] = st.slider("Gaussian sigma", 0.5, 8.0, 2.0, 0.1, key="log_sigma")
+
+seg = run_cached(method, image, **params)
+if seg is not None:
+    ex = seg.extras
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Edge threshold", f"{ex['edge_threshold']:.4f}" if ex.get("edge_threshold") is not None else "Canny's hysteresis")
+    m2.metric("Edge pixels", f"{100 * float(np.mean(ex['edge_mask'])):.1f} %")
+    m3.metric("Regions", ex["n_regions"])
+    st.image(to_uint8(ex["strength"]), caption=f"{METHODS[method]}: edge strength", width="stretch")
+    show_result(image, seg, key="edge")
+
+st.header("Convolution, step by step")
+st.markdown("\n".join(f"{step}" for step in ARTICLE_STEPS))
+gray = _gray(image.sha256, image.rgb)
+h, w = gray.shape
+e1, e2, e3, e4 = st.columns(4)
+kname = e1.selectbox("Kernel", list(ARTICLE_KERNELS), format_func=ARTICLE_KERNELS.get, key="conv_kernel")
+top = e2.number_input("Patch top row", 0, h - 1, min(h // 2, h - 1), key="conv_top")
+left = e3.number_input("Patch left column", 0, w - 1, min(w // 2, w - 1), key="conv_left")
+stride = e4.selectbox("Stride", [1, 2, 3], key="conv_stride")
+steps = convolution_steps(gray, KERNELS[kname], top=int(top), left=int(left), rows=3, cols=3, stride=int(stride), mode=mode)
+i = st.slider("Kernel position", 1, len(steps), 1, key="conv_step") - 1 if len(steps) > 1 else 0
+step = steps[i]
+s1, s2, s3, s4 = st.columns([3, 3, 3, 2])
+s1.markdown(f"**2. Image under the kernel**, centred on row {step.row}, column {step.col}")
+s1.markdown(matrix_html(step.window, name="window", fmt="{:.3f}"), unsafe_allow_html=True)
+s2.markdown("**1. The kernel as applied** (flipped 180 degrees by convolution)")
+s2.markdown(matrix_html(step.kernel, name="applied"), unsafe_allow_html=True)
+s3.markdown("**3. Element-wise products**")
+s3.markdown(matrix_html(step.products, name="products", fmt="{:.3f}", highlight=True), unsafe_allow_html=True)
+s4.metric("4. Sum = output pixel", f"{step.total:.4f}")
+s4.caption(f"5. Next: move {stride} px right (then down). Position {i + 1} of {len(steps)}.")
+outputs = np.full((3, 3), np.nan)
+for s in steps:
+    outputs[(s.row - int(top)) // stride, (s.col - int(left)) // stride] = s.total
+st.markdown("**Output pixels of this patch**, equal to `convolve(gray, kernel)` there (0 where the patch leaves the image)")
+st.markdown(matrix_html(np.nan_to_num(outputs), name="outputs", fmt="{:.4f}"), unsafe_allow_html=True)

@@ -1,0 +1,169 @@
+"""Every page in Streamlit's AppTest: with a sample and an uploaded image, no exception, the right values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.color import rgb2gray
+from streamlit.testing.v1 import AppTest
+
+from pathlib import Path
+
+from conftest import encode
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGES = ["pages/thresholding.py", "pages/edges.py", "pages/clustering.py"]
+
+
+def new_app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def image_captions(block) -> str:
+    """All image captions under a block (sidebar or main), as one string."""
+    return " ".join(str(el.proto) for el in block if getattr(el, "type", None) == "image")
+
+
+def upload(at: AppTest, name: str, payload: bytes, mime: str = "image/png") -> None:
+    at.sidebar.file_uploader[0].upload(name, payload, mime)
+    at.run()
+
+
+def test_home_page_explains_and_links_every_page():
+    at = new_app()
+    text = " ".join(m.value for m in at.markdown)
+    assert "Segmentation explorer" in at.title[0].value
+    assert "multi-level" in text and "local (adaptive)" in text.lower()
+    assert "Limitations" in text and "state of the art" in text
+    # The corrected table: thresholding's limitation sits in its Limitations cell.
+    row = next(line for line in text.splitlines() if line.startswith("| **Region-based"))
+    assert row.rstrip(" |").endswith("accurate segments are hard to get.")
+    links = {link.proto.page for link in at.get("page_link")}
+    assert {"thresholding", "edges", "clustering"} <= {p.strip("/").split("/")[-1] for p in links}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_runs_on_the_default_sample(page):
+    at = new_app()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value in {"Thresholding", "Edge detection", "Clustering"}
+    image = at.session_state["segcore_image"]
+    assert (image.name, image.size) == ("astronaut.png", (512, 512))
+    assert "on 512 x 512 px" in " ".join(c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_runs_on_an_uploaded_photo(page):
+    at = new_app()
+    upload(at, "coffee.png", encode(data.coffee()))
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    assert not at.error
+
+
+def test_thresholding_shows_the_threshold_numbers():
+    at = new_app()
+    at.switch_page("pages/thresholding.py").run()
+    gray = rgb2gray(data.astronaut())
+    assert metrics(at)["Threshold"] == f"{gray.mean():.4f}"  # the article's global mean is the default
+    at.selectbox(key="thr_method").set_value("multilevel_article").run()
+    m = metrics(at)
+    assert m["Threshold 0.25"] == "0.2500" and m["Threshold: gray mean"] == f"{gray.mean():.4f}"
+    at.selectbox(key="thr_method").set_value("multiotsu").run()
+    at.slider(key="thr_classes").set_value(4).run()
+    assert [k for k in metrics(at) if k.startswith("Threshold")] == ["Threshold 1", "Threshold 2", "Threshold 3"]
+    at.selectbox(key="thr_method").set_value("local").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "Block size **35 px**, offset **+0.000**" in text
+    assert [k for k in metrics(at) if k.startswith("Local threshold") or k in ("mean", "max")] == [
+        "Local threshold: min", "mean", "max"]
+
+
+def test_try_all_grid_titles_each_tile_with_method_and_value():
+    at = new_app()
+    at.switch_page("pages/thresholding.py").run()
+    blob = image_captions(at.main)
+    from skimage import filters
+
+    gray = rgb2gray(data.astronaut())
+    assert f"Otsu: {filters.threshold_otsu(gray):.4f}" in blob
+    assert f"Yen: {filters.threshold_yen(gray):.4f}" in blob
+
+
+def test_edges_page_shows_the_article_kernels_and_threshold():
+    at = new_app()
+    at.switch_page("pages/edges.py").run()
+    html = " ".join(m.value for m in at.markdown)
+    for name in ["sobel_horizontal", "sobel_vertical", "laplace"]:
+        assert f'data-kernel="{name}"' in html
+    assert ">-8<" in html
+    m = metrics(at)
+    assert float(m["Edge threshold"]) > 0 and int(m["Regions"]) > 1
+    at.toggle(key="edge_auto").set_value(False).run()
+    at.slider(key="edge_thr").set_value(0.5).run()
+    assert metrics(at)["Edge threshold"] == "0.5000"
+
+
+def test_clustering_page_shows_k_clusters_and_swatches():
+    at = new_app()
+    at.switch_page("pages/clustering.py").run()
+    assert metrics(at)["Clusters"] == "5"
+    at.slider(key="cl_k").set_value(8).run()
+    assert not at.exception
+    assert metrics(at)["Clusters"] == "8"
+    swatches = " ".join(m.value for m in at.markdown if "swatch" in m.value)
+    assert swatches.count('class="swatch"') == 8
+
+
+def test_bad_upload_shows_the_message_and_pages_stay_usable():
+    at = new_app()
+    upload(at, "notes.png", b"just some text, renamed to .png")
+    assert any("is not an image this app can read" in e.value for e in at.sidebar.error)
+    at.switch_page("pages/thresholding.py").run()
+    assert not at.exception
+    assert any("Upload a valid image or pick a sample" in i.value for i in at.info)
+    at.switch_page("app.py").run()  # AppTest drops the sidebar on other pages; the browser tests cover it there
+    at.sidebar.file_uploader[0].set_value(None)
+    at.run()
+    assert not at.exception and not at.sidebar.error
+    at.switch_page("pages/thresholding.py").run()
+    assert "Threshold" in metrics(at)
+
+
+@pytest.mark.parametrize(
+    "payload, words",
+    [(b"", "empty (0 bytes)"), (encode(np.zeros((1, 1, 3), np.uint8)), "too small")],
+)
+def test_other_bad_uploads_get_clear_messages(payload, words):
+    at = new_app()
+    upload(at, "bad.png", payload)
+    assert any(words in e.value for e in at.sidebar.error)
+    assert not at.exception
+
+
+def test_image_persists_across_pages_and_reduction_is_announced():
+    big = np.random.default_rng(1).integers(0, 255, (900, 2000, 3), dtype=np.uint8)
+    at = new_app()
+    upload(at, "wide.png", encode(big))
+    assert any("Reduced from 2000 x 900 to 1600 x 720 px" in i.value for i in at.sidebar.info)
+    assert "wide.png: 1600 x 720 px" in image_captions(at.sidebar)
+    for page in PAGES[:2]:
+        at.switch_page(page).run()
+        assert not at.exception
+        assert "on 1600 x 720 px" in " ".join(c.value for c in at.caption)
+    at = new_app()  # AppTest forgets an upload once a page without the sidebar ran; start afresh
+    upload(at, "wide.png", encode(big))
+    at.sidebar.selectbox(key="working_size").set_value("Full resolution").run()
+    assert not at.sidebar.info
+    assert "wide.png: 2000 x 900 px" in image_captions(at.sidebar)
+    at.switch_page("pages/edges.py").run()
+    assert "on 2000 x 900 px" in " ".join(c.value for c in at.caption)
