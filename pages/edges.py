@@ -84,8 +84,6 @@ method = c1.selectbox("Edge detector", list(METHODS), format_func=METHODS.get, k
 auto = c2.toggle("Automatic edge threshold (Otsu)", value=True, key="edge_auto", disabled=method == "canny")
 min_region = c3.slider("Smallest region kept (px)", 0, 2000, 64, 16, key="edge_min_region")
 params: dict = {"mode": mode, "min_region": min_region}
-if method != "canny" and not auto:
-    params["edge_threshold"] = st.slider("Edge threshold (on the edge strength)", 0.0, 2.0, 0.2, 0.005, key="edge_thr")
 if method == "canny":
     k1, k2, k3 = st.columns(3)
     params["sigma"] = k1.slider("Gaussian sigma", 0.0, 6.0, 1.0, 0.1, key="canny_sigma")
@@ -95,6 +93,17 @@ if method == "canny":
 elif method == "log":
     params["sigma"] = st.slider("Gaussian sigma", 0.5, 8.0, 2.0, 0.1, key="log_sigma")
 
+if method != "canny" and not auto:
+    # Strength scales differ by detector (Scharr reaches ~45, LoG ~0.1): the slider spans this
+    # detector's strength on this image and starts at its automatic (Otsu) threshold.
+    auto_seg = run_cached(method, image, **params)
+    top_strength = float(auto_seg.extras["strength"].max()) if auto_seg is not None else 1.0
+    top_strength = top_strength if top_strength > 0 else 1.0
+    start = float(auto_seg.extras["edge_threshold"]) if auto_seg is not None else top_strength / 2
+    params["edge_threshold"] = st.slider(
+        "Edge threshold (on the edge strength)", 0.0, top_strength, min(start, top_strength),
+        top_strength / 400, format="%.4f", key=f"edge_thr_{method}",
+    )
 seg = run_cached(method, image, **params)
 if seg is not None:
     ex = seg.extras

@@ -109,8 +109,11 @@ def test_edges_page_shows_the_article_kernels_and_threshold():
     m = metrics(at)
     assert float(m["Edge threshold"]) > 0 and int(m["Regions"]) > 1
     at.toggle(key="edge_auto").set_value(False).run()
-    at.slider(key="edge_thr").set_value(0.5).run()
+    slider = at.slider(key="edge_thr_sobel")
+    assert slider.value == pytest.approx(float(m["Edge threshold"]), abs=1e-4)  # starts at Otsu's value
+    slider.set_value(0.5).run()
     assert metrics(at)["Edge threshold"] == "0.5000"
+    assert int(metrics(at)["Regions"]) != int(m["Regions"]) or metrics(at)["Edge pixels"] != m["Edge pixels"]
 
 
 def test_clustering_page_shows_k_clusters_and_swatches():
