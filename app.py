@@ -17,6 +17,7 @@ PAGES = {
     "thresholding": st.Page("pages/thresholding.py", title="Thresholding", icon=":material/contrast:", url_path="thresholding"),
     "edges": st.Page("pages/edges.py", title="Edge detection", icon=":material/border_style:", url_path="edges"),
     "clustering": st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:", url_path="clustering"),
+    "explainer": st.Page("pages/explainer.py", title="Explainer: which task is which", icon=":material/school:", url_path="explainer"),
 }
 
 SUMMARY_TABLE = """
@@ -42,6 +43,7 @@ def home() -> None:
         ("thresholding", "global and multi-level thresholds, Otsu, Li, Yen and friends, local (adaptive) thresholds"),
         ("edges", "the Sobel and Laplace kernels applied by convolution, Prewitt, Scharr, Canny, LoG, and regions between edges"),
         ("clustering", "k-means on pixel colours (RGB or CIELAB, optional position) and a Gaussian mixture"),
+        ("explainer", "classification vs object detection vs semantic and instance segmentation, side by side"),
     ]:
         st.page_link(PAGES[key], label=f"**{PAGES[key].title}**: {blurb}", icon=PAGES[key].icon)
 

@@ -109,3 +109,38 @@ def to_uint8(values: np.ndarray, *, symmetric: bool = False) -> np.ndarray:
     if hi <= lo:
         return np.zeros(v.shape, np.uint8)
     return np.clip(np.rint((v - lo) / (hi - lo) * 255.0), 0, 255).astype(np.uint8)
+
+
+def draw_boxes(
+    rgb: np.ndarray,
+    boxes: list[tuple[float, float, float, float]],
+    texts: list[str],
+    colors: list[tuple[int, int, int]],
+    *,
+    width: int | None = None,
+) -> np.ndarray:
+    """Draw labelled boxes ``(x0, y0, x1, y1)`` on a copy of ``rgb``.
+
+    Each box gets its text ("class score") on a filled tag at its top-left
+    corner. Line width scales with the image unless given. Returns uint8 RGB.
+    """
+    from PIL import ImageDraw, ImageFont  # noqa: PLC0415
+
+    img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    draw = ImageDraw.Draw(img)
+    side = max(img.size)
+    lw = width or max(1, side // 300)
+    try:
+        font = ImageFont.load_default(size=max(10, side // 45))
+    except TypeError:  # pragma: no cover - very old Pillow
+        font = ImageFont.load_default()
+    for (x0, y0, x1, y1), text, color in zip(boxes, texts, colors):
+        draw.rectangle([x0, y0, x1, y1], outline=tuple(color), width=lw)
+        if text:
+            tb = draw.textbbox((x0, y0), text, font=font)
+            th = tb[3] - tb[1]
+            ty = y0 - th - 2 * lw if y0 - th - 2 * lw >= 0 else y0
+            draw.rectangle([x0, ty, x0 + (tb[2] - tb[0]) + 2 * lw, ty + th + 2 * lw], fill=tuple(color))
+            light = sum(color) > 380
+            draw.text((x0 + lw, ty + lw - (tb[1] - y0)), text, fill=(0, 0, 0) if light else (255, 255, 255), font=font)
+    return np.asarray(img)

@@ -13,7 +13,7 @@ from pathlib import Path
 from conftest import encode
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/thresholding.py", "pages/edges.py", "pages/clustering.py"]
+PAGES = ["pages/thresholding.py", "pages/edges.py", "pages/clustering.py", "pages/explainer.py"]
 
 
 def new_app() -> AppTest:
@@ -55,10 +55,11 @@ def test_each_page_runs_on_the_default_sample(page):
     at = new_app()
     at.switch_page(page).run()
     assert not at.exception, at.exception
-    assert at.title[0].value in {"Thresholding", "Edge detection", "Clustering"}
+    assert at.title[0].value in {"Thresholding", "Edge detection", "Clustering", "Classification, detection, segmentation"}
     image = at.session_state["segcore_image"]
     assert (image.name, image.size) == ("astronaut.png", (512, 512))
-    assert "on 512 x 512 px" in " ".join(c.value for c in at.caption)
+    if page != "pages/explainer.py":
+        assert "on 512 x 512 px" in " ".join(c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -159,7 +160,7 @@ def test_image_persists_across_pages_and_reduction_is_announced():
     upload(at, "wide.png", encode(big))
     assert any("Reduced from 2000 x 900 to 1600 x 720 px" in i.value for i in at.sidebar.info)
     assert "wide.png: 1600 x 720 px" in image_captions(at.sidebar)
-    for page in PAGES[:2]:
+    for page in ["pages/thresholding.py", "pages/edges.py"]:
         at.switch_page(page).run()
         assert not at.exception
         assert "on 1600 x 720 px" in " ".join(c.value for c in at.caption)
@@ -170,3 +171,14 @@ def test_image_persists_across_pages_and_reduction_is_announced():
     assert "wide.png: 2000 x 900 px" in image_captions(at.sidebar)
     at.switch_page("pages/edges.py").run()
     assert "on 2000 x 900 px" in " ".join(c.value for c in at.caption)
+
+
+def test_explainer_answers_the_four_tasks_for_the_same_picture():
+    at = new_app()
+    at.switch_page("pages/explainer.py").run()
+    assert not at.exception
+    assert [h.value for h in at.subheader] == [
+        "Image classification", "Object detection", "Semantic segmentation", "Instance segmentation"]
+    at.slider(key="ex_objects").set_value(5).run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "5 boxes" in text and "5 instances" in text

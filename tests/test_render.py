@@ -1,0 +1,70 @@
+"""Shared rendering, label PNGs and the explainer's four task views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segcore import run_method
+from segcore.explain import mask_box, task_views
+from segcore.render import colorize, draw_boxes, label_png, overlay, read_label_png, to_uint8
+from segcore.result import Segmentation, build_legend
+
+
+def test_label_png_is_lossless_16_bit():
+    labels = np.arange(300 * 7, dtype=np.int32).reshape(300, 7) * 31 % 65536
+    data = label_png(labels)
+    from PIL import Image
+    import io
+
+    assert Image.open(io.BytesIO(data)).mode.startswith("I;16")
+    assert np.array_equal(read_label_png(data), labels)
+    with pytest.raises(ValueError, match="0..65535"):
+        label_png(np.array([[70000]]))
+
+
+def test_overlay_blends_by_opacity_and_draws_boundaries(astronaut):
+    seg = run_method("otsu", astronaut)
+    colors = colorize(seg)
+    assert np.array_equal(overlay(astronaut, seg, alpha=0.0), astronaut)
+    assert np.array_equal(overlay(astronaut, seg, alpha=1.0), colors)
+    half = overlay(astronaut, seg, alpha=0.5).astype(int)
+    assert np.abs(half - (astronaut.astype(int) + colors) / 2).max() <= 1
+    bounded = overlay(astronaut, seg, alpha=0.0, boundaries=True, boundary_color=(255, 0, 255))
+    changed = np.any(bounded != astronaut, axis=2)
+    assert 0 < changed.mean() < 0.5
+
+
+def test_colorize_uses_legend_colours():
+    labels = np.array([[0, 1], [2, 2]])
+    seg = Segmentation("t", labels, build_legend(labels, colors={2: (9, 8, 7)}), {}, 0.0)
+    assert tuple(colorize(seg)[1, 1]) == (9, 8, 7)
+    assert len({tuple(c) for c in colorize(seg).reshape(-1, 3)}) == 3
+    assert [lab.share for lab in seg.legend] == [0.25, 0.25, 0.5]
+
+
+def test_to_uint8_keeps_sign_visible():
+    v = np.array([[-2.0, 0.0, 2.0]])
+    assert to_uint8(v, symmetric=True).tolist() == [[0, 128, 255]]
+    assert to_uint8(v).tolist() == [[0, 128, 255]]
+
+
+def test_draw_boxes_draws_outline_in_colour():
+    rgb = np.zeros((60, 80, 3), np.uint8)
+    out = draw_boxes(rgb, [(10, 20, 50, 40)], [""], [(255, 0, 0)], width=1)
+    assert tuple(out[30, 10]) == (255, 0, 0) and tuple(out[20, 30]) == (255, 0, 0)
+    assert tuple(out[30, 30]) == (0, 0, 0)  # inside stays untouched
+
+
+def test_task_views_semantic_merges_classes_instance_separates():
+    masks = np.zeros((3, 20, 20), bool)
+    masks[0, 2:6, 2:6] = True  # circle
+    masks[1, 10:14, 2:6] = True  # circle
+    masks[2, 2:12, 10:18] = True  # square
+    views = task_views(masks, np.array([1, 1, 2]), ["background", "circle", "square"])
+    assert views.classes_present == ["square", "circle"]  # by area
+    assert views.boxes == [(2, 2, 5, 5), (2, 10, 5, 13), (10, 2, 17, 11)]
+    assert sorted(np.unique(views.semantic.labels)) == [0, 1, 2]
+    assert sorted(np.unique(views.instance.labels)) == [0, 1, 2, 3]
+    assert [lab.name for lab in views.semantic.legend] == ["background", "circle", "square"]
+    assert mask_box(masks[2]) == (10, 2, 17, 11)
