@@ -94,6 +94,23 @@ def image_sidebar() -> LoadedImage | None:
     return image
 
 
+def ensure_app_frame() -> None:
+    """Make sure app.py (navigation, sidebar) runs around the page calling this.
+
+    With a folder named ``pages/`` beside app.py, Streamlit starts in its legacy
+    multipage mode: until app.py has called ``st.navigation`` once in the
+    process, a shared link such as ``/edges`` opened first on a fresh server
+    runs the page file alone, with no sidebar. Every page calls this first; in
+    that case it switches the legacy mode off and reruns, which goes through
+    app.py and lands on the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager  # noqa: PLC0415
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def require_image() -> LoadedImage:
     """Return the session's working image, or explain what to do and stop the page."""
     image = st.session_state.get(_STATE_KEY)

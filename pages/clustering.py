@@ -6,11 +6,12 @@ import html
 
 import streamlit as st
 
-from pages._image_input import require_image
+from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.loading import LoadedImage
 from segcore.result import Segmentation
 
+ensure_app_frame()
 st.title("Clustering")
 st.markdown(
     "The article's k-means treats each pixel's colour as a point, `pic = image / 255` reshaped to "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages._image_input import require_image
+from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.edges import ARTICLE_STEPS, KERNELS, MODES, convolution_steps
 from segcore.gray import to_gray
@@ -43,6 +43,7 @@ def _gray(image_sha: str, _rgb: np.ndarray) -> np.ndarray:
     return to_gray(_rgb)
 
 
+ensure_app_frame()
 st.title("Edge detection")
 st.markdown(
     "Edges are where the gray level changes fast. The article finds them by **convolution**: "

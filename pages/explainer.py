@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._image_input import ensure_app_frame
+
 from segcore.explain import task_views
 from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
 from segcore.render import colorize, draw_boxes
 from segcore.result import Segmentation
 
+ensure_app_frame()
 st.title("Classification, detection, segmentation")
 st.markdown(
     "Four tasks ask four different questions of the same picture. Below, a synthetic picture whose "

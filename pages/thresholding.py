@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._image_input import require_image
+from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.gray import gray_histogram, to_gray
 from segcore.loading import LoadedImage
@@ -22,6 +22,7 @@ METHODS = {
     "local": "Local (adaptive) threshold",
 }
 
+ensure_app_frame()
 st.title("Thresholding")
 st.markdown(
     "Region-based segmentation on the article's grayscale, `gray = skimage.color.rgb2gray(image)` "
