@@ -12,6 +12,7 @@ import hashlib
 import streamlit as st
 
 from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES, ImageLoadError, LoadedImage, load_image
+from segcore.render import for_display
 from segcore.samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 
 SIZE_CHOICES = {
@@ -82,7 +83,7 @@ def image_sidebar() -> LoadedImage | None:
 
     st.session_state[_STATE_KEY] = image
     st.session_state[_ERROR_KEY] = None
-    sb.image(image.rgb, caption=f"{image.name}: {image.size[0]} x {image.size[1]} px", width="stretch")
+    sb.image(for_display(image.rgb, 480), caption=f"{image.name}: {image.size[0]} x {image.size[1]} px", width="stretch")
     if image.reduced:
         ow, oh = image.original_size
         sb.info(

@@ -9,6 +9,7 @@ import streamlit as st
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.loading import LoadedImage
+from segcore.render import for_display
 from segcore.result import Segmentation
 
 ensure_app_frame()
@@ -68,7 +69,7 @@ if seg is not None:
     st.caption("Each swatch is a cluster's mean colour with its share of the pixels.")
 
     left, right = st.columns(2)
-    left.image(image.rgb, caption="Working image", width="stretch")
-    right.image(ex["recolored"], caption="Each pixel repainted with its cluster's colour (the article's picture)",
+    left.image(for_display(image.rgb), caption="Working image", width="stretch")
+    right.image(for_display(ex["recolored"]), caption="Each pixel repainted with its cluster's colour (the article's picture)",
                 width="stretch")
     show_result(image, seg, key="cl")

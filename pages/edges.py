@@ -10,7 +10,7 @@ from pages._result_view import run_cached, show_result
 from segcore.edges import ARTICLE_STEPS, KERNELS, MODES, convolution_steps
 from segcore.gray import to_gray
 from segcore.loading import LoadedImage
-from segcore.render import to_uint8
+from segcore.render import for_display, to_uint8
 
 ARTICLE_KERNELS = {
     "sobel_horizontal": "Sobel, horizontal edges",
@@ -69,10 +69,10 @@ if sobel_seg is not None and laplace_seg is not None:
     for col, (name, title) in zip(cols, ARTICLE_KERNELS.items()):
         col.markdown(f"**{title}**", help=f"`{name}`")
         col.markdown(matrix_html(KERNELS[name], name=name), unsafe_allow_html=True)
-        col.image(to_uint8(responses[name], symmetric=True), caption=f"{name} response (gray = 0)", width="stretch")
+        col.image(for_display(to_uint8(responses[name], symmetric=True), 480), caption=f"{name} response (gray = 0)", width="stretch")
     cols[3].markdown("**Gradient magnitude**")
     cols[3].latex(r"\sqrt{S_h^2 + S_v^2}")
-    cols[3].image(to_uint8(responses["magnitude"]), caption="Sobel gradient magnitude", width="stretch")
+    cols[3].image(for_display(to_uint8(responses["magnitude"]), 480), caption="Sobel gradient magnitude", width="stretch")
 
 st.header("From edges to segments")
 st.markdown(
@@ -112,7 +112,7 @@ if seg is not None:
     m1.metric("Edge threshold", f"{ex['edge_threshold']:.4f}" if ex.get("edge_threshold") is not None else "Canny's hysteresis")
     m2.metric("Edge pixels", f"{100 * float(np.mean(ex['edge_mask'])):.1f} %")
     m3.metric("Regions", ex["n_regions"])
-    st.image(to_uint8(ex["strength"]), caption=f"{METHODS[method]}: edge strength", width="stretch")
+    st.image(for_display(to_uint8(ex["strength"])), caption=f"{METHODS[method]}: edge strength", width="stretch")
     show_result(image, seg, key="edge")
 
 st.header("Convolution, step by step")

@@ -10,7 +10,7 @@ from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.gray import gray_histogram, to_gray
 from segcore.loading import LoadedImage
-from segcore.render import colorize
+from segcore.render import colorize, for_display
 from segcore.threshold import AUTO_METHODS
 
 METHODS = {
@@ -101,4 +101,4 @@ for i, name in enumerate(AUTO_METHODS):
     if result is None:
         tile.markdown(f"**{title}**: not found on this image")
         continue
-    tile.image(colorize(result), caption=f"{title}: {result.extras['thresholds'][0]:.4f}", width="stretch")
+    tile.image(for_display(colorize(result), 480), caption=f"{title}: {result.extras['thresholds'][0]:.4f}", width="stretch")

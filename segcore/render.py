@@ -144,3 +144,17 @@ def draw_boxes(
             light = sum(color) > 380
             draw.text((x0 + lw, ty + lw - (tb[1] - y0)), text, fill=(0, 0, 0) if light else (255, 255, 255), font=font)
     return np.asarray(img)
+
+
+def for_display(rgb: np.ndarray, max_side: int = 960) -> np.ndarray:
+    """A copy of ``rgb`` reduced by an integer factor (box filter) to at most ``max_side``.
+
+    Pages show pictures in columns a few hundred pixels wide; encoding full
+    1600 px pictures for them costs most of a re-render. Exact results stay
+    available as downloads.
+    """
+    h, w = rgb.shape[:2]
+    factor = -(-max(h, w) // max_side)
+    if factor <= 1:
+        return rgb
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).reduce(factor))
