@@ -189,7 +189,8 @@ def kmeans_vs_full_fit(n: int, ref_runs: int | None = None) -> list[Row]:
     note += f"); speed-up {speedup:.1f}x"
     if k != 5:
         note += f"; NOTE our default k is {k}"
-    ok = speedup >= TARGET_KMEANS_SPEEDUP and abs(ratio - 1) * 100 <= TARGET_INERTIA_PCT
+    # One-sided: a fast fit that finds a *lower* inertia than the full fit's single start is better, not worse.
+    ok = speedup >= TARGET_KMEANS_SPEEDUP and (ratio - 1) * 100 <= TARGET_INERTIA_PCT
     return [
         Row(
             SECTION,

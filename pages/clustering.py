@@ -56,6 +56,8 @@ if seg is not None:
     m3.metric("Pixels in the fit", f"{ex.get('fit_pixels', 0):,}")
     m4.metric("Time", f"{seg.elapsed_s * 1000:.0f} ms")
 
+    if ex.get("note"):
+        st.info(ex["note"])
     st.subheader("Cluster colours")
     swatches = "".join(
         f'<div class="swatch" data-share="{lab.share:.4f}" title="{html.escape(lab.name)}" '
