@@ -17,6 +17,7 @@ PAGES = {
     "thresholding": st.Page("pages/thresholding.py", title="Thresholding", icon=":material/contrast:", url_path="thresholding"),
     "edges": st.Page("pages/edges.py", title="Edge detection", icon=":material/border_style:", url_path="edges"),
     "clustering": st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:", url_path="clustering"),
+    "maskrcnn": st.Page("pages/mask_rcnn.py", title="Mask R-CNN", icon=":material/person_search:", url_path="mask-rcnn"),
     "explainer": st.Page("pages/explainer.py", title="Explainer: which task is which", icon=":material/school:", url_path="explainer"),
 }
 
@@ -35,7 +36,7 @@ def home() -> None:
     st.markdown(
         "See, side by side and with the numbers that explain them, how the classic image "
         "segmentation techniques carve up **your own image**: thresholds, edge detection, "
-        "k-means clustering (and, as it lands, Mask R-CNN). Pick a sample or upload a photo in the "
+        "k-means clustering and Mask R-CNN. Pick a sample or upload a photo in the "
         "sidebar; it stays chosen as you move between pages."
     )
     st.subheader("The techniques")
@@ -43,6 +44,7 @@ def home() -> None:
         ("thresholding", "global and multi-level thresholds, Otsu, Li, Yen and friends, local (adaptive) thresholds"),
         ("edges", "the Sobel and Laplace kernels applied by convolution, Prewitt, Scharr, Canny, LoG, and regions between edges"),
         ("clustering", "k-means on pixel colours (RGB or CIELAB, optional position) and a Gaussian mixture"),
+        ("maskrcnn", "torchvision's Mask R-CNN: each object's class, box, mask and score; instance and semantic views"),
         ("explainer", "classification vs object detection vs semantic and instance segmentation, side by side"),
     ]:
         st.page_link(PAGES[key], label=f"**{PAGES[key].title}**: {blurb}", icon=PAGES[key].icon)

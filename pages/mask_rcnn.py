@@ -1,0 +1,185 @@
+"""Mask R-CNN page: per-object class, box, mask and score, with instance and semantic views."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from pages._image_input import ensure_app_frame, require_image
+from pages._result_view import download_name, run_cached
+from segcore.loading import LoadedImage, load_array
+from segcore.maskrcnn import (
+    ENV_WEIGHTS,
+    WeightsUnavailable,
+    coco_json,
+    file_name,
+    get_model,
+    pick_device,
+    resolve_weights,
+)
+from segcore.maskrcnn.select import select_instances
+from segcore.maskrcnn.shapes import make_sample
+from segcore.palette import label_colors
+from segcore.render import draw_boxes, for_display, label_png, overlay, rgb_png
+from segcore.result import Segmentation, build_legend
+
+VARIANTS = {
+    "v1": "v1: ResNet-50 FPN (COCO box AP 37.9, mask AP 34.6)",
+    "v2": "v2: ResNet-50 FPN v2 (47.4 / 41.8, about 2.5 x the compute)",
+    "shapes": "Offline demo: small model trained here on synthetic shapes",
+}
+
+ensure_app_frame()
+st.title("Mask R-CNN")
+st.markdown(
+    "Mask R-CNN gives, for each object, its **class**, its **bounding box**, its **pixel mask** and a "
+    "**score**. This is torchvision's model with COCO weights (80 classes); the result is an instance "
+    "segmentation (each object its own label) and, colouring by class only, a semantic one."
+)
+
+# A weights file named in Streamlit secrets counts like the environment variable.
+if not os.environ.get(ENV_WEIGHTS):
+    try:
+        secret = st.secrets.get(ENV_WEIGHTS)
+    except Exception:  # noqa: BLE001 - no secrets file is the common case
+        secret = None
+    if secret:
+        os.environ[ENV_WEIGHTS] = str(secret)
+
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+variant = c1.selectbox("Model", list(VARIANTS), format_func=VARIANTS.get, key="mr_variant")
+min_size = c2.select_slider(
+    "Inference size (shorter side, px)", [320, 480, 512, 640, 800, 1024], value=800, key="mr_min_size",
+    help="torchvision's min_size: the image is resized so its shorter side is this. Smaller is faster "
+    "and misses small objects.", disabled=variant == "shapes",
+)
+score_threshold = c3.slider("Score threshold", 0.05, 0.95, 0.5, 0.05, key="mr_score",
+                            help="Boxes scoring below this are dropped inside the model, before masks are computed.")
+mask_threshold = c4.slider("Mask probability threshold", 0.05, 0.95, 0.5, 0.05, key="mr_mask")
+
+if variant == "shapes":
+    s1, s2 = st.columns([1, 3])
+    seed = int(s1.number_input("Synthetic picture number", 100_000, 999_999, 200_001, key="mr_seed",
+                              help="Pictures never seen in training (it used numbers below 100,000)."))
+    s2.info("The small model knows circles, squares and triangles only, so it runs on a synthetic "
+            "picture (128 x 128 px) rather than your image. It needs no download.")
+    rgb, _, _ = make_sample(seed)
+    image: LoadedImage = load_array(rgb, name=f"shapes_{seed}.png")
+else:
+    image = require_image()
+
+# 1. Weights: a local file, the torch hub cache, or a download with a progress bar.
+fail_key = f"mr_download_failed_{variant}"
+try:
+    resolve_weights(variant, allow_download=False)
+except WeightsUnavailable:
+    retry = st.session_state.get(fail_key) and st.button("Try the download again", key="mr_retry")
+    if st.session_state.get(fail_key) and not retry:
+        st.error(st.session_state[fail_key])
+        st.stop()
+    with st.status(f"Downloading {file_name(variant)} (once; then it is cached)...", expanded=True) as status:
+        bar = st.progress(0.0, text="Connecting...")
+
+        def _progress(done: int, total: int | None) -> None:
+            if total:
+                bar.progress(min(done / total, 1.0), text=f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            else:
+                bar.progress(0.0, text=f"{done / 1e6:.1f} MB")
+
+        try:
+            resolve_weights(variant, progress=_progress)
+        except WeightsUnavailable as exc:
+            status.update(label="The Mask R-CNN weights could not be had", state="error")
+            st.session_state[fail_key] = str(exc)
+            st.error(str(exc))
+            st.stop()
+        status.update(label=f"Downloaded {file_name(variant)}", state="complete", expanded=False)
+    st.session_state.pop(fail_key, None)
+
+
+# 2. The model: one per (variant, device), shared by every session.
+@st.cache_resource(show_spinner="Loading Mask R-CNN (importing torch, reading the weights)...")
+def _model(variant: str, device: str):
+    return get_model(variant, device)
+
+
+device = pick_device("auto")
+try:
+    model = _model(variant, device)
+except WeightsUnavailable as exc:  # e.g. a damaged file: the message says which and what to do
+    st.error(str(exc))
+    st.stop()
+
+# 3. Inference (cached per image and model settings); class filter and cap applied afterwards.
+params = dict(variant=variant, score_threshold=score_threshold, mask_threshold=mask_threshold,
+              max_instances=100, min_size=min_size if variant != "shapes" else 128, device=device)
+with st.spinner(f"Running Mask R-CNN {variant} on {device}..."):
+    full = run_cached("maskrcnn", image, **params)
+if full is None:
+    st.stop()
+found = list(full.extras["class_counts"])
+f1, f2 = st.columns([3, 1])
+chosen = f1.multiselect("Classes to keep (empty keeps all)", found, key="mr_classes")
+max_instances = int(f2.number_input("Maximum instances", 1, 100, 100, key="mr_max"))
+seg = select_instances(full, classes=chosen, max_instances=max_instances)
+ex = seg.extras
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Instances", len(ex["instances"]))
+m2.metric("Classes", len(ex["class_counts"]))
+m3.metric("Inference time", f"{full.extras['inference_s']:.2f} s")
+m4.metric("Device", str(full.extras["device"]).upper())
+
+alpha = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="mr_alpha")
+boxes = [inst["box"] for inst in ex["instances"]]
+texts = [f"{inst['class']} {inst['score']:.2f}" for inst in ex["instances"]]
+colors = [lab.color for lab in seg.legend if lab.value]
+instance_view = draw_boxes(overlay(image.rgb, seg, alpha=alpha, skip_zero=True), boxes, texts, colors)
+
+class_ids = sorted(ex["semantic_names"])
+palette = label_colors(max(class_ids) + 2)
+semantic_seg = Segmentation(
+    "maskrcnn_semantic", ex["semantic"],
+    build_legend(ex["semantic"], ex["semantic_names"], {c: tuple(int(v) for v in palette[c + 1]) for c in class_ids}),
+    seg.params, 0.0,
+)
+semantic_view = overlay(image.rgb, semantic_seg, alpha=alpha, skip_zero=True)
+
+v1, v2 = st.columns(2)
+v1.subheader("Instance segmentation")
+v1.image(for_display(instance_view), caption="Each object its own colour, its box and 'class score'", width="stretch")
+v2.subheader("Semantic segmentation")
+v2.image(for_display(semantic_view), caption="The same pixels coloured by class only", width="stretch")
+if ex["class_counts"]:
+    v2.markdown(", ".join(f"**{name}**: {n}" for name, n in ex["class_counts"].items()))
+else:
+    st.info("No object scored above the threshold: lower the score threshold or try another image.")
+
+if ex["instances"]:
+    st.dataframe(
+        {
+            "#": [i["id"] for i in ex["instances"]],
+            "class": [i["class"] for i in ex["instances"]],
+            "score": [round(i["score"], 3) for i in ex["instances"]],
+            "box x0, y0, x1, y1": [", ".join(f"{v:.0f}" for v in i["box"]) for i in ex["instances"]],
+            "mask area (px)": [i["mask_area"] for i in ex["instances"]],
+            "mask area (%)": [round(i["mask_share"], 2) for i in ex["instances"]],
+        },
+        hide_index=True,
+    )
+
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button("Instance label map (16-bit PNG)", data=lambda: label_png(seg.labels),
+                   file_name=download_name(image, seg, "instances"), mime="image/png", on_click="ignore", key="mr_dl_inst")
+d2.download_button("Semantic label map (COCO ids, 16-bit PNG)", data=lambda: label_png(ex["semantic"]),
+                   file_name=download_name(image, seg, "semantic"), mime="image/png", on_click="ignore", key="mr_dl_sem")
+d3.download_button("Overlay (PNG)", data=lambda: rgb_png(instance_view),
+                   file_name=download_name(image, seg, "overlay"), mime="image/png", on_click="ignore", key="mr_dl_overlay")
+d4.download_button("COCO results (JSON)", data=lambda: coco_json(seg, indent=1),
+                   file_name=download_name(image, seg, "coco").replace(".png", ".json"), mime="application/json",
+                   on_click="ignore", key="mr_dl_coco")
+st.caption(
+    f"Model loaded from {model.segcore['weights']} in {model.segcore['load_s']:.1f} s. Inference under "
+    "torch.inference_mode(), one request at a time (the model is shared by every session)."
+)

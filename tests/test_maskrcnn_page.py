@@ -1,0 +1,56 @@
+"""The Mask R-CNN page in AppTest: the offline shapes model end to end, and no weights at all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture()
+def offline(tmp_path, monkeypatch):
+    """No weights anywhere, and the download address a closed local port."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("SEGCORE_MASKRCNN_URL", "http://127.0.0.1:9/")
+    monkeypatch.delenv("SEGCORE_MASKRCNN_WEIGHTS", raising=False)
+
+
+def mask_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    at.switch_page("pages/mask_rcnn.py").run()
+    return at
+
+
+def test_without_weights_the_page_explains_how_to_fix_it(offline):
+    at = mask_page()
+    assert not at.exception, at.exception
+    text = " ".join(e.value for e in at.error)
+    for needle in ["maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth", "SEGCORE_MASKRCNN_WEIGHTS",
+                   "python -m segcore weights download --variant v1", "hub/checkpoints"]:
+        assert needle in text
+    at.run()  # a rerun does not retry the download by itself; it offers a button
+    assert not at.exception
+    assert any(b.label == "Try the download again" for b in at.button)
+
+
+def test_shapes_model_lists_instances_and_renders_both_views(offline):
+    at = mask_page()
+    at.selectbox(key="mr_variant").set_value("shapes").run()
+    assert not at.exception, at.exception
+    m = {x.label: x.value for x in at.metric}
+    assert int(m["Instances"]) >= 1 and m["Device"] == "CPU"
+    assert [h.value for h in at.subheader] == ["Instance segmentation", "Semantic segmentation"]
+    table = at.dataframe[0].value
+    assert set(table["class"]) <= {"circle", "square", "triangle"}
+    assert (table["score"] > 0.5).all()
+    first = table["class"].iloc[0]
+    at.multiselect(key="mr_classes").set_value([first]).run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["class"]) == {first}
+    at.number_input(key="mr_max").set_value(1).run()
+    assert len(at.dataframe[0].value) == 1 and at.metric[0].value == "1"
