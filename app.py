@@ -41,8 +41,8 @@ def home() -> None:
     )
     st.subheader("The techniques")
     for key, blurb in [
-        ("thresholding", "global and multi-level thresholds, Otsu, Li, Yen and friends, local (adaptive) thresholds"),
-        ("edges", "the Sobel and Laplace kernels applied by convolution, Prewitt, Scharr, Canny, LoG, and regions between edges"),
+        ("thresholding", "global and multi-level thresholds, Otsu, Li, Yen and more, local (adaptive) thresholds"),
+        ("edges", "the article's Sobel and Laplace kernels by convolution, Canny, LoG, regions between edges"),
         ("clustering", "k-means on pixel colours (RGB or CIELAB, optional position) and a Gaussian mixture"),
         ("maskrcnn", "torchvision's Mask R-CNN: each object's class, box, mask and score; instance and semantic views"),
         ("explainer", "classification vs object detection vs semantic and instance segmentation, side by side"),

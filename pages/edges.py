@@ -88,8 +88,8 @@ params: dict = {"mode": mode, "min_region": min_region}
 if method == "canny":
     k1, k2, k3 = st.columns(3)
     params["sigma"] = k1.slider("Gaussian sigma", 0.0, 6.0, 1.0, 0.1, key="canny_sigma")
-    low = k2.slider("Low threshold (gradient)", 0.0, 1.0, 0.05, 0.005, key="canny_low")
-    high = k3.slider("High threshold (gradient)", 0.0, 1.0, 0.15, 0.005, key="canny_high")
+    low = k2.slider("Low threshold (gradient)", 0.0, 1.0, 0.05, 0.005, format="%.3f", key="canny_low")
+    high = k3.slider("High threshold (gradient)", 0.0, 1.0, 0.15, 0.005, format="%.3f", key="canny_high")
     params["low_threshold"], params["high_threshold"] = min(low, high), max(low, high)
 elif method == "log":
     params["sigma"] = st.slider("Gaussian sigma", 0.5, 8.0, 2.0, 0.1, key="log_sigma")

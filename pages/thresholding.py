@@ -45,7 +45,7 @@ if method == "multilevel":
     n = st.number_input("How many thresholds", 1, 10, 3, key="thr_n")
     cols = st.columns(int(n))
     params["thresholds"] = tuple(
-        cols[i].slider(f"Threshold {i + 1}", 0.0, 1.0, round((i + 1) / (n + 1), 3), 0.005, key=f"thr_user_{i}")
+        cols[i].slider(f"Threshold {i + 1}", 0.0, 1.0, round((i + 1) / (n + 1), 3), 0.005, format="%.3f", key=f"thr_user_{i}")
         for i in range(int(n))
     )
 elif method == "multiotsu":
@@ -53,7 +53,7 @@ elif method == "multiotsu":
 elif method == "local":
     c1, c2, c3 = st.columns(3)
     params["block_size"] = c1.slider("Block size (odd, px)", 3, 201, 35, 2, key="thr_block")
-    params["offset"] = c2.slider("Offset (subtracted from the local mean)", -0.2, 0.2, 0.0, 0.005, key="thr_offset")
+    params["offset"] = c2.slider("Offset (subtracted from the local mean)", -0.2, 0.2, 0.0, 0.005, format="%.3f", key="thr_offset")
     params["method"] = c3.selectbox("Local weighting", ["gaussian", "mean", "median"], key="thr_local_method")
 
 seg = run_cached(method, image, **params)

@@ -70,7 +70,7 @@ def test_threshold_slider_changes_value_and_picture(app, photo_file):
 
     # Keyboard, as a person without a mouse would: focus the thumb, ArrowRight x 4 (step 0.005).
     app.press_slider("Threshold 1", "ArrowRight", times=4)
-    # The thumb shows the value with Streamlit's default 2 decimals (the step is 0.005).
+    # The thumb shows the value with three decimals (format="%.3f", the step is 0.005).
     expect(app.slider("Threshold 1").locator('[data-testid="stSliderThumbValue"]')).to_have_text(re.compile(r"^0\.270*$"))
     expect(t1).to_have_text("0.2700")
     expect(app.metric("Threshold 2")).to_have_text("0.5000")
