@@ -18,7 +18,7 @@ from segcore.maskrcnn import (
     pick_device,
     resolve_weights,
 )
-from segcore.maskrcnn.select import select_instances
+from segcore.maskrcnn.instances import select_instances
 from segcore.maskrcnn.shapes import make_sample
 from segcore.palette import label_colors
 from segcore.render import draw_boxes, for_display, label_png, overlay, rgb_png

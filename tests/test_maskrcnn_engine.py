@@ -339,3 +339,18 @@ def test_predict_accepts_a_read_only_image(random_v1, image):
         warnings.simplefilter("error")
         seg = M.predict(random_v1, frozen, score_threshold=0.3, max_instances=2, min_size=128)
     assert seg.labels.shape == image.shape[:2]
+
+
+@pytest.mark.parametrize("classes, cap", [(["person"], 5), (["dog", "car"], 2), ([], 1), ([], 10)])
+def test_select_after_the_model_equals_filtering_in_the_model(cats, classes, cap):
+    """The page filters classes and caps instances after inference; the result must be the same."""
+    from segcore.maskrcnn.instances import select_instances
+
+    full = _seg(DETS, cats, score_threshold=0.0)
+    narrowed = select_instances(full, classes=classes, max_instances=cap)
+    direct = _seg(DETS, cats, score_threshold=0.0, classes=classes, max_instances=cap)
+    assert np.array_equal(narrowed.labels, direct.labels)
+    assert np.array_equal(narrowed.extras["semantic"], direct.extras["semantic"])
+    assert narrowed.extras["instances"] == direct.extras["instances"]
+    assert narrowed.extras["class_counts"] == direct.extras["class_counts"]
+    assert [lab.name for lab in narrowed.legend] == [lab.name for lab in direct.legend]

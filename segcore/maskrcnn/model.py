@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from segcore.maskrcnn import weights as W
-from segcore.result import Segmentation, build_legend
+from segcore.maskrcnn.instances import instances_to_segmentation
+from segcore.result import Segmentation
 
 #: Serialises every forward pass: a shared model is mutated per call.
 INFERENCE_LOCK = threading.Lock()
@@ -671,40 +672,14 @@ def detections_to_segmentation(
                 "mask_share": 100.0 * area / float(h * w),
             }
         )
-    visible = np.bincount(labels.ravel(), minlength=len(instances) + 1)
-    for inst in instances:
-        inst["visible_area"] = int(visible[inst["id"]])
-
-    lut = np.zeros(len(instances) + 1, np.int32)
-    for inst in instances:
-        lut[inst["id"]] = inst["category_id"]
-    semantic = lut[labels]
-    present = sorted({int(lut[v]) for v in np.flatnonzero(visible)})
-    semantic_names = {c: ("background" if c == 0 else categories[c]) for c in present}
-    counts: dict[str, int] = {}
-    for inst in instances:
-        counts[inst["class"]] = counts.get(inst["class"], 0) + 1
-    class_counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    legend_names = {0: "background", **{inst["id"]: f"{inst['class']} {inst['score']:.2f}" for inst in instances}}
-    return Segmentation(
-        method=method,
-        labels=labels,
-        legend=build_legend(labels, legend_names),
-        params=dict(params)
+    params = (
+        dict(params)
         if params is not None
         else {
             "score_threshold": float(score_threshold),
             "mask_threshold": float(mask_threshold),
             "max_instances": int(max_instances),
             "classes": names,
-        },
-        elapsed_s=0.0,
-        extras={
-            "instances": instances,
-            "masks": rles,
-            "semantic": semantic,
-            "semantic_names": semantic_names,
-            "class_counts": class_counts,
-        },
+        }
     )
+    return instances_to_segmentation(labels, instances, rles, method=method, params=params)
