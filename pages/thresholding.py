@@ -54,7 +54,7 @@ elif method == "local":
     c1, c2, c3 = st.columns(3)
     params["block_size"] = c1.slider("Block size (odd, px)", 3, 201, 35, 2, key="thr_block")
     params["offset"] = c2.slider("Offset (subtracted from the local mean)", -0.2, 0.2, 0.0, 0.005, format="%.3f", key="thr_offset")
-    params["method"] = c3.selectbox("Local weighting", ["gaussian", "mean", "median"], key="thr_local_method")
+    params["method"] = c3.selectbox("Local weighting", ["mean", "gaussian", "median"], key="thr_local_method")
 
 seg = run_cached(method, image, **params)
 if seg is not None:
