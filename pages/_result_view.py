@@ -16,7 +16,7 @@ import streamlit as st
 
 from segcore.loading import LoadedImage
 from segcore.registry import get_method
-from segcore.render import colorize, for_display, label_png, overlay, rgb_png
+from segcore.render import colorize, display_pair, label_png, overlay, rgb_png
 from segcore.result import Segmentation
 
 
@@ -67,11 +67,13 @@ def show_result(image: LoadedImage, seg: Segmentation, *, key: str, skip_zero: b
     c1, c2 = st.columns([3, 2])
     alpha = c1.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key=f"{key}_alpha")
     show_bounds = c2.toggle("Show boundaries", value=False, key=f"{key}_bounds")
-    blended = overlay(image.rgb, seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)
+    # Pictures are drawn at display size (cheap on every rerun); the downloads are full size.
+    shown_rgb, shown_seg = display_pair(image.rgb, seg)
+    blended = overlay(shown_rgb, shown_seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)
     cols = st.columns(3)
-    cols[0].image(for_display(image.rgb), caption="Working image", width="stretch")
-    cols[1].image(for_display(colorize(seg)), caption=f"Label map: {seg.n_labels} labels", width="stretch")
-    cols[2].image(for_display(blended), caption=f"Overlay (opacity {alpha:.2f})", width="stretch")
+    cols[0].image(shown_rgb, caption="Working image", width="stretch")
+    cols[1].image(colorize(shown_seg), caption=f"Label map: {seg.n_labels} labels", width="stretch")
+    cols[2].image(blended, caption=f"Overlay (opacity {alpha:.2f})", width="stretch")
     st.caption(
         f"{get_method(seg.method).title}: {seg.n_labels} labels on {seg.shape[1]} x {seg.shape[0]} px "
         f"in {seg.elapsed_s * 1000:.0f} ms."
@@ -93,7 +95,7 @@ def show_result(image: LoadedImage, seg: Segmentation, *, key: str, skip_zero: b
     )
     d2.download_button(
         "Download overlay (PNG)",
-        data=lambda: rgb_png(blended),
+        data=lambda: rgb_png(overlay(image.rgb, seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)),
         file_name=download_name(image, seg, "overlay"),
         mime="image/png",
         on_click="ignore",

@@ -8,6 +8,7 @@ segment boundaries, and downloads as PNG bytes.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image
@@ -158,3 +159,23 @@ def for_display(rgb: np.ndarray, max_side: int = 960) -> np.ndarray:
     if factor <= 1:
         return rgb
     return np.asarray(Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).reduce(factor))
+
+
+def display_pair(image: np.ndarray, seg: Segmentation, max_side: int = 960) -> tuple[np.ndarray, Segmentation]:
+    """The image and its result at display size, for drawing overlays cheaply.
+
+    Labels are subsampled (every f-th pixel, so colours stay exact) and the
+    image is box-filtered to the same shape. Returns ``(rgb, seg)``; ``seg``
+    shares everything but its smaller label map with the original.
+    """
+    h, w = seg.labels.shape
+    factor = -(-max(h, w) // max_side)
+    if factor <= 1:
+        return image, seg
+    small = seg.labels[::factor, ::factor]
+    rgb = np.asarray(
+        Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).resize(
+            (small.shape[1], small.shape[0]), Image.Resampling.BOX
+        )
+    )
+    return rgb, replace(seg, labels=small)

@@ -68,3 +68,18 @@ def test_task_views_semantic_merges_classes_instance_separates():
     assert sorted(np.unique(views.instance.labels)) == [0, 1, 2, 3]
     assert [lab.name for lab in views.semantic.legend] == ["background", "circle", "square"]
     assert mask_box(masks[2]) == (10, 2, 17, 11)
+
+
+def test_display_pair_shrinks_both_alike_and_keeps_colours_exact():
+    from segcore.render import display_pair
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    labels = np.repeat(np.arange(1600)[None, :] // 100, 1200, axis=0)
+    seg = Segmentation("t", labels, build_legend(labels), {}, 0.0)
+    rgb, small = display_pair(image, seg, max_side=960)
+    assert rgb.shape[:2] == small.labels.shape == (600, 800)
+    assert np.array_equal(small.labels, labels[::2, ::2]) and small.legend is seg.legend
+    assert set(map(tuple, colorize(small).reshape(-1, 3))) <= {lab.color for lab in seg.legend}
+    same_rgb, same = display_pair(image[:500, :500], Segmentation("t", labels[:500, :500], seg.legend, {}, 0.0))
+    assert same_rgb.shape == (500, 500, 3) and same.labels.shape == (500, 500)
