@@ -36,7 +36,8 @@ def _legend(seg: Segmentation) -> str:
     return ", ".join(f"{lab.name} ({100 * lab.share:.0f}%)" for lab in seg.legend if lab.value)
 
 
-cols = st.columns(4)
+top, bottom = st.columns(2), st.columns(2)
+cols = [*top, *bottom]
 with cols[0]:
     st.subheader("Image classification")
     st.image(rgb, width="stretch")
@@ -45,7 +46,7 @@ with cols[0]:
 with cols[1]:
     st.subheader("Object detection")
     palette = [tuple(lab.color) for lab in views.instance.legend if lab.value]
-    st.image(draw_boxes(rgb, views.boxes, views.box_classes, palette), width="stretch")
+    st.image(draw_boxes(rgb, views.boxes, views.box_classes, palette, width=2, font_size=15), width="stretch")
     st.markdown(f"**What, and where?** A class and a box per object: {len(views.boxes)} boxes.")
 with cols[2]:
     st.subheader("Semantic segmentation")

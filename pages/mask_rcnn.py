@@ -31,6 +31,9 @@ VARIANTS = {
 }
 
 ensure_app_frame()
+OFFLINE_HINT = ("Meanwhile, choose **Offline demo** in *Model* above: a small Mask R-CNN trained in this "
+                "project on synthetic shapes runs with no download.")
+
 st.title("Mask R-CNN")
 st.markdown(
     "Mask R-CNN gives, for each object, its **class**, its **bounding box**, its **pixel mask** and a "
@@ -77,6 +80,7 @@ except WeightsUnavailable:
     retry = st.session_state.get(fail_key) and st.button("Try the download again", key="mr_retry")
     if st.session_state.get(fail_key) and not retry:
         st.error(st.session_state[fail_key])
+        st.info(OFFLINE_HINT)
         st.stop()
     with st.status(f"Downloading {file_name(variant)} (once; then it is cached)...", expanded=True) as status:
         bar = st.progress(0.0, text="Connecting...")
@@ -89,12 +93,17 @@ except WeightsUnavailable:
 
         try:
             resolve_weights(variant, progress=_progress)
+            failure = None
         except WeightsUnavailable as exc:
-            status.update(label="The Mask R-CNN weights could not be had", state="error")
-            st.session_state[fail_key] = str(exc)
-            st.error(str(exc))
-            st.stop()
-        status.update(label=f"Downloaded {file_name(variant)}", state="complete", expanded=False)
+            status.update(label="The Mask R-CNN weights could not be had", state="error", expanded=False)
+            failure = str(exc)
+        else:
+            status.update(label=f"Downloaded {file_name(variant)}", state="complete", expanded=False)
+    if failure is not None:
+        st.session_state[fail_key] = failure
+        st.error(failure)
+        st.info(OFFLINE_HINT)
+        st.stop()
     st.session_state.pop(fail_key, None)
 
 

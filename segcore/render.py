@@ -119,11 +119,13 @@ def draw_boxes(
     colors: list[tuple[int, int, int]],
     *,
     width: int | None = None,
+    font_size: int | None = None,
 ) -> np.ndarray:
     """Draw labelled boxes ``(x0, y0, x1, y1)`` on a copy of ``rgb``.
 
     Each box gets its text ("class score") on a filled tag at its top-left
-    corner. Line width scales with the image unless given. Returns uint8 RGB.
+    corner. Line width and font size scale with the image unless given.
+    Returns uint8 RGB.
     """
     from PIL import ImageDraw, ImageFont  # noqa: PLC0415
 
@@ -132,7 +134,7 @@ def draw_boxes(
     side = max(img.size)
     lw = width or max(1, side // 300)
     try:
-        font = ImageFont.load_default(size=max(10, side // 45))
+        font = ImageFont.load_default(size=font_size or max(12, side // 45))
     except TypeError:  # pragma: no cover - very old Pillow
         font = ImageFont.load_default()
     for (x0, y0, x1, y1), text, color in zip(boxes, texts, colors):

@@ -33,6 +33,7 @@ def test_without_weights_the_page_explains_how_to_fix_it(offline):
     for needle in ["maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth", "SEGCORE_MASKRCNN_WEIGHTS",
                    "python -m segcore weights download --variant v1", "hub/checkpoints"]:
         assert needle in text
+    assert any("Offline demo" in i.value for i in at.info)  # and what works without any download
     at.run()  # a rerun does not retry the download by itself; it offers a button
     assert not at.exception
     assert any(b.label == "Try the download again" for b in at.button)

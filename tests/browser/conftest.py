@@ -153,8 +153,16 @@ def serve_app(log_path: Path = SERVER_LOG) -> Iterator[str]:
     log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
     proc = None
     try:
+        # Offline by construction: Mask R-CNN weights are looked up in an empty cache and
+        # "downloaded" from a closed port on this machine, never from the internet.
+        env = {
+            **os.environ,
+            "TORCH_HOME": str(log_path.parent / "torch_home"),
+            "SEGCORE_MASKRCNN_URL": "http://127.0.0.1:9/",
+        }
+        env.pop("SEGCORE_MASKRCNN_WEIGHTS", None)
         proc = subprocess.Popen(
-            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True,  # its own process group: killpg reaches every child
         )
         base = f"http://127.0.0.1:{port}"
