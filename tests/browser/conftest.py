@@ -444,8 +444,11 @@ class App:
         return self.page.request.get(url).body()
 
     def screenshot(self, name: str, *, full_page: bool = False, docs: str | None = None) -> Path:
-        """Save a 1280 x 800 (or full-page) screenshot under artifacts/screenshots/;
-        ``docs="home.png"`` also copies it to docs/ for the README."""
+        """Save a 1280 x 800 (or full-page) screenshot under artifacts/screenshots/.
+
+        With ``UPDATE_DOCS_SCREENSHOTS=1`` in the environment, ``docs="home.png"``
+        also copies it to docs/ for the README; otherwise test runs leave the
+        tracked tree untouched."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         if not full_page:
@@ -465,7 +468,7 @@ class App:
                 self.page.screenshot(path=str(path))
             finally:
                 self.page.set_viewport_size(VIEWPORT)
-        if docs:
+        if docs and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
             DOCS.mkdir(exist_ok=True)
             shutil.copyfile(path, DOCS / docs)
         return path
