@@ -28,17 +28,9 @@ import time
 from pathlib import Path
 
 from benchmarks.common import PHOTO_SOURCE, Row, check, errored, mb, photo, skipped
+from benchmarks.server import CHROMIUM, CHROMIUM_ARGS
 
 SECTION = "app"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 90_000
 TARGET_RERENDER_S = 0.5

@@ -27,6 +27,18 @@ from benchmarks.common import REPO, children, proc_status
 
 HEALTH_TIMEOUT_S = 90.0
 
+#: Debian's Chromium and the flags this sandbox needs (design.md); shared by the
+#: browser tests and the app benchmark.
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -31,16 +31,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from benchmarks.server import CHROMIUM, CHROMIUM_ARGS, free_port, health
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -57,15 +56,6 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 DOCS = REPO / "docs"
 SERVER_LOG = ARTIFACTS / "streamlit-browser-tests.log"
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 HEALTH_TIMEOUT_S = 60.0
 RUN_TIMEOUT_MS = 60_000  # one script run, generous for a busy 2-core machine
@@ -107,20 +97,6 @@ def _unavailable(reason: str) -> None:
 # --------------------------------------------------------------------------- server
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _health(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.read().decode("utf-8", "replace").strip()
-    except (urllib.error.URLError, OSError):
-        return None
-
-
 def _stop(proc: subprocess.Popen) -> None:
     """Terminate the server's whole process group: SIGTERM, wait, SIGKILL."""
     if proc.poll() is None:
@@ -141,7 +117,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def serve_app(log_path: Path = SERVER_LOG) -> Iterator[str]:
     """Run ``sys.executable -m streamlit run app.py`` on a free port in its own
     process group; yield the base URL once /_stcore/health says ok; always stop it."""
-    port = _free_port()
+    port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py",
@@ -167,7 +143,7 @@ def serve_app(log_path: Path = SERVER_LOG) -> Iterator[str]:
         )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while _health(f"{base}/_stcore/health") != "ok":
+        while health(f"{base}/_stcore/health") != "ok":
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
                 why = (
