@@ -36,9 +36,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import feature, filters
+from skimage import filters
 
 from segcore.gray import to_gray
+from segcore.parallel import Band, bands, map_rows, run_all
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -348,18 +349,28 @@ def convolution_steps(
 
 
 def _otsu(strength: np.ndarray) -> float:
-    """``skimage.filters.threshold_otsu(strength)``, exactly, without its two extra passes.
+    """``skimage.filters.threshold_otsu(strength)``, exactly, from a histogram taken in row bands.
 
-    threshold_otsu flattens the image (a copy) and checks whether it is
-    constant before taking the same 256-bin ``np.histogram``; here the
-    contiguous image is raveled in place and min == max stands for the check.
+    threshold_otsu takes ``np.histogram(strength, bins=256)`` over
+    [min, max] (after a copy and a check that the image is not constant).
+    Here the minimum, the maximum and the counts of each row band are taken
+    on every core and added up: every pixel falls in the same bin as in the
+    whole-image histogram, so the counts and the threshold are the same.
     """
-    flat = strength.ravel()
-    lo, hi = flat.min(), flat.max()
+    parts = bands(*strength.shape[:2])
+    ends = run_all(lambda b: (strength[b.own].min(), strength[b.own].max()), parts)
+    lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
     if lo == hi:
         return float(lo)
-    counts, edges = np.histogram(flat, bins=256)
+    hists = run_all(lambda b: np.histogram(strength[b.own], bins=256, range=(lo, hi)), parts)
+    counts = np.sum([h[0] for h in hists], axis=0)
+    edges = hists[0][1]
     return float(filters.threshold_otsu(hist=(counts, (edges[:-1] + edges[1:]) / 2.0)))
+
+
+def _each_band(fn, image: np.ndarray) -> list:
+    """``fn(band)`` for each row band of ``image``, on every core."""
+    return run_all(fn, bands(*image.shape[:2]))
 
 
 def segments_from_edges(
@@ -392,7 +403,8 @@ def segments_from_edges(
     info : dict
         ``edge_mask`` (bool), ``edge_threshold`` (float, or None with a given
         mask), ``n_regions`` (int), ``n_small`` (regions merged into 0) and
-        ``names`` ({0: "edges"} or {0: "edges and small regions"}).
+        ``names`` ({0: "edges"} or {0: "edges and small regions"}) and
+        ``counts`` (``counts[v]`` = pixels with label ``v``).
     """
     min_region = _check_min_region(min_region)
     threshold = None
@@ -400,12 +412,17 @@ def segments_from_edges(
         threshold = _check_edge_threshold(edge_threshold)
         if threshold is None:
             threshold = _otsu(strength)
-        edge_mask = strength > threshold
+        edge_mask = np.empty(strength.shape, bool)
+        _each_band(lambda b: np.greater(strength[b.own], threshold, out=edge_mask[b.own]), strength)
     # Regions: 4-connected components of the non-edge pixels; edges are 0.
     # This is skimage.measure.label(~edge_mask, connectivity=1) (which calls
     # ndimage.label for boolean images), with int32 output to save memory.
-    regions, _ = ndi.label(~edge_mask, structure=_CROSS, output=np.int32)
-    counts = np.bincount(regions.ravel())
+    inside = np.empty(edge_mask.shape, bool)
+    _each_band(lambda b: np.logical_not(edge_mask[b.own], out=inside[b.own]), edge_mask)
+    regions, n_found = ndi.label(inside, structure=_CROSS, output=np.int32)
+    counts = np.sum(
+        _each_band(lambda b: np.bincount(regions[b.own].ravel(), minlength=n_found + 1), regions), axis=0
+    )
     keep = counts >= min_region
     keep[0] = False
     n_regions = int(np.count_nonzero(keep))
@@ -414,7 +431,15 @@ def segments_from_edges(
     # look-up (relabel_sequential takes ~4x as long on 2 MP).
     lut = np.zeros(len(counts), dtype=np.int32)
     lut[keep] = np.arange(1, n_regions + 1, dtype=np.int32)
-    labels = lut[regions]
+
+    def relabel(b: Band) -> None:
+        regions[b.own] = lut[regions[b.own]]
+
+    _each_band(relabel, regions)
+    labels = regions
+    new_counts = np.zeros(n_regions + 1, np.int64)
+    new_counts[1:] = counts[keep]
+    new_counts[0] = labels.size - new_counts[1:].sum()
     name0 = "edges and small regions" if n_small else "edges"
     info = {
         "edge_mask": edge_mask,
@@ -422,6 +447,7 @@ def segments_from_edges(
         "n_regions": n_regions,
         "n_small": n_small,
         "names": {0: name0},
+        "counts": new_counts,
     }
     return labels, info
 
@@ -448,7 +474,7 @@ def _result(
         "n_small_regions": info["n_small"],
         **more,
     }
-    legend = build_legend(labels, info["names"], {0: _EDGE_COLOR}, name_prefix="region")
+    legend = build_legend(labels, info["names"], {0: _EDGE_COLOR}, name_prefix="region", counts=info["counts"])
     return Segmentation(method, labels, legend, params, elapsed, extras)
 
 
@@ -466,8 +492,8 @@ def _gradient_pair(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
-    with stopwatch() as t:
-        gray = to_gray(image)
+    def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        gray = to_gray(block)
         if not exact:
             gray = gray.astype(np.float32)
         h = apply_kernel(gray, horizontal, mode=mode)
@@ -477,6 +503,12 @@ def _gradient_pair(
         strength = np.square(h, dtype=np.float32)
         strength += np.square(v, dtype=np.float32)
         np.sqrt(strength, out=strength)
+        return h, v, strength
+
+    with stopwatch() as t:
+        # Row bands on every core, each reading one row beyond its own (the
+        # kernels' reach): the same numbers as one whole-image convolve.
+        h, v, strength = _rows_image(rows, image, halo=_reach(horizontal, vertical), mode=mode)
         labels, info = segments_from_edges(strength, edge_threshold=edge_threshold, min_region=min_region)
     params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region}
     return _result(
@@ -489,6 +521,66 @@ def _gradient_pair(
         responses={f"{name}_horizontal": h, f"{name}_vertical": v, "magnitude": strength},
         kernels={f"{name}_horizontal": horizontal, f"{name}_vertical": vertical},
     )
+
+
+def _reach(*kernels: np.ndarray) -> int:
+    """Rows beyond its own that a convolution with these kernels reads."""
+    return max(k.shape[0] // 2 for k in kernels)
+
+
+def _gaussian_reach(sigma: float) -> int:
+    """Rows a Gaussian filter of ``sigma`` reads on each side: scipy's radius, ``int(4 sigma + 0.5)``."""
+    return int(4.0 * float(sigma) + 0.5)
+
+
+def _rows_image(rows, image: np.ndarray, *, halo: int, mode: str):
+    """``rows(image)``, computed in row bands on every core (:func:`segcore.parallel.map_rows`).
+
+    Not for ``mode='wrap'``: past the top row, 'wrap' reads the image's
+    bottom rows, which a band does not hold, so that mode runs whole.
+    """
+    image = np.asarray(image)
+    if image.ndim not in (2, 3):
+        raise ValueError(f"expected an (H, W, 3) RGB or (H, W) gray image, got shape {image.shape}")
+    if mode == "wrap":
+        return rows(image)
+    return map_rows(rows, image, halo=halo)
+
+
+def _canny_mask(image: np.ndarray, sigma: float, low: float, high: float, mode: str) -> np.ndarray:
+    """``skimage.feature.canny(to_gray(image).astype(np.float32), sigma, low, high, mode=mode)``, on every core.
+
+    scikit-image's own steps, in its own functions, with its own arithmetic:
+    smoothing (``_preprocess``), ``ndimage.sobel`` both ways, the gradient
+    magnitude and non-maximum suppression are all local, so they run in row
+    bands that read ``4 sigma + 2`` rows beyond their own; the hysteresis
+    that links weak edges to strong ones crosses the whole image, so it runs
+    once on the whole. The result is the same mask as ``feature.canny``
+    (tested pixel for pixel), in about half the time on two cores.
+    """
+    from skimage.feature._canny import _preprocess
+    from skimage.feature._canny_cy import _nonmaximum_suppression_bilinear
+
+    def rows(block: np.ndarray) -> np.ndarray:
+        gray = to_gray(block).astype(np.float32)
+        smoothed, eroded_mask = _preprocess(gray, None, sigma, mode, 0.0)
+        jsobel = ndi.sobel(smoothed, axis=1)
+        isobel = ndi.sobel(smoothed, axis=0)
+        magnitude = isobel * isobel
+        magnitude += jsobel * jsobel
+        np.sqrt(magnitude, out=magnitude)
+        # eroded_mask clears the block's first and last rows; where those are
+        # cut rows rather than the image's border they lie in the halo.
+        return _nonmaximum_suppression_bilinear(isobel, jsobel, magnitude, eroded_mask, low)
+
+    low_masked = _rows_image(rows, image, halo=_gaussian_reach(sigma) + 2, mode=mode)
+    low_mask = low_masked > 0
+    labels, count = ndi.label(low_mask, np.ones((3, 3), bool))
+    if count == 0:
+        return low_mask
+    good = np.zeros(count + 1, bool)
+    good[labels[low_mask & (low_masked >= high)]] = True
+    return good[labels]
 
 
 # --------------------------------------------------------------------------- methods
@@ -559,10 +651,12 @@ def laplace(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+    def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        response = apply_kernel(to_gray(block), LAPLACE, mode=mode)
+        return response, np.abs(response, dtype=np.float32)
+
     with stopwatch() as t:
-        gray = to_gray(image)
-        response = apply_kernel(gray, LAPLACE, mode=mode)
-        strength = np.abs(response, dtype=np.float32)
+        response, strength = _rows_image(rows, image, halo=_reach(LAPLACE), mode=mode)
         labels, info = segments_from_edges(strength, edge_threshold=edge_threshold, min_region=min_region)
     params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region}
     return _result(
@@ -703,8 +797,7 @@ def canny(
             f"None means {CANNY_DEFAULT_LOW:g} and {CANNY_DEFAULT_HIGH:g}"
         )
     with stopwatch() as t:
-        gray = to_gray(image).astype(np.float32)
-        edge_mask = feature.canny(gray, sigma=sigma, low_threshold=low, high_threshold=high, mode=mode)
+        edge_mask = _canny_mask(image, sigma, low, high, mode)
         labels, info = segments_from_edges(None, edge_mask=edge_mask, min_region=min_region)
         strength = edge_mask.astype(np.float32)
     info["edge_threshold"] = high
@@ -761,10 +854,12 @@ def laplacian_of_gaussian(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+    def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        response = ndi.gaussian_laplace(to_gray(block).astype(np.float32), sigma, mode=mode)
+        return response, np.abs(response)
+
     with stopwatch() as t:
-        gray = to_gray(image).astype(np.float32)
-        response = ndi.gaussian_laplace(gray, sigma, mode=mode)
-        strength = np.abs(response)
+        response, strength = _rows_image(rows, image, halo=_gaussian_reach(sigma), mode=mode)
         labels, info = segments_from_edges(strength, edge_threshold=edge_threshold, min_region=min_region)
     params = {"sigma": sigma, "mode": mode, "edge_threshold": edge_threshold, "min_region": min_region}
     return _result(

@@ -74,20 +74,27 @@ def build_legend(
     names: dict[int, str] | None = None,
     colors: dict[int, tuple[int, int, int]] | None = None,
     name_prefix: str = "segment",
+    counts: np.ndarray | None = None,
 ) -> list[Label]:
     """Return one :class:`Label` per value present in ``labels``.
 
-    Shares are computed with one ``bincount`` pass. Values missing from
-    ``names`` get ``"<name_prefix> <value>"``; values missing from ``colors``
-    get the shared palette's colour for that value.
+    Shares are computed with one ``bincount`` pass, or taken from ``counts``
+    (``counts[v]`` = pixels labelled ``v``) when the caller already has them.
+    Values missing from ``names`` get ``"<name_prefix> <value>"``; values
+    missing from ``colors`` get the shared palette's colour for that value.
     """
     flat = labels.ravel()
     if flat.size == 0:
         return []
-    lo = int(flat.min())
-    if lo < 0:
-        raise ValueError("label maps hold non-negative integers")
-    counts = np.bincount(flat)
+    if counts is None:
+        lo = int(flat.min())
+        if lo < 0:
+            raise ValueError("label maps hold non-negative integers")
+        counts = np.bincount(flat)
+    else:
+        counts = np.asarray(counts)
+        if counts.sum() != flat.size:
+            raise ValueError(f"counts add up to {int(counts.sum())} pixels; the label map has {flat.size}")
     present = np.flatnonzero(counts)
     palette = label_colors(int(present.max()) + 1)
     total = float(flat.size)

@@ -1,0 +1,167 @@
+"""Whole-image work split into horizontal bands, one band per core.
+
+scipy.ndimage's filters, numpy's ufuncs, reductions and matrix products all
+release the GIL, so plain threads keep both cores of a small server busy
+without copying the image to another process. Every helper here returns
+exactly what the same call on the whole image returns, bit for bit:
+
+* a per-pixel operation (a gray conversion, a threshold) needs nothing more;
+* a filter of reach ``r`` (3 x 3 kernels: 1; a Gaussian: its truncation
+  radius) reads ``r`` extra rows above and below its band (the *halo*) and
+  keeps only its own rows, so no kept pixel ever sees the band's cut and the
+  border rule still applies only at the image's real edges.
+
+Work that links pixels across the whole image (connected components, Canny's
+hysteresis) does not split this way and stays whole.
+
+``SEGCORE_THREADS`` caps the number of bands (``1`` turns the splitting off);
+by default there is one per core the process may use, at most 4.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TypeVar
+
+import numpy as np
+
+__all__ = ["Band", "bands", "map_rows", "n_threads", "run_all"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Below this many pixels per band, the thread hand-off costs more than it saves.
+MIN_BAND_PIXELS = 128 * 1024
+#: Most bands ever used, whatever the core count.
+MAX_THREADS = 4
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_inside = threading.local()
+
+
+def n_threads() -> int:
+    """Threads the helpers use: ``SEGCORE_THREADS`` if set, else the usable cores (at most 4)."""
+    env = os.environ.get("SEGCORE_THREADS", "").strip()
+    if env:
+        try:
+            return max(1, min(int(env), 64))
+        except ValueError:
+            pass
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_THREADS))
+
+
+def _get_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="segcore-band")
+        return _pool
+
+
+def _marked(fn: Callable[[T], R]) -> Callable[[T], R]:
+    def call(item: T) -> R:
+        _inside.active = True
+        try:
+            return fn(item)
+        finally:
+            _inside.active = False
+
+    return call
+
+
+def run_all(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[fn(item) for item in items]``, the items run at the same time on the shared pool.
+
+    Returns the results in the order of ``items``; the first exception raised
+    by any call is raised here. A single item, or a call made from inside a
+    pool thread (nested splitting would only queue behind itself), runs in
+    the calling thread.
+    """
+    items = list(items)
+    if len(items) <= 1 or getattr(_inside, "active", False):
+        return [fn(item) for item in items]
+    futures = [_get_pool().submit(_marked(fn), item) for item in items]
+    return [f.result() for f in futures]
+
+
+@dataclass(frozen=True)
+class Band:
+    """Rows ``start:stop`` of the output, computed from input rows ``lo:hi`` (the band plus its halo)."""
+
+    start: int
+    stop: int
+    lo: int
+    hi: int
+
+    @property
+    def read(self) -> slice:
+        """The input rows to compute on."""
+        return slice(self.lo, self.hi)
+
+    @property
+    def own(self) -> slice:
+        """The output rows this band fills."""
+        return slice(self.start, self.stop)
+
+    @property
+    def keep(self) -> slice:
+        """Where the band's own rows sit inside a result computed on ``read``."""
+        return slice(self.start - self.lo, self.stop - self.lo)
+
+
+def bands(height: int, width: int = 1, *, halo: int = 0, n: int | None = None) -> list[Band]:
+    """Split ``height`` rows into at most ``n`` (default :func:`n_threads`) equal bands.
+
+    Returns one :class:`Band` per piece, top to bottom; fewer (down to one
+    covering every row) when a band would hold fewer than
+    :data:`MIN_BAND_PIXELS` pixels of an image ``width`` pixels wide.
+    """
+    height, halo = int(height), max(int(halo), 0)
+    n = n_threads() if n is None else max(int(n), 1)
+    n = max(1, min(n, height, (height * max(int(width), 1)) // MIN_BAND_PIXELS or 1))
+    edges = np.linspace(0, height, n + 1).round().astype(int)
+    return [
+        Band(int(s), int(e), max(int(s) - halo, 0), min(int(e) + halo, height))
+        for s, e in pairwise(edges)
+    ]
+
+
+def map_rows(
+    fn: Callable[[np.ndarray], np.ndarray | Sequence[np.ndarray]],
+    image: np.ndarray,
+    *,
+    halo: int = 0,
+) -> np.ndarray | tuple[np.ndarray, ...]:
+    """``fn(image)``, computed band by band in parallel.
+
+    ``fn`` maps a block of rows of ``image`` to one array (or a tuple of
+    arrays) with the same rows, e.g. a filter; ``halo`` is how many rows
+    beyond a pixel ``fn`` reads (its reach). Returns what ``fn(image)``
+    returns, identical value for value, as long as ``fn`` treats each row
+    independently of where the block starts (true of ndimage filters and
+    element-wise numpy).
+    """
+    parts = bands(image.shape[0], image.shape[1] if image.ndim > 1 else 1, halo=halo)
+
+    def one(band: Band):
+        out = fn(image[band.read])
+        if isinstance(out, np.ndarray):
+            return out[band.keep]
+        return tuple(o[band.keep] for o in out)
+
+    results = run_all(one, parts)
+    if len(results) == 1:
+        return results[0]
+    if isinstance(results[0], np.ndarray):
+        return np.concatenate(results, axis=0)
+    return tuple(np.concatenate(group, axis=0) for group in zip(*results))

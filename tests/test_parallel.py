@@ -1,0 +1,113 @@
+"""Row-band splitting gives the whole-image answer, bit for bit, whatever the band count."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+from skimage import feature
+from skimage.color import rgb2gray
+
+from segcore import edges, parallel
+from segcore.registry import run_method
+
+
+@pytest.fixture
+def many_bands(monkeypatch):
+    """Four bands even on small images, with uneven heights."""
+    monkeypatch.setenv("SEGCORE_THREADS", "4")
+    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
+
+
+def test_bands_cover_every_row_once_with_clipped_halos():
+    parts = parallel.bands(1001, 2000, halo=3, n=4)
+    assert [(b.start, b.stop) for b in parts] == [(0, 250), (250, 500), (500, 751), (751, 1001)]
+    assert parts[0].lo == 0 and parts[0].hi == 253
+    assert parts[-1].lo == 748 and parts[-1].hi == 1001
+    for b in parts:
+        assert b.keep.stop - b.keep.start == b.stop - b.start
+        assert b.lo + b.keep.start == b.start
+
+
+def test_small_images_stay_whole():
+    assert len(parallel.bands(100, 100, n=4)) == 1  # 10,000 pixels: not worth a thread hand-off
+    assert len(parallel.bands(3, 10**6, n=8)) == 3  # never more bands than rows
+
+
+def test_segcore_threads_one_turns_splitting_off(monkeypatch):
+    monkeypatch.setenv("SEGCORE_THREADS", "1")
+    assert parallel.n_threads() == 1
+    assert len(parallel.bands(4000, 4000)) == 1
+    monkeypatch.setenv("SEGCORE_THREADS", "not a number")
+    assert 1 <= parallel.n_threads() <= parallel.MAX_THREADS
+
+
+def test_run_all_keeps_order_and_raises_the_first_error():
+    assert parallel.run_all(lambda x: x * x, range(6)) == [0, 1, 4, 9, 16, 25]
+
+    def boom(x):
+        if x == 2:
+            raise ValueError("band 2 failed")
+        return x
+
+    with pytest.raises(ValueError, match="band 2 failed"):
+        parallel.run_all(boom, range(4))
+
+
+def test_nested_calls_run_inline_instead_of_waiting_on_the_pool():
+    names = parallel.run_all(lambda _: parallel.run_all(lambda _: threading.current_thread().name, range(3)), range(2))
+    for inner in names:
+        assert len(set(inner)) == 1  # all three inner calls ran in the same (pool) thread
+
+
+@pytest.mark.parametrize("mode", ["reflect", "constant", "nearest", "mirror"])
+def test_map_rows_with_halo_equals_whole_image_filters(many_bands, astronaut, mode):
+    gray = rgb2gray(astronaut)
+    got = parallel.map_rows(lambda b: ndi.gaussian_filter(b, 2.0, mode=mode), gray, halo=8)
+    assert np.array_equal(got, ndi.gaussian_filter(gray, 2.0, mode=mode))
+    h, v = parallel.map_rows(
+        lambda b: (ndi.convolve(b, edges.SOBEL_HORIZONTAL, mode=mode), ndi.convolve(b, edges.SOBEL_VERTICAL, mode=mode)),
+        gray,
+        halo=1,
+    )
+    assert np.array_equal(h, ndi.convolve(gray, edges.SOBEL_HORIZONTAL, mode=mode))
+    assert np.array_equal(v, ndi.convolve(gray, edges.SOBEL_VERTICAL, mode=mode))
+
+
+def test_a_halo_too_small_would_show(many_bands, astronaut):
+    """The equality above is not automatic: with no halo the band cuts show."""
+    gray = rgb2gray(astronaut)
+    got = parallel.map_rows(lambda b: ndi.gaussian_filter(b, 2.0), gray, halo=0)
+    assert not np.array_equal(got, ndi.gaussian_filter(gray, 2.0))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "constant", "wrap", "mirror", "nearest"])
+@pytest.mark.parametrize("sigma", [0.0, 1.0, 3.0])
+def test_banded_canny_is_skimage_canny(many_bands, coffee, mode, sigma):
+    gray32 = rgb2gray(coffee).astype(np.float32)
+    seg = run_method("canny", coffee, sigma=sigma, low_threshold=0.05, high_threshold=0.15, mode=mode)
+    expected = feature.canny(gray32, sigma=sigma, low_threshold=0.05, high_threshold=0.15, mode=mode)
+    assert np.array_equal(seg.extras["edge_mask"], expected)
+
+
+@pytest.mark.parametrize("method", ["sobel", "laplace", "prewitt", "scharr", "log"])
+def test_banded_edge_methods_equal_whole_image_runs(monkeypatch, coffee, method):
+    """Four bands or one: the same responses, threshold, labels and legend."""
+    monkeypatch.setenv("SEGCORE_THREADS", "1")
+    whole = run_method(method, coffee)
+    monkeypatch.setenv("SEGCORE_THREADS", "4")
+    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
+    split = run_method(method, coffee)
+    assert split.extras["edge_threshold"] == whole.extras["edge_threshold"]
+    for name, response in whole.extras["responses"].items():
+        assert np.array_equal(split.extras["responses"][name], response), name
+    assert np.array_equal(split.labels, whole.labels)
+    assert split.legend == whole.legend
+
+
+def test_banded_gray_is_rgb2gray(many_bands, astronaut):
+    from segcore.gray import to_gray
+
+    assert np.array_equal(to_gray(astronaut), rgb2gray(astronaut))
