@@ -44,6 +44,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from segcore.parallel import bands, run_all
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -393,11 +394,11 @@ def _features(image: np.ndarray, color_space: str, xy_weight: float, dtype) -> n
     X = np.empty((n, 5 if xy_weight > 0 else 3), dtype)
     flat = image.reshape(n, 3)
     if color_space == "rgb":
-        np.divide(flat, dtype(255), out=X[:, :3], casting="unsafe")
+        _by_rows(lambda r: np.divide(flat[r], dtype(255), out=X[r, :3], casting="unsafe"), n)
     elif dtype == np.float64:
         X[:, :3] = rgb2lab(image).reshape(n, 3) / LAB_SCALE
     else:
-        _lab_features(flat, out=X[:, :3])
+        _by_rows(lambda r: _lab_features(flat[r], out=X[r, :3]), n)
     if xy_weight > 0:
         scale = xy_weight / max(max(h, w) - 1, 1)
         grid = X.reshape(h, w, X.shape[1])
@@ -476,6 +477,11 @@ def _child_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**31 - 1))
 
 
+def _by_rows(fn, n: int) -> list:
+    """``fn(rows)`` for a few slices that cover ``range(n)``, one per core (:mod:`segcore.parallel`)."""
+    return run_all(lambda b: fn(b.own), bands(n))
+
+
 def _assign(
     X: np.ndarray, centers: np.ndarray, colors: np.ndarray | None = None
 ) -> tuple[np.ndarray, float, np.ndarray | None]:
@@ -484,16 +490,28 @@ def _assign(
     Returns ``(labels, inertia, stats)``: int32 labels, the sum over all rows
     of the squared distance to the nearest centre and, when ``colors`` (the
     (N, 3) uint8 pixels) is given, the per-cluster colour sums and counts of
-    :func:`_color_stats`. Works in blocks of :data:`CHUNK` rows with
+    :func:`_color_stats`. Large inputs are split into one slice of rows per
+    core; each slice works in blocks of :data:`CHUNK` rows with
     ``|c|^2 - 2 x.c`` (one small matrix product per block) and a running
     minimum over the centres; ``|x|^2`` is added once per block to the total.
-    Temporary memory stays at a few ``k * CHUNK`` floats whatever the image
-    size, and the colour sums are taken while the block is still in cache.
+    Temporary memory stays at a few ``k * CHUNK`` floats per core whatever
+    the image size, and the colour sums are taken while the block is still
+    in cache.
     """
     X = np.asarray(X, np.float32)
     C = np.asarray(centers, np.float32)
-    n, k = len(X), len(C)
-    labels = np.empty(n, np.int32)
+    labels = np.empty(len(X), np.int32)
+    parts = _by_rows(lambda rows: _assign_rows(X, C, colors, labels, rows), len(X))
+    inertia = sum(p[0] for p in parts)
+    stats = None if colors is None else np.sum([p[1] for p in parts], axis=0)
+    return labels, max(inertia, 0.0), stats
+
+
+def _assign_rows(
+    X: np.ndarray, C: np.ndarray, colors: np.ndarray | None, labels: np.ndarray, rows: slice
+) -> tuple[float, np.ndarray | None]:
+    """:func:`_assign` for ``X[rows]``: writes ``labels[rows]``, returns (inertia, stats) of those rows."""
+    k = len(C)
     M = -2.0 * C
     cc = np.einsum("ij,ij->i", C, C)
     D = np.empty((k, CHUNK), np.float32)
@@ -501,13 +519,14 @@ def _assign(
     less = np.empty(CHUNK, bool)
     acc = _StatsAccumulator(k) if colors is not None else None
     inertia = 0.0
-    for s in range(0, n, CHUNK):
-        x = X[s : s + CHUNK]
-        m = len(x)
+    for s in range(rows.start, rows.stop, CHUNK):
+        e = min(s + CHUNK, rows.stop)
+        x = X[s:e]
+        m = e - s
         d = D[:, :m]
         np.matmul(M, x.T, out=d)
         d += cc[:, None]
-        b, lab, lt = best[:m], labels[s : s + m], less[:m]
+        b, lab, lt = best[:m], labels[s:e], less[:m]
         b[:] = d[0]
         lab[:] = 0
         for j in range(1, k):
@@ -517,8 +536,8 @@ def _assign(
         # numpy's pairwise float32 sum is accurate here; BLAS's dot is not (1e-4).
         inertia += float(b.sum(dtype=np.float64)) + float(np.square(x).sum())
         if acc is not None:
-            acc.add(lab, colors[s : s + m])
-    return labels, max(inertia, 0.0), (acc.stats if acc is not None else None)
+            acc.add(lab, colors[s:e])
+    return inertia, (acc.stats if acc is not None else None)
 
 
 class _StatsAccumulator:
@@ -545,19 +564,30 @@ class _StatsAccumulator:
 
 def _color_stats(labels: np.ndarray, colors: np.ndarray, k: int) -> np.ndarray:
     """(k, 4) array: sums of R, G, B over each cluster's pixels, and its pixel count."""
-    acc = _StatsAccumulator(k)
-    for s in range(0, len(labels), CHUNK):
-        acc.add(labels[s : s + CHUNK], colors[s : s + CHUNK])
-    return acc.stats
+
+    def rows_stats(rows: slice) -> np.ndarray:
+        acc = _StatsAccumulator(k)
+        for s in range(rows.start, rows.stop, CHUNK):
+            e = min(s + CHUNK, rows.stop)
+            acc.add(labels[s:e], colors[s:e])
+        return acc.stats
+
+    return np.sum(_by_rows(rows_stats, len(labels)), axis=0)
 
 
 def _inertia(X: np.ndarray, labels: np.ndarray, centers: np.ndarray) -> float:
     """Sum over all rows of the squared distance to the row's own centre."""
     C = np.asarray(centers, X.dtype)
-    total = 0.0
-    for s in range(0, len(X), 8 * CHUNK):
-        diff = X[s : s + 8 * CHUNK] - np.take(C, labels[s : s + 8 * CHUNK], axis=0)
-        total += float(np.einsum("ij,ij->", diff, diff, dtype=np.float64))
+
+    def rows_inertia(rows: slice) -> float:
+        total = 0.0
+        for s in range(rows.start, rows.stop, 8 * CHUNK):
+            e = min(s + 8 * CHUNK, rows.stop)
+            diff = X[s:e] - np.take(C, labels[s:e], axis=0)
+            total += float(np.einsum("ij,ij->", diff, diff, dtype=np.float64))
+        return total
+
+    total = sum(_by_rows(rows_inertia, len(X)))
     return total
 
 
@@ -603,17 +633,21 @@ def _finish(
     if m < k or not np.array_equal(order, np.arange(k)):
         rank = np.zeros(k, np.int32)
         rank[order] = np.arange(m, dtype=np.int32)
-        labels = np.take(rank, labels)
+        src, labels = labels, np.empty_like(labels)
+        _by_rows(lambda r: np.take(rank, src[r], out=labels[r]), len(src))
     labels = labels.reshape(h, w)
     centers_rgb = _to_uint8(stats[order, :3] / counts[order, None])
     note = None
     if m < k:
         note = f"asked for {k} clusters, found {m}: the image has too few distinct colours for more"
+    recolored = np.empty((h * w, 3), np.uint8)
+    flat_labels = labels.reshape(-1)
+    _by_rows(lambda r: np.take(centers_rgb, flat_labels[r], axis=0, out=recolored[r]), h * w)
     out = {
         "centers_rgb": centers_rgb,
         "centers": np.asarray(centers, np.float64)[order],
         "inertia": float(inertia),
-        "recolored": np.take(centers_rgb, labels, axis=0),
+        "recolored": recolored.reshape(h, w, 3),
         **extras,
         "k_effective": m,
         "note": note,
@@ -622,7 +656,8 @@ def _finish(
         out[key] = np.asarray(values)[order]
     colors = {i: tuple(int(c) for c in centers_rgb[i]) for i in range(m)}
     names = {i: f"cluster {i}" for i in range(m)}
-    return Segmentation(method, labels, build_legend(labels, names, colors), params, 0.0, out)
+    legend = build_legend(labels, names, colors, counts=counts[order].astype(np.int64))
+    return Segmentation(method, labels, legend, params, 0.0, out)
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
