@@ -246,9 +246,28 @@ def test_gmm_labels_are_the_mixtures_predictions():
     assert seg.extras["fit_pixels"] == img.shape[0] * img.shape[1]
     pixels = (img / np.float32(255)).reshape(-1, 3).astype(np.float32)
     rng = np.random.default_rng(0)
-    gm = GaussianMixture(n_components=3, random_state=0).fit(pixels[rng.permutation(len(pixels))])
-    theirs = partner(seg.labels, gm.predict(pixels).reshape(img.shape[:2]))
+    gm = GaussianMixture(n_components=3, init_params="k-means++", random_state=0)
+    gm.fit(pixels[rng.permutation(len(pixels))])
+    predicted = gm.predict(pixels).reshape(img.shape[:2])
+    theirs = partner(seg.labels, predicted)
     assert np.allclose(seg.extras["centers"], gm.means_[theirs], atol=1e-5)
+    assert np.array_equal(theirs[seg.labels], predicted)  # every pixel where scikit-learn puts it
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+@pytest.mark.parametrize("xy_weight", [0.0, 2.0])
+def test_fast_gmm_predict_is_sklearn_predict(covariance_type, xy_weight):
+    from sklearn.mixture import GaussianMixture
+
+    from segcore.clustering import _gmm_predict
+
+    img = sample_image("astronaut")
+    X = _features(img, "rgb", xy_weight, np.float32)
+    rng = np.random.default_rng(1)
+    gm = GaussianMixture(6, covariance_type=covariance_type, random_state=0).fit(X[rng.integers(0, len(X), 8000)])
+    got, expected = _gmm_predict(gm, X), gm.predict(X)
+    assert got.dtype == np.int32 and got.shape == expected.shape
+    assert np.count_nonzero(got != expected) <= 5  # of 262,144: only near-exact ties may round the other way
 
 
 # --------------------------------------------------------------------------- edges of the input
