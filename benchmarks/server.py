@@ -122,8 +122,8 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def streamlit_server(app: str = "app.py") -> Iterator[Server]:
-    """Run the app; yield a :class:`Server` once healthy; always stop it."""
+def streamlit_server(app: str = "app.py", env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run the app (with ``env`` added to this process's environment); yield a :class:`Server` once healthy; always stop it."""
     port = free_port()
     log_path = Path(tempfile.gettempdir()) / f"segbench-streamlit-{port}.log"
     cmd = [
@@ -137,7 +137,7 @@ def streamlit_server(app: str = "app.py") -> Iterator[Server]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
+        start_new_session=True, env={**os.environ, **(env or {})},
     )
     sampler = RssSampler(proc.pid).start()
     url = f"http://127.0.0.1:{port}"

@@ -293,6 +293,46 @@ def test_predict_end_to_end(random_v1, image):
     assert random_v1.transform.min_size == (800,) and random_v1.roi_heads.segcore_keep is None
 
 
+def test_folded_channels_last_model_computes_what_the_plain_one_does(image, tmp_path, monkeypatch):
+    """load_model folds 53 batch norms into their convolutions and stores weights channels-last:
+    same features, same proposals, same detections as torchvision's model as built."""
+    torch.manual_seed(1)
+    plain = M.build_model("v1")
+    for mod in plain.modules():  # batch norms that do something, unlike a fresh init's
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.weight.data.uniform_(0.5, 1.5)
+            mod.bias.data.uniform_(-0.2, 0.2)
+            mod.running_mean.uniform_(-0.2, 0.2)
+            mod.running_var.uniform_(0.5, 2.0)
+    path = tmp_path / "v1.pth"
+    torch.save(plain.state_dict(), path)
+    monkeypatch.setenv(W.ENV_WEIGHTS, str(path))
+    fast = M.load_model("v1", "cpu")
+    plain.eval()
+    for mod in plain.backbone.body.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.eps = 0.0  # as load_model sets for v1 before folding
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    assert fast.backbone.body.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.from_numpy(image).permute(2, 0, 1).float().div(255)[None]
+    with torch.inference_mode():
+        a, b = plain.backbone(x), fast.backbone(x)
+        for level in a:
+            torch.testing.assert_close(b[level], a[level], rtol=1e-4, atol=1e-4 * float(a[level].abs().max()))
+    plain_seg = M.predict(_with_meta(plain, fast), image, score_threshold=0.0, max_instances=5, min_size=128)
+    fast_seg = M.predict(fast, image, score_threshold=0.0, max_instances=5, min_size=128)
+    ours, theirs = fast_seg.extras["instances"], plain_seg.extras["instances"]
+    assert [i["class"] for i in ours] == [i["class"] for i in theirs]
+    np.testing.assert_allclose([i["score"] for i in ours], [i["score"] for i in theirs], atol=1e-4)
+    np.testing.assert_allclose([i["box"] for i in ours], [i["box"] for i in theirs], atol=0.05)
+
+
+def _with_meta(model, loaded):
+    model.segcore = dict(loaded.segcore)
+    M._install_class_filter(model.roi_heads)
+    return model
+
+
 def test_predict_class_filter_inside_the_model(random_v1, image):
     seg = M.predict(random_v1, image, score_threshold=0.0, max_instances=3, min_size=128, classes=["person", "dog"])
     classes = {i["class"] for i in seg.extras["instances"]}

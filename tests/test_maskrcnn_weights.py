@@ -74,10 +74,16 @@ def test_env_var_file_loads_with_the_real_code(v1_file, v1_state, monkeypatch):
     assert model.segcore["weights"] == v1_file
     assert model.segcore["categories"][1] == "person"
     got = model.state_dict()
-    for key in ("backbone.body.conv1.weight", "roi_heads.mask_predictor.mask_fcn_logits.weight"):
+    for key in ("roi_heads.mask_predictor.mask_fcn_logits.weight", "backbone.fpn.layer_blocks.0.0.weight"):
         assert torch.equal(got[key], v1_state[key])
-    # v1 weights were trained with batch-norm eps 0, as torchvision sets when it loads them
-    assert model.backbone.body.bn1.eps == 0.0
+    # Each batch norm is folded into the convolution before it, with eps 0: v1's
+    # weights were trained with that value, as torchvision sets when it loads them.
+    assert isinstance(model.backbone.body.bn1, torch.nn.Identity)
+    scale = v1_state["backbone.body.bn1.weight"] / v1_state["backbone.body.bn1.running_var"].sqrt()
+    folded = v1_state["backbone.body.conv1.weight"] * scale[:, None, None, None]
+    torch.testing.assert_close(got["backbone.body.conv1.weight"], folded, rtol=0, atol=0)
+    shift = v1_state["backbone.body.bn1.bias"] - v1_state["backbone.body.bn1.running_mean"] * scale
+    torch.testing.assert_close(got["backbone.body.conv1.bias"], shift)
 
 
 def test_registered_method_runs_on_loaded_weights(v1_file, monkeypatch):
@@ -98,9 +104,16 @@ def test_frozen_batchnorm_file_without_num_batches_tracked_loads(v1_state, tmp_p
     path = tmp_path / "official_like.pth"
     torch.save(official_like, path)
     model = M.load_model("v1", "cpu", path=path)
-    assert torch.equal(
-        model.state_dict()["backbone.body.layer1.0.bn1.running_var"], v1_state["backbone.body.layer1.0.bn1.running_var"]
+    # the file's batch-norm statistics arrived: they are in the folded convolution
+    torch.testing.assert_close(
+        model.state_dict()["backbone.body.layer1.0.conv1.weight"], _folded(v1_state, "backbone.body.layer1.0", "1")
     )
+
+
+def _folded(state, block: str, i: str):
+    """The weight of ``{block}.conv{i}`` with ``{block}.bn{i}`` folded in (eps 0, as for v1)."""
+    scale = state[f"{block}.bn{i}.weight"] / state[f"{block}.bn{i}.running_var"].sqrt()
+    return state[f"{block}.conv{i}.weight"] * scale[:, None, None, None]
 
 
 def test_training_checkpoint_wrapper_is_unwrapped(v1_state, tmp_path):

@@ -20,7 +20,12 @@ Speed and memory on the CPU, where the dashboard is hosted:
   (:func:`paste_mask_patch`, equal to torchvision's ``paste_masks_in_image``)
   straight into the label map and a COCO RLE;
 * torch's CPU threads are capped at the CPUs this process may use (cgroup
-  quota), not the host's count, which oversubscribes a 2-CPU container.
+  quota), not the host's count, which oversubscribes a 2-CPU container;
+* once loaded, every batch norm that follows a convolution is folded into it
+  (:func:`fold_batch_norms`) and the weights are stored channels-last, the
+  layout oneDNN's CPU convolutions run fastest in: together about a quarter
+  off a v1 pass at 800 px on 2 cores (4.9 s -> 3.7 s measured with random
+  weights, 61 instances), for the same detections.
 
 torch is imported inside functions only: ``import segcore.maskrcnn`` stays cheap.
 """
@@ -231,7 +236,8 @@ def load_model(
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.eps = 0.0
     model.eval()
-    model.to(dev)
+    fold_batch_norms(model)
+    model.to(device=dev, memory_format=torch.channels_last)
     _install_class_filter(model.roi_heads)
     model.segcore = {
         "variant": variant,
@@ -243,6 +249,41 @@ def load_model(
         "native_max_size": int(model.transform.max_size),
     }
     return model
+
+
+def fold_batch_norms(model) -> int:
+    """Fold each eval-mode batch norm into the convolution it directly follows; return how many.
+
+    ``conv -> bn`` is one affine map per channel after another, so the pair
+    is the single convolution ``torch.nn.utils.fusion.fuse_conv_bn_eval``
+    returns (weights scaled, a bias added), and the batch norm becomes an
+    identity: one pass over each activation map fewer (ResNet-50 has 53 of
+    them). Only containers whose ``forward`` runs their children in
+    registration order are touched (``nn.Sequential``, torchvision's ResNet
+    blocks and its backbone's ``IntermediateLayerGetter``), so a
+    convolution registered next to a batch norm it does not feed is never
+    merged. The outputs change by float rounding only (tested).
+    """
+    import torch
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    from torchvision.models._utils import IntermediateLayerGetter
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+    from torchvision.ops.misc import FrozenBatchNorm2d
+
+    in_order = (torch.nn.Sequential, IntermediateLayerGetter, Bottleneck, BasicBlock)
+    norms = (torch.nn.BatchNorm2d, FrozenBatchNorm2d)
+    folded = 0
+    for parent in list(model.modules()):
+        if not isinstance(parent, in_order) or parent.training:
+            continue
+        names = list(parent._modules)
+        for a, b in zip(names, names[1:]):
+            conv, bn = parent._modules[a], parent._modules[b]
+            if isinstance(conv, torch.nn.Conv2d) and isinstance(bn, norms) and not bn.training:
+                parent._modules[a] = fuse_conv_bn_eval(conv, bn)
+                parent._modules[b] = torch.nn.Identity()
+                folded += 1
+    return folded
 
 
 def get_model(
