@@ -59,11 +59,9 @@ COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 LAB_SCALE = 100.0
 #: Pixels the fast k-means refines its best start on.
 FIT_SAMPLE = 50_000
-#: Pixels the fast k-means' starts are scored on.
-SCORE_SAMPLE = 50_000
-#: Pixels each of the fast k-means' starts is fitted on.
+#: Pixels (the first of that sample) its k-means++ starts are fitted on.
 START_SAMPLE = 5_000
-#: Independent k-means++ starts the fast k-means tries.
+#: Independent k-means++ starts the fast k-means tries (scikit-learn's ``n_init``).
 N_STARTS = 4
 #: Pixels the Gaussian mixture is fitted on.
 GMM_SAMPLE = 10_000
@@ -149,9 +147,8 @@ def kmeans(
     exact : bool
         True runs the article's full fit, ``KMeans(n_clusters=k,
         random_state=seed)`` on every pixel. False (default) fits on a sample:
-        4 k-means++ starts on 5,000 pixels, the best of them (scored on 50,000
-        pixels) refined on those 50,000, then every pixel assigned to its
-        nearest centre. Its inertia over all pixels is typically within
+        4 k-means++ starts on 5,000 pixels (``n_init=4``), the best of them
+        refined on 50,000, then every pixel assigned to its nearest centre. Its inertia over all pixels is typically within
         0.1 % of the full fit's, sometimes lower (it keeps the best of 4
         starts where the full fit makes one), in a sixth to an eighth of the
         time at 1 MP. Rare colours are under-sampled: on a dark star field
@@ -225,21 +222,14 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
     rng = np.random.default_rng(seed)
     # The sample goes to scikit-learn in float64: its k-means++ start takes a
     # slower, upcasting path for float32 data (a tenth of the whole call).
-    sample = _sample(X, max(FIT_SAMPLE, SCORE_SAMPLE), rng).astype(np.float64)
-    starts, scoring, fitting = sample[:START_SAMPLE], sample[:SCORE_SAMPLE], sample[:FIT_SAMPLE]
-    best_score, best_centers = math.inf, None
+    sample = _sample(X, FIT_SAMPLE, rng).astype(np.float64)
     with _one_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", _convergence_warning())
-        # Several cheap starts, judged on the larger sample rather than on the
-        # pixels they were fitted to: a single start (which is all the full
-        # fit does) lands in a poor local optimum now and then, and a small
-        # sample's own inertia is too noisy to tell close optima apart.
-        for _ in range(N_STARTS):
-            km = KMeans(n_clusters=k, random_state=_child_seed(rng), n_init=1).fit(starts)
-            score = _assign(scoring, km.cluster_centers_)[1]
-            if score < best_score:
-                best_score, best_centers = score, km.cluster_centers_
-        km = KMeans(n_clusters=k, init=best_centers, n_init=1).fit(fitting)
+        # Several cheap starts in one call (scikit-learn keeps the one with
+        # the lowest inertia on the 5,000 pixels): a single start, which is
+        # all the full fit makes, lands in a poor local optimum now and then.
+        km = KMeans(n_clusters=k, n_init=N_STARTS, random_state=_child_seed(rng)).fit(sample[:START_SAMPLE])
+        km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(sample)
         # Sorting the centres first makes the labels come out dark to bright.
         centers = km.cluster_centers_[_dark_to_bright(km.cluster_centers_, color_space)]
         labels, inertia, stats = _assign(X, centers, image.reshape(-1, 3))
@@ -255,7 +245,7 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
         ordered=True,
         extras={
             "n_iter": int(km.n_iter_),
-            "fit_pixels": len(fitting),
+            "fit_pixels": len(sample),
             "mode": "fast",
             "feature_names": _feature_names(color_space, xy_weight),
         },
