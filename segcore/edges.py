@@ -402,7 +402,7 @@ def segments_from_edges(
         raster order of their first pixel.
     info : dict
         ``edge_mask`` (bool), ``edge_threshold`` (float, or None with a given
-        mask), ``n_regions`` (int), ``n_small`` (regions merged into 0) and
+        mask), ``n_regions`` (int), ``n_small`` (regions merged into 0),
         ``names`` ({0: "edges"} or {0: "edges and small regions"}) and
         ``counts`` (``counts[v]`` = pixels with label ``v``).
     """
