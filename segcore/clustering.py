@@ -7,8 +7,8 @@ recoloured picture ``cluster_centers_[labels_]``.
 Around it, the dashboard's k-means lets a user pick ``k``, cluster in CIELAB
 instead of RGB, add pixel position as features, and choose between the
 article's full fit (``exact=True``) and a fast fit on a sample that reaches
-the same inertia (to a fraction of a percent on most photos) in a sixth to an
-eighth of the time. A
+the same inertia (to a fraction of a percent on most photos) in an eighth to
+a ninth of the time. A
 Gaussian mixture (the alternative the article's FAQ names) shares the same
 features.
 
