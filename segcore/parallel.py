@@ -15,22 +15,26 @@ Work that links pixels across the whole image (connected components, Canny's
 hysteresis) does not split this way and stays whole.
 
 ``SEGCORE_THREADS`` caps the number of bands (``1`` turns the splitting off);
-by default there is one per core the process may use, at most 4.
+by default there is one per CPU the process may use (:func:`cpu_budget`:
+affinity and cgroup quota), at most 4.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["Band", "bands", "map_rows", "n_threads", "run_all"]
+__all__ = ["Band", "bands", "cpu_budget", "map_rows", "n_threads", "run_all"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -45,19 +49,45 @@ _pool_lock = threading.Lock()
 _inside = threading.local()
 
 
+@functools.cache
+def cpu_budget() -> int:
+    """CPUs this process may really use: affinity, capped by a cgroup CPU quota (read once).
+
+    ``os.cpu_count()`` reports the host's CPUs inside a container (Streamlit
+    Community Cloud allows 2); torch would start that many threads and
+    oversubscribe.
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    quota = None
+    try:  # cgroup v2: "max 100000" or "200000 100000"
+        q, p = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if q != "max":
+            quota = int(q) / int(p)
+    except (OSError, ValueError):
+        try:  # cgroup v1
+            q = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+            p = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+            if q > 0 and p > 0:
+                quota = q / p
+        except (OSError, ValueError):
+            pass
+    if quota is not None:
+        n = min(n, max(1, math.ceil(quota)))
+    return max(1, n)
+
+
 def n_threads() -> int:
-    """Threads the helpers use: ``SEGCORE_THREADS`` if set, else the usable cores (at most 4)."""
+    """Threads the helpers use: ``SEGCORE_THREADS`` if set, else :func:`cpu_budget` (at most 4)."""
     env = os.environ.get("SEGCORE_THREADS", "").strip()
     if env:
         try:
             return max(1, min(int(env), 64))
         except ValueError:
             pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_THREADS))
+    return max(1, min(cpu_budget(), MAX_THREADS))
 
 
 def _get_pool() -> ThreadPoolExecutor:

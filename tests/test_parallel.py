@@ -111,3 +111,11 @@ def test_banded_gray_is_rgb2gray(many_bands, astronaut):
     from segcore.gray import to_gray
 
     assert np.array_equal(to_gray(astronaut), rgb2gray(astronaut))
+
+
+def test_default_thread_count_follows_the_cpu_budget(monkeypatch):
+    monkeypatch.delenv("SEGCORE_THREADS", raising=False)
+    assert parallel.n_threads() == max(1, min(parallel.cpu_budget(), parallel.MAX_THREADS))
+    from segcore.maskrcnn import model
+
+    assert model.cpu_budget is parallel.cpu_budget  # torch's threads and the bands share one budget

@@ -32,20 +32,19 @@ torch is imported inside functions only: ``import segcore.maskrcnn`` stays cheap
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from segcore.maskrcnn import weights as W
 from segcore.maskrcnn.instances import instances_to_segmentation
+from segcore.parallel import cpu_budget
 from segcore.result import Segmentation
 
 #: Serialises every forward pass: a shared model is mutated per call.
@@ -88,35 +87,6 @@ def pick_device(device: str = "auto") -> str:
             raise ValueError(f"device {device!r} asked for, but no CUDA GPU is available here; use 'cpu' or 'auto'")
         return device
     raise ValueError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'")
-
-
-def cpu_budget() -> int:
-    """CPUs this process may really use: affinity, capped by a cgroup CPU quota.
-
-    ``os.cpu_count()`` reports the host's CPUs inside a container (Streamlit
-    Community Cloud allows 2); torch would start that many threads and
-    oversubscribe.
-    """
-    try:
-        n = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        n = os.cpu_count() or 1
-    quota = None
-    try:  # cgroup v2: "max 100000" or "200000 100000"
-        q, p = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if q != "max":
-            quota = int(q) / int(p)
-    except (OSError, ValueError):
-        try:  # cgroup v1
-            q = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
-            p = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
-            if q > 0 and p > 0:
-                quota = q / p
-        except (OSError, ValueError):
-            pass
-    if quota is not None:
-        n = min(n, max(1, math.ceil(quota)))
-    return max(1, n)
 
 
 def limit_threads() -> int:
