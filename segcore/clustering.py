@@ -618,23 +618,31 @@ def _gmm_predict(gm, X: np.ndarray) -> np.ndarray:
 class _StatsAccumulator:
     """Per-cluster sums of R, G, B and pixel counts, block by block.
 
-    One (k x m) one-hot matrix product per block: float32 sums of at most
-    :data:`CHUNK` values of 0..255 are exact integers, added up in float64.
+    Per block: a 0/1 row per cluster (float32) and the block's colours laid
+    out channel by channel with a row of ones, then one dot product per
+    (cluster, channel): contiguous vector dots, about 3 x faster than the
+    equivalent (k x m) @ (m x 3) matrix product, whose long inner dimension
+    BLAS handles poorly. Float32 sums of at most :data:`CHUNK` values of
+    0..255 stay below 2**24, so they are exact integers; blocks are added up
+    in float64.
     """
 
     def __init__(self, k: int):
         self.stats = np.zeros((k, 4), np.float64)
         self._ids = np.arange(k, dtype=np.int32)[:, None]
-        self._hit = np.empty((k, CHUNK), bool)
         self._onehot = np.empty((k, CHUNK), np.float32)
+        self._planar = np.ones((4, CHUNK), np.float32)  # R, G, B, 1
 
     def add(self, labels: np.ndarray, colors: np.ndarray) -> None:
         m = len(labels)
-        hit, onehot = self._hit[:, :m], self._onehot[:, :m]
-        np.equal(labels[None, :], self._ids, out=hit)
-        onehot[...] = hit
-        self.stats[:, :3] += onehot @ colors.astype(np.float32)
-        self.stats[:, 3] += np.count_nonzero(hit, axis=1)
+        onehot, planar = self._onehot[:, :m], self._planar[:, :m]
+        np.equal(labels[None, :], self._ids, out=onehot, casting="unsafe")
+        planar[:3] = colors.T
+        stats = self.stats
+        for j in range(len(stats)):
+            row = onehot[j]
+            for c in range(4):
+                stats[j, c] += float(np.dot(row, planar[c]))
 
 
 def _color_stats(labels: np.ndarray, colors: np.ndarray, k: int) -> np.ndarray:
