@@ -388,3 +388,26 @@ def test_registered_with_the_articles_defaults():
     img = sample_image("coffee")[::8, ::8]
     seg = run_method("kmeans", img, k=3)
     assert seg.method == "kmeans" and seg.n_labels == 3
+
+
+def test_openmp_threads_wait_passively_unless_told_otherwise():
+    """scikit-learn's OpenMP threads must not spin on a core the rest of the app needs."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import os, numpy as np\n"
+        "from segcore.clustering import gmm\n"
+        "gmm(np.zeros((8, 8, 3), np.uint8) + np.arange(8, dtype=np.uint8)[:, None, None] * 30, k=2)\n"
+        "print(os.environ['OMP_WAIT_POLICY'])\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    for given, expected in ((None, "PASSIVE"), ("ACTIVE", "ACTIVE")):  # an explicit choice is kept
+        if given:
+            env["OMP_WAIT_POLICY"] = given
+        out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == expected
