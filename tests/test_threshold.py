@@ -109,3 +109,15 @@ def test_try_all_gives_every_automatic_method(image):
 def test_registry_lists_threshold_family():
     names = {s.name for s in list_methods("threshold")}
     assert {"global_mean", "multilevel_article", "multilevel", "multiotsu", "local", *AUTO_METHODS} <= names
+
+
+def test_levels_count_the_thresholds_strictly_below_each_pixel():
+    from segcore.threshold import _levels
+
+    gray = np.random.default_rng(0).random((700, 600))
+    gray[0, :4] = [0.25, 0.5, 0.75, 0.2500001]  # on a threshold: not above it
+    ts = [0.75, 0.25, 0.5]  # any order
+    expected = np.searchsorted(np.sort(ts), gray, side="left")
+    got = _levels(gray, ts)
+    assert got.dtype == np.int32 and np.array_equal(got, expected)
+    assert list(got[0, :4]) == [0, 1, 2, 1]
