@@ -14,18 +14,23 @@ import numpy as np
 from PIL import Image
 from skimage.segmentation import find_boundaries
 
+from segcore.parallel import Band, bands, run_all
 from segcore.result import Segmentation
 
 
-def colorize(seg: Segmentation) -> np.ndarray:
-    """Return an (H, W, 3) uint8 picture of the label map in the legend's colours."""
-    labels = seg.labels
-    top = int(labels.max()) if labels.size else 0
+def _color_table(seg: Segmentation) -> np.ndarray:
+    """(max label + 1, 3) uint8: each label's legend colour (black for a value the legend lacks)."""
+    top = int(seg.labels.max()) if seg.labels.size else 0
     lut = np.zeros((top + 1, 3), dtype=np.uint8)
     for lab in seg.legend:
         if lab.value <= top:
             lut[lab.value] = lab.color
-    return lut[labels]
+    return lut
+
+
+def colorize(seg: Segmentation) -> np.ndarray:
+    """Return an (H, W, 3) uint8 picture of the label map in the legend's colours."""
+    return _color_table(seg)[seg.labels]
 
 
 def overlay(
@@ -56,13 +61,20 @@ def overlay(
     if image.shape[:2] != seg.labels.shape:
         raise ValueError(f"image {image.shape[:2]} and labels {seg.labels.shape} differ in size")
     alpha = float(np.clip(alpha, 0.0, 1.0))
-    colors = colorize(seg).astype(np.float32)
-    base = image.astype(np.float32)
-    out = base * (1.0 - alpha) + colors * alpha
-    if skip_zero:
-        zero = seg.labels == 0
-        out[zero] = base[zero]
-    out = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    lut = _color_table(seg)
+    out = np.empty((*seg.labels.shape, 3), np.uint8)
+
+    def rows(b: Band) -> None:  # the blend is per pixel: row bands on every core
+        labels = seg.labels[b.own]
+        base = image[b.own].astype(np.float32)
+        mixed = base * (1.0 - alpha) + lut[labels].astype(np.float32) * alpha
+        if skip_zero:
+            zero = labels == 0
+            mixed[zero] = base[zero]
+        np.clip(np.rint(mixed), 0, 255, out=mixed)
+        out[b.own] = mixed
+
+    run_all(rows, bands(*seg.labels.shape))
     if boundaries:
         out[find_boundaries(seg.labels, mode="inner")] = boundary_color
     return out
