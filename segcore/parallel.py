@@ -182,16 +182,21 @@ def map_rows(
     element-wise numpy).
     """
     parts = bands(image.shape[0], image.shape[1] if image.ndim > 1 else 1, halo=halo)
+    if len(parts) == 1:
+        return fn(image)
+    outs: list[np.ndarray] = []
+    single = [False]
+    made = threading.Lock()
 
-    def one(band: Band):
-        out = fn(image[band.read])
-        if isinstance(out, np.ndarray):
-            return out[band.keep]
-        return tuple(o[band.keep] for o in out)
+    def one(band: Band) -> None:
+        result = fn(image[band.read])
+        single[0] = isinstance(result, np.ndarray)
+        pieces = (result,) if single[0] else tuple(result)
+        with made:  # the first band to finish allocates the whole outputs
+            if not outs:
+                outs.extend(np.empty((image.shape[0], *p.shape[1:]), p.dtype) for p in pieces)
+        for out, piece in zip(outs, pieces):
+            out[band.own] = piece[band.keep]  # copied by the band's own thread, while in cache
 
-    results = run_all(one, parts)
-    if len(results) == 1:
-        return results[0]
-    if isinstance(results[0], np.ndarray):
-        return np.concatenate(results, axis=0)
-    return tuple(np.concatenate(group, axis=0) for group in zip(*results))
+    run_all(one, parts)
+    return outs[0] if single[0] else tuple(outs)
