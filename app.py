@@ -67,7 +67,7 @@ def home() -> None:
         "vectorised: the same labels as the rule, thousands of times faster.\n"
         "- **k-means speed.** The article fits k-means on every pixel. By default we fit on a sample "
         "and assign every pixel: the same inertia as the full fit to within 0.1 % on most photos (the worst "
-        "we have seen: 2 % on a dark star field at k = 8), 8 to 9 x faster at 1 MP on 2 cores "
+        "we have seen: 2 % on a dark star field at k = 8), 6 to 10 x faster at 1 MP on 2 cores, depending on the load "
         "(`make bench` measures it); the "
         "*exact* option runs the article's full fit.\n"
         "- **Convolution.** `scipy.ndimage.convolve` flips the kernel (true convolution); we use it "

@@ -7,8 +7,8 @@ recoloured picture ``cluster_centers_[labels_]``.
 Around it, the dashboard's k-means lets a user pick ``k``, cluster in CIELAB
 instead of RGB, add pixel position as features, and choose between the
 article's full fit (``exact=True``) and a fast fit on a sample that reaches
-the same inertia (to a fraction of a percent on most photos) in an eighth to
-a ninth of the time. A
+the same inertia (to a fraction of a percent on most photos) in a sixth to a
+tenth of the time (at 1 MP on 2 cores, depending on the load). A
 Gaussian mixture (the alternative the article's FAQ names) shares the same
 features.
 
@@ -152,7 +152,7 @@ def kmeans(
         4 k-means++ starts on 5,000 pixels (``n_init=4``), the best of them
         refined on 50,000, then every pixel assigned to its nearest centre. Its inertia over all pixels is typically within
         0.1 % of the full fit's, sometimes lower (it keeps the best of 4
-        starts where the full fit makes one), in an eighth to a ninth of the
+        starts where the full fit makes one), in a sixth to a tenth of the
         time at 1 MP. Rare colours are under-sampled: on a dark star field
         (``skimage.data.hubble_deep_field``) at k = 8 some seeds end up to 2 %
         above the full fit.
