@@ -150,12 +150,13 @@ def kmeans(
         True runs the article's full fit, ``KMeans(n_clusters=k,
         random_state=seed)`` on every pixel. False (default) fits on a sample:
         4 k-means++ starts on 5,000 pixels (``n_init=4``), the best of them
-        refined on 50,000, then every pixel assigned to its nearest centre. Its inertia over all pixels is typically within
-        0.1 % of the full fit's, sometimes lower (it keeps the best of 4
-        starts where the full fit makes one), in a sixth to a tenth of the
-        time at 1 MP. Rare colours are under-sampled: on a dark star field
-        (``skimage.data.hubble_deep_field``) at k = 8 some seeds end up to 2 %
-        above the full fit.
+        refined on 50,000, then every pixel assigned to its nearest centre.
+        Its inertia over all pixels is typically within 0.1 % of the full
+        fit's, sometimes lower (it keeps the best of 4 starts where the full
+        fit makes one), in a sixth to a tenth of the time at 1 MP. Rare
+        colours are under-sampled: on a dark star field
+        (``skimage.data.hubble_deep_field``) at k = 8, or on ``coins``, some
+        seeds end up to 2 % above the full fit.
     seed : int
         Random seed for the sample and the starts; equal seeds, equal results.
 
