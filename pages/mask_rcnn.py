@@ -56,7 +56,7 @@ min_size = c2.select_slider(
     "Inference size (shorter side, px)", [320, 480, 512, 640, 800, 1024], value=800, key="mr_min_size",
     help="torchvision's min_size: the image is resized so its shorter side is this. Smaller is faster "
     "and misses small objects. On 2 CPU cores, v1 takes about 3 s at 800 px and 2 s at 512 px "
-    "(v2 about 2.5 x that); on a GPU, a fraction of a second.", disabled=variant == "shapes",
+    "(v2 about 1.4 x that); on a GPU, a fraction of a second.", disabled=variant == "shapes",
 )
 score_threshold = c3.slider("Score threshold", 0.05, 0.95, 0.5, 0.05, key="mr_score",
                             help="Boxes scoring below this are dropped inside the model, before masks are computed.")
