@@ -49,6 +49,16 @@ _pool_lock = threading.Lock()
 _inside = threading.local()
 
 
+def _forget_pool_in_child() -> None:
+    """A forked child has none of the parent's threads: it starts a pool of its own when needed."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 @functools.cache
 def cpu_budget() -> int:
     """CPUs this process may really use: affinity, capped by a cgroup CPU quota (read once).

@@ -119,3 +119,23 @@ def test_default_thread_count_follows_the_cpu_budget(monkeypatch):
     from segcore.maskrcnn import model
 
     assert model.cpu_budget is parallel.cpu_budget  # torch's threads and the bands share one budget
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_gets_a_pool_of_its_own(astronaut):
+    """The parent's pool threads do not exist in a forked child; splitting there must not hang."""
+    import multiprocessing
+
+    import time
+
+    # The parent's pool has its 4 threads started and idle, so a child that reused it would
+    # queue its 2 bands for threads that were not forked, and wait for ever.
+    parallel.run_all(lambda x: time.sleep(0.05), range(parallel.MAX_THREADS))
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(_split_sum, (astronaut,)).get(timeout=20)
+    assert got == int(astronaut.astype(np.int64).sum())
+
+
+def _split_sum(image):
+    return int(sum(parallel.run_all(lambda rows: image[rows].astype(np.int64).sum(), [slice(0, 256), slice(256, None)])))
