@@ -16,7 +16,7 @@ import streamlit as st
 
 from segcore.loading import LoadedImage
 from segcore.registry import get_method
-from segcore.render import colorize, display_pair, label_png, overlay, rgb_png
+from segcore.render import colorize, display_factor, display_pair, label_png, overlay, rgb_png
 from segcore.result import Segmentation
 
 
@@ -62,8 +62,21 @@ def legend_table(seg: Segmentation) -> dict[str, list]:
     )
 
 
-def show_result(image: LoadedImage, seg: Segmentation, *, key: str, skip_zero: bool = False) -> None:
-    """Render a result: image | label map | overlay, legend, time and downloads."""
+def show_result(
+    image: LoadedImage,
+    seg: Segmentation,
+    *,
+    key: str,
+    skip_zero: bool = False,
+    map_picture: np.ndarray | None = None,
+    map_note: str = "",
+) -> None:
+    """Render a result: image | label map | overlay, legend, time and downloads.
+
+    ``map_picture`` (full size) is shown as the label map instead of the
+    legend colours, e.g. the article's k-means picture painted with its
+    centres; ``map_note`` is added to that picture's caption.
+    """
     c1, c2 = st.columns([3, 2])
     alpha = c1.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key=f"{key}_alpha")
     show_bounds = c2.toggle("Show boundaries", value=False, key=f"{key}_bounds")
@@ -72,7 +85,12 @@ def show_result(image: LoadedImage, seg: Segmentation, *, key: str, skip_zero: b
     blended = overlay(shown_rgb, shown_seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)
     cols = st.columns(3)
     cols[0].image(shown_rgb, caption="Working image", width="stretch")
-    cols[1].image(colorize(shown_seg), caption=f"Label map: {seg.n_labels} labels", width="stretch")
+    if map_picture is None:
+        shown_map = colorize(shown_seg)
+    else:  # the same pixels as the label map at display size: every f-th one
+        f = display_factor(seg.labels.shape)
+        shown_map = map_picture[::f, ::f]
+    cols[1].image(shown_map, caption=f"Label map: {seg.n_labels} labels{map_note}", width="stretch")
     cols[2].image(blended, caption=f"Overlay (opacity {alpha:.2f})", width="stretch")
     st.caption(
         f"{get_method(seg.method).title}: {seg.n_labels} labels on {seg.shape[1]} x {seg.shape[0]} px "

@@ -9,7 +9,6 @@ import streamlit as st
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.loading import LoadedImage
-from segcore.render import for_display
 from segcore.result import Segmentation
 
 ensure_app_frame()
@@ -71,8 +70,7 @@ if seg is not None:
     st.markdown(f'<div class="swatches">{swatches}</div>', unsafe_allow_html=True)
     st.caption("Each swatch is a cluster's mean colour with its share of the pixels.")
 
-    left, right = st.columns(2)
-    left.image(for_display(image.rgb), caption="Working image", width="stretch")
-    right.image(for_display(ex["recolored"]), caption="Each pixel repainted with its cluster's colour (the article's picture)",
-                width="stretch")
-    show_result(image, seg, key="cl")
+    show_result(
+        image, seg, key="cl", map_picture=ex["recolored"],
+        map_note=", each pixel repainted with its cluster's colour (the article's picture)",
+    )

@@ -161,6 +161,11 @@ def draw_boxes(
     return np.asarray(img)
 
 
+def display_factor(shape: tuple[int, ...], max_side: int = 960) -> int:
+    """The whole factor that brings the long side of an image of ``shape`` to at most ``max_side`` (1: as is)."""
+    return max(1, -(-max(shape[0], shape[1]) // max_side))
+
+
 def for_display(rgb: np.ndarray, max_side: int = 960) -> np.ndarray:
     """A copy of ``rgb`` reduced by an integer factor (box filter) to at most ``max_side``.
 
@@ -168,8 +173,7 @@ def for_display(rgb: np.ndarray, max_side: int = 960) -> np.ndarray:
     1600 px pictures for them costs most of a re-render. Exact results stay
     available as downloads.
     """
-    h, w = rgb.shape[:2]
-    factor = -(-max(h, w) // max_side)
+    factor = display_factor(rgb.shape, max_side)
     if factor <= 1:
         return rgb
     return np.asarray(Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).reduce(factor))
@@ -182,8 +186,7 @@ def display_pair(image: np.ndarray, seg: Segmentation, max_side: int = 960) -> t
     image is box-filtered to the same shape. Returns ``(rgb, seg)``; ``seg``
     shares everything but its smaller label map with the original.
     """
-    h, w = seg.labels.shape
-    factor = -(-max(h, w) // max_side)
+    factor = display_factor(seg.labels.shape, max_side)
     if factor <= 1:
         return image, seg
     small = seg.labels[::factor, ::factor]

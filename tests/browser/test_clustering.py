@@ -29,7 +29,8 @@ def test_swatches_follow_the_number_of_clusters(app):
     expect(app.slider("Clusters (k)").locator('[data-testid="stSliderThumbValue"]')).to_have_text("7")
     expect(swatches).to_have_count(7)
     expect(app.metric("Clusters")).to_have_text("7")
-    expect(app.main.get_by_text(re.compile(r"^Label map: 7 labels$"))).to_be_visible()
+    # the label map is the article's picture: each pixel painted in its cluster's colour
+    expect(app.main.get_by_text(re.compile(r"^Label map: 7 labels, each pixel repainted"))).to_be_visible()
 
     app.press_slider("Clusters (k)", "ArrowLeft", times=3)
     expect(swatches).to_have_count(4)
