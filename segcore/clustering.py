@@ -46,7 +46,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from segcore.parallel import bands, run_all
+from segcore.parallel import each_band
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -209,12 +209,7 @@ def _kmeans_exact(image, k, color_space, xy_weight, seed, params) -> Segmentatio
         color_space=color_space,
         inertia=km.inertia_,
         params=params,
-        extras={
-            "n_iter": int(km.n_iter_),
-            "fit_pixels": len(X),
-            "mode": "exact",
-            "feature_names": _feature_names(color_space, xy_weight),
-        },
+        extras=_fit_extras(km, len(X), "exact", color_space, xy_weight),
     )
 
 
@@ -246,12 +241,7 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
         params=params,
         stats=stats,
         ordered=True,
-        extras={
-            "n_iter": int(km.n_iter_),
-            "fit_pixels": len(sample),
-            "mode": "fast",
-            "feature_names": _feature_names(color_space, xy_weight),
-        },
+        extras=_fit_extras(km, len(sample), "fast", color_space, xy_weight),
     )
 
 
@@ -332,10 +322,7 @@ def gmm(
             inertia=inertia,
             params=params,
             extras={
-                "n_iter": int(gm.n_iter_),
-                "fit_pixels": len(sample),
-                "mode": "fast",
-                "feature_names": _feature_names(color_space, xy_weight),
+                **_fit_extras(gm, len(sample), "fast", color_space, xy_weight),
                 "covariance_type": covariance_type,
                 "converged": bool(gm.converged_),
                 "lower_bound": float(gm.lower_bound_),
@@ -459,6 +446,16 @@ def _lab_features(flat: np.ndarray, out: np.ndarray) -> np.ndarray:
     return out
 
 
+def _fit_extras(fitted, fit_pixels: int, mode: str, color_space: str, xy_weight: float) -> dict:
+    """What every clustering result says of its fit: iterations, pixels fitted on, fast or exact, features."""
+    return {
+        "n_iter": int(fitted.n_iter_),
+        "fit_pixels": int(fit_pixels),
+        "mode": mode,
+        "feature_names": _feature_names(color_space, xy_weight),
+    }
+
+
 def _feature_names(color_space: str, xy_weight: float) -> list[str]:
     names = ["R/255", "G/255", "B/255"] if color_space == "rgb" else ["L*/100", "a*/100", "b*/100"]
     if xy_weight > 0:
@@ -483,7 +480,7 @@ def _child_seed(rng: np.random.Generator) -> int:
 
 def _by_rows(fn, n: int) -> list:
     """``fn(rows)`` for a few slices that cover ``range(n)``, one per core (:mod:`segcore.parallel`)."""
-    return run_all(lambda b: fn(b.own), bands(n))
+    return each_band(lambda b: fn(b.own), (n,))
 
 
 def _assign(

@@ -39,7 +39,7 @@ from scipy import ndimage as ndi
 from skimage import filters
 
 from segcore.gray import to_gray
-from segcore.parallel import Band, bands, map_rows, run_all
+from segcore.parallel import Band, each_band, map_rows
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -357,20 +357,14 @@ def _otsu(strength: np.ndarray) -> float:
     on every core and added up: every pixel falls in the same bin as in the
     whole-image histogram, so the counts and the threshold are the same.
     """
-    parts = bands(*strength.shape[:2])
-    ends = run_all(lambda b: (strength[b.own].min(), strength[b.own].max()), parts)
+    ends = each_band(lambda b: (strength[b.own].min(), strength[b.own].max()), strength.shape)
     lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
     if lo == hi:
         return float(lo)
-    hists = run_all(lambda b: np.histogram(strength[b.own], bins=256, range=(lo, hi)), parts)
+    hists = each_band(lambda b: np.histogram(strength[b.own], bins=256, range=(lo, hi)), strength.shape)
     counts = np.sum([h[0] for h in hists], axis=0)
     edges = hists[0][1]
     return float(filters.threshold_otsu(hist=(counts, (edges[:-1] + edges[1:]) / 2.0)))
-
-
-def _each_band(fn, image: np.ndarray) -> list:
-    """``fn(band)`` for each row band of ``image``, on every core."""
-    return run_all(fn, bands(*image.shape[:2]))
 
 
 def segments_from_edges(
@@ -412,16 +406,23 @@ def segments_from_edges(
         threshold = _check_edge_threshold(edge_threshold)
         if threshold is None:
             threshold = _otsu(strength)
+    given = edge_mask is not None
+    if not given:
         edge_mask = np.empty(strength.shape, bool)
-        _each_band(lambda b: np.greater(strength[b.own], threshold, out=edge_mask[b.own]), strength)
+    inside = np.empty(edge_mask.shape, bool)
+
+    def masks(b: Band) -> None:
+        if not given:
+            np.greater(strength[b.own], threshold, out=edge_mask[b.own])
+        np.logical_not(edge_mask[b.own], out=inside[b.own])
+
+    each_band(masks, edge_mask.shape)
     # Regions: 4-connected components of the non-edge pixels; edges are 0.
     # This is skimage.measure.label(~edge_mask, connectivity=1) (which calls
     # ndimage.label for boolean images), with int32 output to save memory.
-    inside = np.empty(edge_mask.shape, bool)
-    _each_band(lambda b: np.logical_not(edge_mask[b.own], out=inside[b.own]), edge_mask)
     regions, n_found = ndi.label(inside, structure=_CROSS, output=np.int32)
     counts = np.sum(
-        _each_band(lambda b: np.bincount(regions[b.own].ravel(), minlength=n_found + 1), regions), axis=0
+        each_band(lambda b: np.bincount(regions[b.own].ravel(), minlength=n_found + 1), regions.shape), axis=0
     )
     keep = counts >= min_region
     keep[0] = False
@@ -435,7 +436,7 @@ def segments_from_edges(
     def relabel(b: Band) -> None:
         regions[b.own] = lut[regions[b.own]]
 
-    _each_band(relabel, regions)
+    each_band(relabel, regions.shape)
     labels = regions
     new_counts = np.zeros(n_regions + 1, np.int64)
     new_counts[1:] = counts[keep]
@@ -492,6 +493,7 @@ def _gradient_pair(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         gray = to_gray(block)
         if not exact:
@@ -651,6 +653,7 @@ def laplace(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         response = apply_kernel(to_gray(block), LAPLACE, mode=mode)
         return response, np.abs(response, dtype=np.float32)
@@ -854,6 +857,7 @@ def laplacian_of_gaussian(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         response = ndi.gaussian_laplace(to_gray(block).astype(np.float32), sigma, mode=mode)
         return response, np.abs(response)

@@ -34,7 +34,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["Band", "bands", "cpu_budget", "map_rows", "n_threads", "run_all"]
+__all__ = ["Band", "bands", "cpu_budget", "each_band", "map_rows", "n_threads", "run_all"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -174,6 +174,11 @@ def bands(height: int, width: int = 1, *, halo: int = 0, n: int | None = None) -
         Band(int(s), int(e), max(int(s) - halo, 0), min(int(e) + halo, height))
         for s, e in pairwise(edges)
     ]
+
+
+def each_band(fn: Callable[[Band], R], shape: Sequence[int]) -> list[R]:
+    """``fn(band)`` for each row band of an array of ``shape`` (rows first), on every core; the results in order."""
+    return run_all(fn, bands(shape[0], shape[1] if len(shape) > 1 else 1))
 
 
 def map_rows(

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 from skimage.segmentation import find_boundaries
 
-from segcore.parallel import Band, bands, run_all
+from segcore.parallel import Band, each_band
 from segcore.result import Segmentation
 
 
@@ -74,7 +74,7 @@ def overlay(
         np.clip(np.rint(mixed), 0, 255, out=mixed)
         out[b.own] = mixed
 
-    run_all(rows, bands(*seg.labels.shape))
+    each_band(rows, seg.labels.shape)
     if boundaries:
         out[find_boundaries(seg.labels, mode="inner")] = boundary_color
     return out

@@ -19,7 +19,7 @@ import numpy as np
 from skimage import filters
 
 from segcore.gray import to_gray
-from segcore.parallel import Band, bands, run_all
+from segcore.parallel import Band, each_band
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -79,7 +79,7 @@ def _levels(gray: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
         for t in ts:
             out += g > t
 
-    run_all(band, bands(*gray.shape[:2]))
+    each_band(band, gray.shape)
     return labels
 
 

@@ -38,6 +38,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -247,7 +248,7 @@ def fold_batch_norms(model) -> int:
         if not isinstance(parent, in_order) or parent.training:
             continue
         names = list(parent._modules)
-        for a, b in zip(names, names[1:]):
+        for a, b in pairwise(names):
             conv, bn = parent._modules[a], parent._modules[b]
             if isinstance(conv, torch.nn.Conv2d) and isinstance(bn, norms) and not bn.training:
                 parent._modules[a] = fuse_conv_bn_eval(conv, bn)
