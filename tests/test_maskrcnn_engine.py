@@ -370,6 +370,52 @@ def test_rle_from_patch_equals_pycocotools_encode():
             assert mine == mask_utils.encode(full), ((y0, x0), (ph, pw), density)
 
 
+def _random_masks(rng, n):
+    """Masks of every kind a decoder can trip on: noise, empty, full, boxes, runs across columns."""
+    for trial in range(n):
+        h, w = (int(v) for v in rng.integers(1, 40, 2))
+        kind = trial % 5
+        if kind == 0:
+            yield rng.random((h, w)) < rng.random()
+        elif kind == 1:
+            yield np.zeros((h, w), bool)
+        elif kind == 2:
+            yield np.ones((h, w), bool)
+        elif kind == 3:
+            m = np.zeros((h, w), bool)
+            (a, b), (c, d) = sorted(rng.integers(0, h + 1, 2)), sorted(rng.integers(0, w + 1, 2))
+            m[a:b, c:d] = True
+            yield m
+        else:  # 1s in the first and last rows: runs that wrap from one column into the next
+            m = np.zeros((h, w), bool)
+            m[0], m[-1] = rng.random(w) < 0.5, rng.random(w) < 0.5
+            yield m
+
+
+def test_decode_rle_patch_equals_pycocotools_decode_in_the_box():
+    from pycocotools import mask as mask_utils
+
+    rng = np.random.default_rng(11)
+    big = np.zeros((3000, 4000), bool)  # counts over 2**20: values of several 5-bit groups
+    big[5:2990, 100:3900] = True
+    big[1000:1200, 2000:2100] = False
+    for m in [*_random_masks(rng, 500), big]:
+        rle = mask_utils.encode(np.asfortranarray(m.astype(np.uint8)))
+        for form in (rle, coco._jsonable(rle), {"size": rle["size"], "counts": list(coco.rle_counts(rle))}):
+            patch, (y0, y1, x0, x1) = coco.decode_rle_patch(form)
+            full = np.zeros(m.shape, bool)
+            full[y0:y1, x0:x1] = patch
+            assert np.array_equal(full, m)
+            if m.any():  # the patch is the mask's bounding box
+                ys, xs = np.nonzero(m)
+                assert (y0, y1, x0, x1) == (ys.min(), ys.max() + 1, xs.min(), xs.max() + 1)
+            else:
+                assert patch.shape == (0, 0)
+        counts = coco.rle_counts(rle)  # the run lengths, compressed again, give the same text
+        assert counts.sum() == m.size and counts.min() >= 0
+        assert mask_utils.frPyObjects({"size": rle["size"], "counts": counts.tolist()}, *m.shape) == rle
+
+
 def test_predict_accepts_a_read_only_image(random_v1, image):
     import warnings
 

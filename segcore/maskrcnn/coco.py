@@ -51,6 +51,67 @@ def decode_rle(rle: Mapping[str, Any]) -> np.ndarray:
     return mask_utils.decode(rle).astype(bool)
 
 
+def rle_counts(rle: Mapping[str, Any]) -> np.ndarray:
+    """The run lengths of a COCO RLE as int64: 0s, 1s, 0s, ... down the columns.
+
+    ``counts`` may be a list (uncompressed RLE) or pycocotools' compressed
+    text (str or bytes), which is decoded here as ``rleFrString`` does, but
+    vectorised: each value is 5-bit groups, least significant first, in
+    characters offset by 48, with 0x20 marking "more groups follow" and 0x10
+    in the last group giving the sign; from the fourth value on, each is
+    stored as its difference from the value two places before it.
+    """
+    counts = rle["counts"]
+    if isinstance(counts, list | tuple | np.ndarray):
+        return np.asarray(counts, dtype=np.int64)
+    raw = counts.encode("ascii") if isinstance(counts, str) else bytes(counts)
+    if not raw:
+        return np.zeros(0, np.int64)
+    c = np.frombuffer(raw, np.uint8).astype(np.int64) - 48
+    last = np.flatnonzero((c & 0x20) == 0)  # the final character of each value
+    starts = np.concatenate(([0], last[:-1] + 1))
+    group = np.arange(len(c)) - np.repeat(starts, last - starts + 1)  # k-th 5-bit group of its value
+    values = np.add.reduceat((c & 0x1F) << (5 * group), starts)
+    negative = (c[last] & 0x10) != 0
+    values[negative] -= np.int64(1) << (5 * (group[last[negative]] + 1))
+    values[3::2] = np.cumsum(values[1::2])[1:]  # odd places: running sums from place 1
+    values[4::2] = np.cumsum(values[2::2])[1:]  # even places: running sums from place 2
+    return values
+
+
+def decode_rle_patch(rle: Mapping[str, Any]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The mask of a COCO RLE cut to its bounding box: ``(patch, (y0, y1, x0, x1))``.
+
+    ``patch`` is boolean, shape ``(y1 - y0, x1 - x0)``, equal to
+    ``decode_rle(rle)[y0:y1, x0:x1]``, and the mask is empty outside it; an
+    empty mask gives a (0, 0) patch at (0, 0, 0, 0). The work and memory grow
+    with the box, not the image: a 12 MP decode is 12 MB per instance, its
+    box usually a small part of that.
+    """
+    h = int(rle["size"][0])
+    ends = np.cumsum(rle_counts(rle))
+    ones_from, ones_to = ends[0:-1:2], ends[1::2]  # each run of 1s: [from, to) in column-major order
+    filled = ones_to > ones_from
+    ones_from, ones_to = ones_from[filled], ones_to[filled]
+    if not len(ones_from):
+        return np.zeros((0, 0), bool), (0, 0, 0, 0)
+    # a run that goes on past the bottom of a column continues at the top of the next: split it
+    first_col, last_col = ones_from // h, (ones_to - 1) // h
+    pieces = last_col - first_col + 1
+    run = np.repeat(np.arange(len(pieces)), pieces)
+    col = first_col[run] + np.arange(len(run)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    top = np.maximum(ones_from[run], col * h) - col * h
+    bottom = np.minimum(ones_to[run], (col + 1) * h) - col * h
+    x0, x1, y0, y1 = int(col[0]), int(col[-1]) + 1, int(top.min()), int(bottom.max())
+    bh, bw = y1 - y0, x1 - x0
+    base = (col - x0) * bh - y0
+    step = np.zeros(bh * bw + 1, np.int32)
+    step[base + top] += 1  # the pieces are disjoint: no place is named twice among the tops,
+    step[base + bottom] -= 1  # nor among the bottoms (a top may meet the bottom before it)
+    patch = np.cumsum(step[:-1]).reshape(bw, bh).T > 0
+    return patch, (y0, y1, x0, x1)
+
+
 def _jsonable(rle: Mapping[str, Any]) -> dict[str, Any]:
     counts = rle["counts"]
     return {

@@ -11,10 +11,12 @@ controls answer at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 import numpy as np
 
+from segcore.maskrcnn.coco import decode_rle_patch
 from segcore.result import Segmentation, build_legend
 
 
@@ -52,7 +54,7 @@ def instances_to_segmentation(
     return Segmentation(
         method=method,
         labels=labels,
-        legend=build_legend(labels, legend_names),
+        legend=build_legend(labels, legend_names, counts=visible),
         params=params,
         elapsed_s=elapsed_s,
         extras={
@@ -79,10 +81,12 @@ def select_instances(
     first. Labels are repainted from the instances' own masks (the RLEs in
     ``extras['masks']``), so a pixel that a dropped instance owned goes to the
     next-best kept instance covering it, exactly as if the model had only
-    returned the kept ones. Other extras (device, timings...) are kept.
+    returned the kept ones; each mask is decoded within its box only
+    (:func:`segcore.maskrcnn.coco.decode_rle_patch`). Other extras (device,
+    timings...) are kept. When every instance is kept, the label map and
+    extras are the input's own (no repainting: this runs on each re-render of
+    the page).
     """
-    from pycocotools import mask as mask_utils  # noqa: PLC0415
-
     ex = seg.extras
     wanted = set(classes)
     order = [
@@ -91,22 +95,16 @@ def select_instances(
     ]
     if max_instances is not None:
         order = order[: int(max_instances)]
-    labels = np.zeros(seg.labels.shape, np.int32)
-    instances, rles = [], []
-    for n, k in enumerate(order, start=1):
-        rle = ex["masks"][k]
-        mask = mask_utils.decode(_bytes_counts(rle)).astype(bool)
-        labels[mask & (labels == 0)] = n
-        instances.append(dict(ex["instances"][k], id=n))
-        rles.append(rle)
     params = dict(seg.params, classes=tuple(sorted(wanted)), max_instances=max_instances)
+    if order == list(range(len(ex["instances"]))):  # all kept: the same label map and extras
+        return replace(seg, params=params, extras=dict(ex))
+    labels = np.zeros(seg.labels.shape, np.int32)
+    for n in range(len(order), 0, -1):  # worst first: a better-scoring instance paints over it
+        patch, (y0, y1, x0, x1) = decode_rle_patch(ex["masks"][order[n - 1]])
+        np.copyto(labels[y0:y1, x0:x1], n, where=patch)
+    instances = [dict(ex["instances"][k], id=n) for n, k in enumerate(order, start=1)]
+    rles = [ex["masks"][k] for k in order]
     narrowed = instances_to_segmentation(labels, instances, rles, method=seg.method, params=params,
                                          elapsed_s=seg.elapsed_s)
     narrowed.extras = {**ex, **narrowed.extras}
     return narrowed
-
-
-def _bytes_counts(rle: dict) -> dict:
-    """pycocotools decodes RLE whose 'counts' are bytes; JSON-ready RLEs carry str."""
-    counts = rle["counts"]
-    return {"size": rle["size"], "counts": counts.encode() if isinstance(counts, str) else counts}
