@@ -473,7 +473,7 @@ def predict(
         try:
             t1 = time.perf_counter()
             raw = run_model(model, image)
-            raw = {k: v.to("cpu") for k, v in raw.items()}
+            raw = {k: v if k == "mask_probs" else v.to("cpu") for k, v in raw.items()}  # masks: pasted on the device
             inference_s = time.perf_counter() - t1
         finally:
             heads.score_thresh, heads.detections_per_img, model.transform.min_size, model.transform.max_size = saved
@@ -526,43 +526,74 @@ def paste_mask_patch(mask_prob, box, image_shape: tuple[int, int], *, padding: i
         probabilities that torchvision's full-size mask has at
         ``[y0:y1, x0:x1]`` (zero elsewhere). Empty when the box is off the image.
     """
+    masks, boxes = _expand(mask_prob.reshape(1, mask_prob.shape[-2], mask_prob.shape[-1]), box.reshape(1, 4), padding)
+    return _paste_expanded(masks[0], boxes[0], image_shape)
+
+
+def _expand(mask_probs, boxes, padding: int = 1):
+    """Pad (N, M, M) masks by ``padding`` and grow their (N, 4) boxes to match, as torchvision does.
+
+    Returns ``(masks, boxes)``: float (N, 1, M + 2p, M + 2p) masks on their own
+    device, and the grown boxes as a list of integer [x0, y0, x1, y1] (one
+    transfer for all of them, not one per instance).
+    """
     import torch
-    import torch.nn.functional as F
     from torchvision.models.detection.roi_heads import expand_boxes, expand_masks
 
-    m = mask_prob.reshape(1, 1, mask_prob.shape[-2], mask_prob.shape[-1]).float()
+    m = mask_probs.reshape(len(mask_probs), 1, mask_probs.shape[-2], mask_probs.shape[-1]).float()
     m, scale = expand_masks(m, padding=padding)
-    b = expand_boxes(box.reshape(1, 4).float(), scale).to(dtype=torch.int64)[0].tolist()
+    grown = expand_boxes(boxes.reshape(-1, 4).float().to("cpu"), scale).to(dtype=torch.int64)
+    return m, grown.tolist()
+
+
+def _paste_expanded(mask, box: Sequence[int], image_shape: tuple[int, int]):
+    """:func:`paste_mask_patch` for a mask and box already through :func:`_expand`."""
+    import torch.nn.functional as F
+
     im_h, im_w = int(image_shape[0]), int(image_shape[1])
-    w = max(int(b[2] - b[0] + 1), 1)
-    h = max(int(b[3] - b[1] + 1), 1)
-    x0, x1 = max(b[0], 0), min(b[2] + 1, im_w)
-    y0, y1 = max(b[1], 0), min(b[3] + 1, im_h)
+    w = max(int(box[2] - box[0] + 1), 1)
+    h = max(int(box[3] - box[1] + 1), 1)
+    x0, x1 = max(box[0], 0), min(box[2] + 1, im_w)
+    y0, y1 = max(box[1], 0), min(box[3] + 1, im_h)
     if x1 <= x0 or y1 <= y0:
-        return m.new_zeros((0, 0)), (0, 0, 0, 0)
-    resized = F.interpolate(m, size=(h, w), mode="bilinear", align_corners=False)[0, 0]
-    return resized[y0 - b[1] : y1 - b[1], x0 - b[0] : x1 - b[0]], (y0, y1, x0, x1)
+        return mask.new_zeros((0, 0)), (0, 0, 0, 0)
+    resized = F.interpolate(mask[None], size=(h, w), mode="bilinear", align_corners=False)[0, 0]
+    return resized[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]], (y0, y1, x0, x1)
 
 
-def _patches(outputs: Mapping[str, Any], order: Sequence[int], image_shape: tuple[int, int], mask_threshold: float):
-    """Yield (bool patch as ndarray, (y0, y1, x0, x1)) per kept instance, one at a time."""
+def _patch_maker(outputs: Mapping[str, Any], order: Sequence[int], image_shape: tuple[int, int], mask_threshold: float):
+    """Return ``patch(k)``: the ``k``-th kept instance's (bool patch as ndarray, (y0, y1, x0, x1)).
+
+    ``order`` holds the kept detections' indices, best first. The masks are
+    pasted and thresholded where they are (on the GPU after a GPU forward
+    pass); only each instance's boolean patch comes to the CPU.
+    """
     if "mask_probs" in outputs:
-        probs, boxes = outputs["mask_probs"], outputs["boxes"]
-        for i in order:
-            patch, where = paste_mask_patch(probs[i], boxes[i], image_shape)
-            yield (patch > mask_threshold).numpy(), where
-    else:  # torchvision's forward output: (N, 1, H, W) probabilities at image size
-        masks = outputs["masks"]
-        for i in order:
-            full = masks[i].reshape(masks.shape[-2], masks.shape[-1])
-            on = full > mask_threshold
-            ys = on.any(dim=1).nonzero().flatten()
-            xs = on.any(dim=0).nonzero().flatten()
-            if len(ys) == 0:
-                yield np.zeros((0, 0), bool), (0, 0, 0, 0)
-                continue
-            y0, y1, x0, x1 = int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
-            yield on[y0:y1, x0:x1].numpy(), (y0, y1, x0, x1)
+        import torch
+
+        probs = outputs["mask_probs"]
+        index = torch.as_tensor(list(order), dtype=torch.int64)
+        masks, boxes = _expand(probs.index_select(0, index.to(probs.device)), outputs["boxes"].index_select(0, index))
+
+        def pasted(k: int):
+            patch, where = _paste_expanded(masks[k], boxes[k], image_shape)
+            return (patch > mask_threshold).cpu().numpy(), where
+
+        return pasted
+
+    masks = outputs["masks"]  # torchvision's forward output: (N, 1, H, W) probabilities at image size
+
+    def cut(k: int):
+        full = masks[order[k]].reshape(masks.shape[-2], masks.shape[-1])
+        on = full > mask_threshold
+        ys = on.any(dim=1).nonzero().flatten()
+        xs = on.any(dim=0).nonzero().flatten()
+        if len(ys) == 0:
+            return np.zeros((0, 0), bool), (0, 0, 0, 0)
+        y0, y1, x0, x1 = int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
+        return on[y0:y1, x0:x1].cpu().numpy(), (y0, y1, x0, x1)
+
+    return cut
 
 
 def rle_from_patch(patch: np.ndarray, origin: tuple[int, int], image_shape: tuple[int, int]) -> dict[str, Any]:
@@ -586,12 +617,14 @@ def rle_from_patch(patch: np.ndarray, origin: tuple[int, int], image_shape: tupl
     if patch.size == 0 or not patch.any():
         counts = np.array([h * w])
     else:
-        # the patch's columns, top to bottom, each between two zeros (the pixels outside it)
-        cols = np.zeros((pw, ph + 2), np.int8)
-        cols[:, 1:-1] = patch.T
-        edges = np.flatnonzero(np.diff(cols.ravel())) + 1  # where a run of 1s starts or ends
-        col, row = np.divmod(edges, ph + 2)
-        position = (x0 + col) * h + y0 + row - 1  # the same place in the image, column-major
+        # where a run of 1s starts or ends, read in the patch's own row-major order (no
+        # transposed copy): between two rows that differ, and at the top and bottom rows
+        # where they hold 1s (the pixels outside the patch are 0s)
+        row, col = np.divmod(np.flatnonzero(patch[1:] != patch[:-1]), pw)
+        top, bottom = np.flatnonzero(patch[0]), np.flatnonzero(patch[-1])
+        col = np.concatenate((col, top, bottom))
+        row = np.concatenate((row + 1, np.zeros_like(top), np.full_like(bottom, ph)))
+        position = np.sort((x0 + col) * h + y0 + row)  # the same places in the image, column-major
         # a run ending at the image's bottom edge and one starting at the next column's top touch:
         # drop that pair, as pycocotools does not write empty runs there
         touch = np.flatnonzero(position[1:] == position[:-1])
@@ -652,7 +685,10 @@ def detections_to_segmentation(
     """
     h, w = int(image_shape[0]), int(image_shape[1])
     boxes = outputs["boxes"].detach().to("cpu").float()
-    outputs = {k: (v.detach().to("cpu") if hasattr(v, "detach") else v) for k, v in outputs.items()}
+    outputs = {  # the masks stay where they are: they are pasted there (see _patch_maker)
+        k: (v.detach() if k in ("mask_probs", "masks") else v.detach().to("cpu")) if hasattr(v, "detach") else v
+        for k, v in outputs.items()
+    }
     scores = outputs["scores"].float().numpy()
     label_ids = outputs["labels"].numpy().astype(np.int64)
     names = _class_names(classes)
@@ -665,17 +701,17 @@ def detections_to_segmentation(
 
     labels = np.zeros((h, w), np.int32)
     instances, rles = [], []
-    for n, (i, (patch, (y0, y1, x0, x1))) in enumerate(
-        zip(keep, _patches({**outputs, "boxes": boxes}, keep, (h, w), float(mask_threshold))), start=1
-    ):
-        region = labels[y0:y1, x0:x1]
-        region[patch & (region == 0)] = n  # better-scoring instances were painted first
+    make_patch = _patch_maker({**outputs, "boxes": boxes}, keep, (h, w), float(mask_threshold)) if keep else None
+    for k in reversed(range(len(keep))):  # worst first: a better-scoring instance paints over it
+        i = keep[k]
+        patch, (y0, y1, x0, x1) = make_patch(k)
+        np.copyto(labels[y0:y1, x0:x1], k + 1, where=patch)
         rles.append(rle_from_patch(patch, (y0, x0), (h, w)))
-        area = int(patch.sum())
+        area = int(np.count_nonzero(patch))
         cid = int(label_ids[i])
         instances.append(
             {
-                "id": n,
+                "id": k + 1,
                 "class": categories[cid] if 0 <= cid < len(categories) else f"class {cid}",
                 "category_id": cid,
                 "score": float(scores[i]),
@@ -684,6 +720,8 @@ def detections_to_segmentation(
                 "mask_share": 100.0 * area / float(h * w),
             }
         )
+    instances.reverse()
+    rles.reverse()
     params = (
         dict(params)
         if params is not None
