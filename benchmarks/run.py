@@ -140,7 +140,7 @@ def markdown(rows: list[Row], *, command: str, info: dict, vers: dict, elapsed_s
         lines.append("")
     lines += [
         "GPU frames per second (v1, v2): `.venv/bin/python benchmarks/gpu_maskrcnn.py` on a machine with CUDA "
-        "(prints `no GPU: skipped` elsewhere).",
+        "(prints `no GPU: skipped` elsewhere); the last figures measured are in docs/gpu_maskrcnn.md.",
         "",
     ]
     return "\n".join(lines)
