@@ -30,7 +30,7 @@ def _color_table(seg: Segmentation) -> np.ndarray:
 
 def colorize(seg: Segmentation) -> np.ndarray:
     """Return an (H, W, 3) uint8 picture of the label map in the legend's colours."""
-    return _color_table(seg)[seg.labels]
+    return np.take(_color_table(seg), seg.labels, axis=0)
 
 
 def overlay(
@@ -61,18 +61,24 @@ def overlay(
     if image.shape[:2] != seg.labels.shape:
         raise ValueError(f"image {image.shape[:2]} and labels {seg.labels.shape} differ in size")
     alpha = float(np.clip(alpha, 0.0, 1.0))
-    lut = _color_table(seg)
+    # Every output value is rint(pixel * (1 - alpha) + colour * alpha) for two bytes, so all
+    # 256 x 256 of them are worked out once (in float32) and each pixel looks its value up.
+    # Column 256 stands for "no colour" (the pixel as it is), used by label 0 with skip_zero.
+    levels = np.arange(256, dtype=np.float32)
+    blend = np.empty((256, 257), np.uint8)
+    blend[:, :256] = np.clip(np.rint(levels[:, None] * (1.0 - alpha) + levels[None, :] * alpha), 0, 255)
+    blend[:, 256] = np.arange(256)
+    blend = blend.ravel()
+    lut = _color_table(seg).astype(np.int32)
+    if skip_zero and len(lut):
+        lut[0] = 256
     out = np.empty((*seg.labels.shape, 3), np.uint8)
 
-    def rows(b: Band) -> None:  # the blend is per pixel: row bands on every core
-        labels = seg.labels[b.own]
-        base = image[b.own].astype(np.float32)
-        mixed = base * (1.0 - alpha) + lut[labels].astype(np.float32) * alpha
-        if skip_zero:
-            zero = labels == 0
-            mixed[zero] = base[zero]
-        np.clip(np.rint(mixed), 0, 255, out=mixed)
-        out[b.own] = mixed
+    def rows(b: Band) -> None:  # per pixel: row bands on every core
+        index = image[b.own].astype(np.int32)
+        index *= 257
+        index += np.take(lut, seg.labels[b.own], axis=0)  # rows of a table: take is ~3x faster than lut[labels]
+        np.take(blend, index, out=out[b.own], mode="clip")  # in range by construction; "clip" skips a buffer
 
     each_band(rows, seg.labels.shape)
     if boundaries:

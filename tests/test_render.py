@@ -35,6 +35,21 @@ def test_overlay_blends_by_opacity_and_draws_boundaries(astronaut):
     assert 0 < changed.mean() < 0.5
 
 
+@pytest.mark.parametrize("skip_zero", [False, True])
+def test_overlay_is_the_rounded_blend_of_every_pixel(skip_zero):
+    """The table lookup gives exactly rint(pixel * (1 - alpha) + colour * alpha), label 0 untouched if asked."""
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (203, 157, 3), dtype=np.uint8)
+    labels = rng.integers(0, 40, image.shape[:2])
+    seg = Segmentation("t", labels, build_legend(labels), {}, 0.0)
+    colors = colorize(seg).astype(np.float32)
+    for alpha in (0.05, 0.3, 0.5, 0.55, 0.75, float(rng.random())):
+        expected = np.clip(np.rint(image.astype(np.float32) * (1.0 - alpha) + colors * alpha), 0, 255)
+        if skip_zero:
+            expected[labels == 0] = image[labels == 0]
+        assert np.array_equal(overlay(image, seg, alpha=alpha, skip_zero=skip_zero), expected.astype(np.uint8))
+
+
 def test_colorize_uses_legend_colours():
     labels = np.array([[0, 1], [2, 2]])
     seg = Segmentation("t", labels, build_legend(labels, colors={2: (9, 8, 7)}), {}, 0.0)
