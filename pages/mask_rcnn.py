@@ -21,7 +21,7 @@ from segcore.maskrcnn import (
 from segcore.maskrcnn.instances import select_instances
 from segcore.maskrcnn.shapes import make_sample
 from segcore.palette import label_colors
-from segcore.render import draw_boxes, for_display, label_png, overlay, rgb_png
+from segcore.render import display_factor, display_pair, draw_boxes, label_png, overlay, rgb_png
 from segcore.result import Segmentation, build_legend
 
 VARIANTS = {
@@ -145,22 +145,33 @@ alpha = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="mr_alpha")
 boxes = [inst["box"] for inst in ex["instances"]]
 texts = [f"{inst['class']} {inst['score']:.2f}" for inst in ex["instances"]]
 colors = [lab.color for lab in seg.legend if lab.value]
-instance_view = draw_boxes(overlay(image.rgb, seg, alpha=alpha, skip_zero=True), boxes, texts, colors)
 
+
+def instance_picture(rgb, instances: Segmentation, scale: int = 1):
+    """The instance view: masks blended over ``rgb``, boxes (in working-image pixels / ``scale``) and tags."""
+    shown_boxes = [[v / scale for v in box] for box in boxes]
+    return draw_boxes(overlay(rgb, instances, alpha=alpha, skip_zero=True), shown_boxes, texts, colors)
+
+
+# Drawn at display size (the label maps subsampled, exact colours); the download is full size.
+shown_rgb, shown_seg = display_pair(image.rgb, seg)
+factor = display_factor(seg.labels.shape)
+instance_view = instance_picture(shown_rgb, shown_seg, factor)
 class_ids = sorted(ex["semantic_names"])
 palette = label_colors(max(class_ids) + 2)
+shown_semantic = ex["semantic"][::factor, ::factor]
 semantic_seg = Segmentation(
-    "maskrcnn_semantic", ex["semantic"],
-    build_legend(ex["semantic"], ex["semantic_names"], {c: tuple(int(v) for v in palette[c + 1]) for c in class_ids}),
+    "maskrcnn_semantic", shown_semantic,
+    build_legend(shown_semantic, ex["semantic_names"], {c: tuple(int(v) for v in palette[c + 1]) for c in class_ids}),
     seg.params, 0.0,
 )
-semantic_view = overlay(image.rgb, semantic_seg, alpha=alpha, skip_zero=True)
+semantic_view = overlay(shown_rgb, semantic_seg, alpha=alpha, skip_zero=True)
 
 v1, v2 = st.columns(2)
 v1.subheader("Instance segmentation")
-v1.image(for_display(instance_view), caption="Each object its own colour, its box and 'class score'", width="stretch")
+v1.image(instance_view, caption="Each object its own colour, its box and 'class score'", width="stretch")
 v2.subheader("Semantic segmentation")
-v2.image(for_display(semantic_view), caption="The same pixels coloured by class only", width="stretch")
+v2.image(semantic_view, caption="The same pixels coloured by class only", width="stretch")
 if ex["class_counts"]:
     v2.markdown(", ".join(f"**{name}**: {n}" for name, n in ex["class_counts"].items()))
 else:
@@ -184,7 +195,7 @@ d1.download_button("Instance label map (16-bit PNG)", data=lambda: label_png(seg
                    file_name=download_name(image, seg, "instances"), mime="image/png", on_click="ignore", key="mr_dl_inst")
 d2.download_button("Semantic label map (COCO ids, 16-bit PNG)", data=lambda: label_png(ex["semantic"]),
                    file_name=download_name(image, seg, "semantic"), mime="image/png", on_click="ignore", key="mr_dl_sem")
-d3.download_button("Overlay (PNG)", data=lambda: rgb_png(instance_view),
+d3.download_button("Overlay (PNG)", data=lambda: rgb_png(instance_picture(image.rgb, seg)),
                    file_name=download_name(image, seg, "overlay"), mime="image/png", on_click="ignore", key="mr_dl_overlay")
 d4.download_button("COCO results (JSON)", data=lambda: coco_json(seg, indent=1),
                    file_name=download_name(image, seg, "coco").replace(".png", ".json"), mime="application/json",
