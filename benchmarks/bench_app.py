@@ -210,6 +210,31 @@ class _Page:
         return out
 
 
+    def rerender_run(self, slider: str) -> float:
+        """Press ArrowRight on ``slider``; ms from the keydown to the end of the run it caused.
+
+        For controls that change no metric (an opacity): the script's work and
+        the delta's arrival, not the browser's decoding of the new pictures.
+        """
+        thumb = (
+            self.page.locator('[data-testid="stMain"] [data-testid="stSlider"]')
+            .filter(has_text=slider).first.get_by_role("slider").first
+        )
+        thumb.focus()
+        since = self.finished()
+        self.page.evaluate("() => { window.__bench.keyAt = null; }")
+        thumb.press("ArrowRight")
+        self.page.wait_for_function(
+            "(s) => window.__bench.finished > s && !!document.querySelector("
+            "'[data-testid=\"stApp\"][data-test-script-state=\"notRunning\"]')",
+            arg=since, polling="raf", timeout=TIMEOUT_MS,
+        )
+        b = self.page.evaluate("window.__bench")
+        self.page.wait_for_timeout(300)
+        self.check()
+        return b["runEnd"] - b["keyAt"]
+
+
 def _first_paint(browser, base: str) -> float:
     p = _Page(browser, base)
     try:
@@ -278,8 +303,8 @@ torch.save(maskrcnn_resnet50_fpn(weights=None, weights_backbone=None).state_dict
 """
 
 
-def _maskrcnn_memory_row(browser, tmp: Path, log) -> Row:
-    """Peak server memory with Mask R-CNN v1 run on a 12 MP upload, page defaults."""
+def _maskrcnn_rows(browser, tmp: Path, n: int, log) -> list[Row]:
+    """Mask R-CNN v1 on a 12 MP upload at the page's defaults: peak server memory, opacity re-render."""
     import subprocess
     import sys
 
@@ -306,21 +331,39 @@ def _maskrcnn_memory_row(browser, tmp: Path, log) -> Row:
                 p.check()
                 shown = p.page.locator('[data-testid="stMetric"]').filter(has_text="Inference time").first.inner_text()
                 found = p.page.locator('[data-testid="stMetric"]').filter(has_text="Instances").first.inner_text()
+                log("  Mask R-CNN page: opacity re-render ...")
+                try:
+                    rerender = [p.rerender_run("Overlay opacity") for _ in range(n)]
+                except Exception as exc:  # noqa: BLE001 - the memory figure still stands
+                    rerender = exc
             finally:
                 p.close()
             time.sleep(0.3)
             peak, hwm = server.rss.peak_kb, server.rss.tree_hwm_kb()
         worst_mb = max(peak, hwm) / 1024
-        return Row(
+        rows = [Row(
             SECTION, name, size="4000 x 3000", value=mb(max(peak, hwm)),
             target=f"<= {TARGET_MASKRCNN_RSS_MB / 1024:.1f} GB", status=check(worst_mb <= TARGET_MASKRCNN_RSS_MB),
             note=f"sampled VmRSS peak {mb(peak)}, VmHWM {mb(hwm)}; page defaults (working size 1600 px, "
             f"min_size 800, score 0.5); the page showed {' '.join(shown.split())}, {' '.join(found.split())} "
             "(random weights)",
             extra={"peak_rss_kb": peak, "hwm_kb": hwm},
-        )
+        )]
+        rename = "re-render: mask r-cnn page (upload 4000 x 3000 photo)"
+        if isinstance(rerender, Exception):
+            rows.append(errored(SECTION, rename, rerender, "1600 x 1200"))
+        else:
+            med = _median(rerender)
+            rows.append(Row(
+                SECTION, rename, size="1600 x 1200", ours_ms=med,
+                target=f"< {TARGET_RERENDER_S} s", status=check(med < TARGET_RERENDER_S * 1000),
+                note=f"'Overlay opacity' +0.05: keydown to the end of the run (no model call: the result is "
+                f"cached); {' '.join(found.split())}; runs {min(rerender):,.0f}-{max(rerender):,.0f} ms",
+                extra={"runs": rerender},
+            ))
+        return rows
     except Exception as exc:  # noqa: BLE001
-        return errored(SECTION, name, exc, "4000 x 3000")
+        return [errored(SECTION, name, exc, "4000 x 3000")]
 
 
 def run(n: int, quick: bool = False, log=print) -> list[Row]:
@@ -389,7 +432,7 @@ def run(n: int, quick: bool = False, log=print) -> list[Row]:
         try:
             if not quick:
                 log("  Mask R-CNN memory (fresh server, 12 MP upload) ...")
-                rows.append(_maskrcnn_memory_row(browser, tmp, log))
+                rows += _maskrcnn_rows(browser, tmp, n, log)
         finally:
             browser.close()
     finally:
