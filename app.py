@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._gc_freeze import freeze_new_imports
 from pages._image_input import image_sidebar
 
 st.set_page_config(page_title="Segmentation explorer", page_icon="🧩", layout="wide")
@@ -79,4 +80,7 @@ nav = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True, url_path="home"), *PAGES.values()]
 )
 image_sidebar()  # after st.navigation, before the page: drawn on every page, kept across pages
-nav.run()
+try:
+    nav.run()
+finally:  # also when a page stops early (st.stop)
+    freeze_new_imports()  # Streamlit's collection after each run then skips the libraries' objects

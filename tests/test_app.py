@@ -182,3 +182,27 @@ def test_explainer_answers_the_four_tasks_for_the_same_picture():
     at.slider(key="ex_objects").set_value(5).run()
     text = " ".join(m.value for m in at.markdown)
     assert "5 boxes" in text and "5 instances" in text
+
+
+def test_a_run_freezes_the_imported_objects_so_the_collection_after_each_run_is_cheap():
+    """Streamlit runs gc.collect(2) after every run; the libraries' objects must not be walked each time."""
+    import gc
+
+    from pages import _gc_freeze
+
+    gc.unfreeze()
+    _gc_freeze._modules_at_last_freeze = 0
+    try:
+        at = new_app()
+        at.switch_page("pages/thresholding.py").run()
+        assert not at.exception
+        frozen = gc.get_freeze_count()
+        assert frozen > 100_000  # numpy, scipy, scikit-image, plotly, streamlit...
+        assert len(gc.get_objects()) < frozen / 4  # what a full collection still walks
+        assert not _gc_freeze.freeze_new_imports()  # nothing new imported: no second collection
+        garbage = []
+        garbage.append(garbage)  # a cycle made after the freeze is still collected
+        del garbage
+        assert gc.collect() >= 1
+    finally:
+        gc.unfreeze()
