@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import streamlit as st
 
 from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES, ImageLoadError, LoadedImage, load_image
@@ -30,6 +31,12 @@ _ERROR_KEY = "segcore_image_error"
 def _decode(digest: str, max_side: int | None, name: str, _data: bytes) -> LoadedImage:
     """Decode once per (bytes digest, working size); the digest keys the cache."""
     return load_image(_data, max_side=max_side, name=name)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _thumbnail(digest: str, _rgb: np.ndarray) -> np.ndarray:
+    """The sidebar's small picture of the working image, made once per image instead of on every rerun."""
+    return for_display(_rgb, 480)
 
 
 def _sample_data(name: str) -> bytes:
@@ -83,7 +90,7 @@ def image_sidebar() -> LoadedImage | None:
 
     st.session_state[_STATE_KEY] = image
     st.session_state[_ERROR_KEY] = None
-    sb.image(for_display(image.rgb, 480), caption=f"{image.name}: {image.size[0]} x {image.size[1]} px", width="stretch")
+    sb.image(_thumbnail(image.sha256, image.rgb), caption=f"{image.name}: {image.size[0]} x {image.size[1]} px", width="stretch")
     if image.reduced:
         ow, oh = image.original_size
         sb.info(

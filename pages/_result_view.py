@@ -16,7 +16,7 @@ import streamlit as st
 
 from segcore.loading import LoadedImage
 from segcore.registry import get_method
-from segcore.render import colorize, display_factor, display_pair, label_png, overlay, rgb_png
+from segcore.render import colorize, display_factor, display_image, display_pair, label_png, overlay, rgb_png
 from segcore.result import Segmentation
 
 
@@ -24,6 +24,17 @@ from segcore.result import Segmentation
 def _run(method: str, image_sha: str, params_key: str, _rgb: np.ndarray, _params: dict) -> Segmentation:
     """Cached technique call. Only ``method``, ``image_sha`` and ``params_key`` are hashed."""
     return get_method(method).run(_rgb, **_params)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _display_image(image_sha: str, _rgb: np.ndarray) -> np.ndarray:
+    """The working image at display size, made once per image instead of on every rerun."""
+    return display_image(_rgb)
+
+
+def shown_pair(image: LoadedImage, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
+    """:func:`segcore.render.display_pair` for the working image, its resized copy cached."""
+    return display_pair(image.rgb, seg, shown_image=_display_image(image.sha256, image.rgb))
 
 
 def params_key(params: dict[str, Any]) -> str:
@@ -81,7 +92,7 @@ def show_result(
     alpha = c1.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key=f"{key}_alpha")
     show_bounds = c2.toggle("Show boundaries", value=False, key=f"{key}_bounds")
     # Pictures are drawn at display size (cheap on every rerun); the downloads are full size.
-    shown_rgb, shown_seg = display_pair(image.rgb, seg)
+    shown_rgb, shown_seg = shown_pair(image, seg)
     blended = overlay(shown_rgb, shown_seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)
     cols = st.columns(3)
     cols[0].image(shown_rgb, caption="Working image", width="stretch")

@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from pages._image_input import ensure_app_frame, require_image
-from pages._result_view import download_name, run_cached
+from pages._result_view import download_name, run_cached, shown_pair
 from segcore.loading import LoadedImage, load_array
 from segcore.maskrcnn import (
     ENV_WEIGHTS,
@@ -21,7 +21,7 @@ from segcore.maskrcnn import (
 from segcore.maskrcnn.instances import select_instances
 from segcore.maskrcnn.shapes import make_sample
 from segcore.palette import label_colors
-from segcore.render import display_factor, display_pair, draw_boxes, label_png, overlay, rgb_png
+from segcore.render import display_factor, draw_boxes, label_png, overlay, rgb_png
 from segcore.result import Segmentation, build_legend
 
 VARIANTS = {
@@ -154,7 +154,7 @@ def instance_picture(rgb, instances: Segmentation, scale: int = 1):
 
 
 # Drawn at display size (the label maps subsampled, exact colours); the download is full size.
-shown_rgb, shown_seg = display_pair(image.rgb, seg)
+shown_rgb, shown_seg = shown_pair(image, seg)
 factor = display_factor(seg.labels.shape)
 instance_view = instance_picture(shown_rgb, shown_seg, factor)
 class_ids = sorted(ex["semantic_names"])

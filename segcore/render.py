@@ -185,20 +185,31 @@ def for_display(rgb: np.ndarray, max_side: int = 960) -> np.ndarray:
     return np.asarray(Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).reduce(factor))
 
 
-def display_pair(image: np.ndarray, seg: Segmentation, max_side: int = 960) -> tuple[np.ndarray, Segmentation]:
+def display_pair(
+    image: np.ndarray, seg: Segmentation, max_side: int = 960, *, shown_image: np.ndarray | None = None
+) -> tuple[np.ndarray, Segmentation]:
     """The image and its result at display size, for drawing overlays cheaply.
 
     Labels are subsampled (every f-th pixel, so colours stay exact) and the
-    image is box-filtered to the same shape. Returns ``(rgb, seg)``; ``seg``
-    shares everything but its smaller label map with the original.
+    image is box-filtered to the same shape (:func:`display_image`; pass
+    ``shown_image`` when it is already made, e.g. cached across reruns).
+    Returns ``(rgb, seg)``; ``seg`` shares everything but its smaller label
+    map with the original.
     """
     factor = display_factor(seg.labels.shape, max_side)
     if factor <= 1:
         return image, seg
     small = seg.labels[::factor, ::factor]
-    rgb = np.asarray(
-        Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).resize(
-            (small.shape[1], small.shape[0]), Image.Resampling.BOX
-        )
-    )
+    rgb = display_image(image, max_side) if shown_image is None else shown_image
+    if rgb.shape[:2] != small.shape:
+        raise ValueError(f"shown_image is {rgb.shape[:2]}, the labels at display size {small.shape}")
     return rgb, replace(seg, labels=small)
+
+
+def display_image(image: np.ndarray, max_side: int = 960) -> np.ndarray:
+    """``image`` box-filtered to the shape of its label maps at display size (see :func:`display_pair`)."""
+    factor = display_factor(image.shape, max_side)
+    if factor <= 1:
+        return image
+    h, w = -(-image.shape[0] // factor), -(-image.shape[1] // factor)  # the subsampled labels' shape
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).resize((w, h), Image.Resampling.BOX))

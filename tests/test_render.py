@@ -98,3 +98,19 @@ def test_display_pair_shrinks_both_alike_and_keeps_colours_exact():
     assert set(map(tuple, colorize(small).reshape(-1, 3))) <= {lab.color for lab in seg.legend}
     same_rgb, same = display_pair(image[:500, :500], Segmentation("t", labels[:500, :500], seg.legend, {}, 0.0))
     assert same_rgb.shape == (500, 500, 3) and same.labels.shape == (500, 500)
+
+
+def test_display_pair_takes_a_ready_display_image_of_the_same_shape():
+    from segcore.render import display_image, display_pair
+
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 255, (1201, 1599, 3), dtype=np.uint8)  # odd sizes: the last row/column rounds up
+    labels = rng.integers(0, 5, image.shape[:2])
+    seg = Segmentation("t", labels, build_legend(labels), {}, 0.0)
+    rgb, small = display_pair(image, seg)
+    ready = display_image(image)
+    assert ready.shape[:2] == small.labels.shape == (601, 800) and np.array_equal(ready, rgb)
+    rgb2, small2 = display_pair(image, seg, shown_image=ready)
+    assert rgb2 is ready and np.array_equal(small2.labels, small.labels)
+    with pytest.raises(ValueError, match="display size"):
+        display_pair(image, seg, shown_image=ready[:-1])
