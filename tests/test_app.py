@@ -206,3 +206,33 @@ def test_a_run_freezes_the_imported_objects_so_the_collection_after_each_run_is_
         assert gc.collect() >= 1
     finally:
         gc.unfreeze()
+
+
+def _plotly_values(v) -> np.ndarray:
+    """A plotly JSON array: a list, or {'dtype', 'bdata'} (base64 typed array)."""
+    import base64
+
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+    return np.asarray(v)
+
+
+def test_histogram_counts_every_pixel_and_marks_every_threshold():
+    import json
+
+    at = new_app()
+    at.switch_page("pages/thresholding.py").run()
+    gray = rgb2gray(data.astronaut())
+
+    def figure():
+        return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+    fig = figure()
+    assert len(fig["data"]) == 1 and _plotly_values(fig["data"][0]["y"]).sum() == gray.size
+    assert [round(s["x0"], 6) for s in fig["layout"]["shapes"]] == [round(gray.mean(), 6)]
+    at.selectbox(key="thr_method").set_value("multilevel").run()
+    fig = figure()
+    marks = [s["x0"] for s in fig["layout"]["shapes"]]
+    assert marks == pytest.approx([0.25, 0.5, 0.75])
+    assert [a["text"] for a in fig["layout"]["annotations"]] == [
+        "Threshold 1: 0.250", "Threshold 2: 0.500", "Threshold 3: 0.750"]
