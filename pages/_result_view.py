@@ -16,7 +16,7 @@ import streamlit as st
 
 from segcore.loading import LoadedImage
 from segcore.registry import get_method
-from segcore.render import colorize, display_factor, display_image, display_pair, label_png, overlay, rgb_png
+from segcore.render import colorize, display_image, display_labels, display_pair, label_png, overlay, rgb_png
 from segcore.result import Segmentation
 
 
@@ -96,11 +96,8 @@ def show_result(
     blended = overlay(shown_rgb, shown_seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)
     cols = st.columns(3)
     cols[0].image(shown_rgb, caption="Working image", width="stretch")
-    if map_picture is None:
-        shown_map = colorize(shown_seg)
-    else:  # the same pixels as the label map at display size: every f-th one
-        f = display_factor(seg.labels.shape)
-        shown_map = map_picture[::f, ::f]
+    # a given picture shows the same pixels as the label map at display size
+    shown_map = colorize(shown_seg) if map_picture is None else display_labels(map_picture)
     cols[1].image(shown_map, caption=f"Label map: {seg.n_labels} labels{map_note}", width="stretch")
     cols[2].image(blended, caption=f"Overlay (opacity {alpha:.2f})", width="stretch")
     st.caption(

@@ -21,7 +21,7 @@ from segcore.maskrcnn import (
 from segcore.maskrcnn.instances import select_instances
 from segcore.maskrcnn.shapes import make_sample
 from segcore.palette import label_colors
-from segcore.render import display_factor, draw_boxes, label_png, overlay, rgb_png
+from segcore.render import display_factor, display_labels, draw_boxes, label_png, overlay, rgb_png
 from segcore.result import Segmentation, build_legend
 
 VARIANTS = {
@@ -159,7 +159,7 @@ factor = display_factor(seg.labels.shape)
 instance_view = instance_picture(shown_rgb, shown_seg, factor)
 class_ids = sorted(ex["semantic_names"])
 palette = label_colors(max(class_ids) + 2)
-shown_semantic = ex["semantic"][::factor, ::factor]
+shown_semantic = display_labels(ex["semantic"])
 semantic_seg = Segmentation(
     "maskrcnn_semantic", shown_semantic,
     build_legend(shown_semantic, ex["semantic_names"], {c: tuple(int(v) for v in palette[c + 1]) for c in class_ids}),

@@ -196,14 +196,23 @@ def display_pair(
     Returns ``(rgb, seg)``; ``seg`` shares everything but its smaller label
     map with the original.
     """
-    factor = display_factor(seg.labels.shape, max_side)
-    if factor <= 1:
+    if display_factor(seg.labels.shape, max_side) <= 1:
         return image, seg
-    small = seg.labels[::factor, ::factor]
+    small = display_labels(seg.labels, max_side)
     rgb = display_image(image, max_side) if shown_image is None else shown_image
     if rgb.shape[:2] != small.shape:
         raise ValueError(f"shown_image is {rgb.shape[:2]}, the labels at display size {small.shape}")
     return rgb, replace(seg, labels=small)
+
+
+def display_labels(labels: np.ndarray, max_side: int = 960) -> np.ndarray:
+    """Every f-th pixel of a label map (or of a picture painted from one), f = :func:`display_factor`.
+
+    Subsampling, not filtering, keeps each value one the map really holds: the
+    colours of a picture made from it stay exact.
+    """
+    factor = display_factor(labels.shape, max_side)
+    return labels if factor <= 1 else labels[::factor, ::factor]
 
 
 def display_image(image: np.ndarray, max_side: int = 960) -> np.ndarray:
