@@ -574,39 +574,34 @@ def _paste_expanded(mask, box: Sequence[int], image_shape: tuple[int, int]):
     return resized[y0 - box[1] : y1 - box[1], x0 - box[0] : x1 - box[0]], (y0, y1, x0, x1)
 
 
-def _patch_maker(outputs: Mapping[str, Any], order: Sequence[int], image_shape: tuple[int, int], mask_threshold: float):
-    """Return ``patch(k)``: the ``k``-th kept instance's (bool patch as ndarray, (y0, y1, x0, x1)).
+def _patches(outputs: Mapping[str, Any], order: Sequence[int], image_shape: tuple[int, int], mask_threshold: float):
+    """Yield (bool patch as ndarray, (y0, y1, x0, x1)) for the detections in ``order``, one at a time.
 
-    ``order`` holds the kept detections' indices, best first. The masks are
-    pasted and thresholded where they are (on the GPU after a GPU forward
-    pass); only each instance's boolean patch comes to the CPU.
+    The masks are pasted and thresholded where they are (on the GPU after a
+    GPU forward pass); only each instance's boolean patch comes to the CPU.
     """
+    if not len(order):
+        return
     if "mask_probs" in outputs:
         import torch
 
         probs = outputs["mask_probs"]
         index = torch.as_tensor(list(order), dtype=torch.int64)
         masks, boxes = _expand(probs.index_select(0, index.to(probs.device)), outputs["boxes"].index_select(0, index))
-
-        def pasted(k: int):
-            patch, where = _paste_expanded(masks[k], boxes[k], image_shape)
-            return (patch > mask_threshold).cpu().numpy(), where
-
-        return pasted
-
-    masks = outputs["masks"]  # torchvision's forward output: (N, 1, H, W) probabilities at image size
-
-    def cut(k: int):
-        full = masks[order[k]].reshape(masks.shape[-2], masks.shape[-1])
-        on = full > mask_threshold
-        ys = on.any(dim=1).nonzero().flatten()
-        xs = on.any(dim=0).nonzero().flatten()
-        if len(ys) == 0:
-            return np.zeros((0, 0), bool), (0, 0, 0, 0)
-        y0, y1, x0, x1 = int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
-        return on[y0:y1, x0:x1].cpu().numpy(), (y0, y1, x0, x1)
-
-    return cut
+        for mask, box in zip(masks, boxes):
+            patch, where = _paste_expanded(mask, box, image_shape)
+            yield (patch > mask_threshold).cpu().numpy(), where
+    else:  # torchvision's forward output: (N, 1, H, W) probabilities at image size
+        masks = outputs["masks"]
+        for i in order:
+            on = masks[i].reshape(masks.shape[-2], masks.shape[-1]) > mask_threshold
+            ys = on.any(dim=1).nonzero().flatten()
+            xs = on.any(dim=0).nonzero().flatten()
+            if len(ys) == 0:
+                yield np.zeros((0, 0), bool), (0, 0, 0, 0)
+                continue
+            y0, y1, x0, x1 = int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
+            yield on[y0:y1, x0:x1].cpu().numpy(), (y0, y1, x0, x1)
 
 
 def rle_from_patch(patch: np.ndarray, origin: tuple[int, int], image_shape: tuple[int, int]) -> dict[str, Any]:
@@ -698,7 +693,7 @@ def detections_to_segmentation(
     """
     h, w = int(image_shape[0]), int(image_shape[1])
     boxes = outputs["boxes"].detach().to("cpu").float()
-    outputs = {  # the masks stay where they are: they are pasted there (see _patch_maker)
+    outputs = {  # the masks stay where they are: they are pasted there (see _patches)
         k: (v.detach() if k in ("mask_probs", "masks") else v.detach().to("cpu")) if hasattr(v, "detach") else v
         for k, v in outputs.items()
     }
@@ -714,10 +709,9 @@ def detections_to_segmentation(
 
     labels = np.zeros((h, w), np.int32)
     instances, rles = [], []
-    make_patch = _patch_maker({**outputs, "boxes": boxes}, keep, (h, w), float(mask_threshold)) if keep else None
-    for k in reversed(range(len(keep))):  # worst first: a better-scoring instance paints over it
-        i = keep[k]
-        patch, (y0, y1, x0, x1) = make_patch(k)
+    worst_first = keep[::-1]  # a better-scoring instance paints over a worse one
+    patches = _patches({**outputs, "boxes": boxes}, worst_first, (h, w), float(mask_threshold))
+    for k, i, (patch, (y0, y1, x0, x1)) in zip(range(len(keep) - 1, -1, -1), worst_first, patches):
         np.copyto(labels[y0:y1, x0:x1], k + 1, where=patch)
         rles.append(rle_from_patch(patch, (y0, x0), (h, w)))
         area = int(np.count_nonzero(patch))

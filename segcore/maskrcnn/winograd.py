@@ -57,9 +57,8 @@ class WinogradConv2d(torch.nn.Module):
         self.padding = tuple(int(p) for p in conv.padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 4 and x.numel() and not (
-            torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad)
-        ):
+        inference = not (torch.is_grad_enabled() and x.requires_grad)  # NNPACK has no backward here
+        if inference and x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 4 and x.numel():
             weight = self.weight if self.weight.is_contiguous() else self.weight.contiguous()
             try:
                 return torch._nnpack_spatial_convolution(x.contiguous(), weight, self.bias, list(self.padding))
