@@ -177,11 +177,16 @@ def load_model(
 
     On the CPU, the 3 x 3 convolutions of the FPN, the RPN and the mask head
     run by Winograd's algorithm (:mod:`segcore.maskrcnn.winograd`; about a
-    quarter off a ``predict``, equal up to float rounding).
+    quarter off a ``predict``, equal up to float rounding), their 1 x 1
+    convolutions as matrix products that keep the tensors in the layout the
+    next step reads (:mod:`segcore.maskrcnn.pointwise`), and the RoI pooling
+    on every core (:mod:`segcore.maskrcnn.roi_pool`, bit for bit the same);
+    together another tenth off.
 
     The model carries ``model.segcore``: a dict with ``variant``,
     ``categories`` (names by label index), ``device``, ``weights`` (the file),
-    ``load_s``, ``native_min_size`` and ``winograd_convs`` (how many were swapped).
+    ``load_s``, ``native_min_size``, and ``winograd_convs``, ``pointwise_convs``
+    and ``split_roi_pools`` (how many were swapped).
 
     Raises
     ------
@@ -216,11 +221,15 @@ def load_model(
     model.eval()
     fold_batch_norms(model)
     model.to(device=dev, memory_format=torch.channels_last)
-    winograd = 0
-    if dev == "cpu":  # the wide 3 x 3 convolutions after the backbone by Winograd's algorithm (NNPACK)
+    winograd = pointwise = split_pools = 0
+    if dev == "cpu":
+        from segcore.maskrcnn.pointwise import use_pointwise
+        from segcore.maskrcnn.roi_pool import split_roi_pools
         from segcore.maskrcnn.winograd import use_winograd
 
-        winograd = use_winograd(model)
+        winograd = use_winograd(model)  # the wide 3 x 3 convolutions after the backbone (NNPACK)
+        pointwise = use_pointwise(model)  # 1 x 1 ones as matrix products: no layout changes after the backbone
+        split_pools = split_roi_pools(model)  # RoI pooling on every core
     _install_class_filter(model.roi_heads)
     model.segcore = {
         "variant": variant,
@@ -231,6 +240,8 @@ def load_model(
         "native_min_size": int(model.transform.min_size[0]),
         "native_max_size": int(model.transform.max_size),
         "winograd_convs": winograd,
+        "pointwise_convs": pointwise,
+        "split_roi_pools": split_pools,
     }
     return model
 
