@@ -310,8 +310,10 @@ def gmm(
                     f"the Gaussian mixture could not be fitted with k={k} on this image ({exc}); "
                     "try a smaller k or covariance_type='diag'"
                 ) from exc
-            labels = _gmm_predict(gm, X)
-        means = gm.means_
+            # Components sorted dark to bright first, so the labels come out in that order.
+            order = _dark_to_bright(gm.means_, color_space)
+            labels, stats = _gmm_predict(gm, X, order, image.reshape(-1, 3))
+        means = gm.means_[order]
         inertia = _inertia(X, labels, means)
         seg = _finish(
             "gmm",
@@ -321,13 +323,15 @@ def gmm(
             color_space=color_space,
             inertia=inertia,
             params=params,
+            stats=stats,
+            ordered=True,
             extras={
                 **_fit_extras(gm, len(sample), "fast", color_space, xy_weight),
                 "covariance_type": covariance_type,
                 "converged": bool(gm.converged_),
                 "lower_bound": float(gm.lower_bound_),
             },
-            per_cluster={"weights": gm.weights_},
+            per_cluster={"weights": gm.weights_[order]},
         )
     seg.elapsed_s = t[0]
     return seg
@@ -550,8 +554,17 @@ def _argmin_rows(d: np.ndarray, best: np.ndarray, labels: np.ndarray, less: np.n
         np.copyto(labels, j, where=less)
 
 
-def _gmm_predict(gm, X: np.ndarray) -> np.ndarray:
+def _gmm_predict(
+    gm, X: np.ndarray, order: np.ndarray | None = None, colors: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """``gm.predict(X)`` for a fitted ``GaussianMixture``, as int32, a dozen times faster.
+
+    Returns ``(labels, stats)``. With ``order`` (a permutation of the
+    components), label ``i`` stands for component ``order[i]``: sorted dark to
+    bright here, the labels need no second pass to renumber them. With
+    ``colors`` (the (N, 3) uint8 pixels), ``stats`` holds each label's colour
+    sums and pixel count (:func:`_color_stats`), taken block by block while
+    the labels are in cache; else None.
 
     ``predict`` is the argmax over components of ``log w_j + log N(x | mu_j,
     Sigma_j)``. With ``A_j`` the component's precision matrix (any covariance
@@ -592,9 +605,12 @@ def _gmm_predict(gm, X: np.ndarray) -> np.ndarray:
     labels = np.empty(len(X), np.int32)
 
     W = W.astype(np.float32)
+    if order is not None:
+        W = W[np.asarray(order)]
     origin32 = origin.astype(np.float32)[:, None]
 
-    def rows(r: slice) -> None:
+    def rows(r: slice) -> np.ndarray | None:
+        acc = _StatsAccumulator(k) if colors is not None else None
         phi = np.empty((W.shape[1], CHUNK), np.float32)
         phi[-1] = 1.0
         score = np.empty((k, CHUNK), np.float32)
@@ -610,9 +626,12 @@ def _gmm_predict(gm, X: np.ndarray) -> np.ndarray:
             sc = score[:, :m]
             np.matmul(W, f, out=sc)
             _argmin_rows(sc, best[:m], labels[s:e], less[:m])
+            if acc is not None:
+                acc.add(labels[s:e], colors[s:e])
+        return acc.stats if acc is not None else None
 
-    _by_rows(rows, len(X))
-    return labels
+    parts = _by_rows(rows, len(X))
+    return labels, (None if colors is None else np.sum(parts, axis=0))
 
 
 class _StatsAccumulator:

@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.article_code import article_kmeans
 from segcore import get_method, list_methods, run_method
-from segcore.clustering import _assign, _features, gmm, kmeans, kmeans_article
+from segcore.clustering import _assign, _color_stats, _features, gmm, kmeans, kmeans_article
 
 
 @functools.lru_cache(maxsize=None)
@@ -265,9 +265,16 @@ def test_fast_gmm_predict_is_sklearn_predict(covariance_type, xy_weight):
     X = _features(img, "rgb", xy_weight, np.float32)
     rng = np.random.default_rng(1)
     gm = GaussianMixture(6, covariance_type=covariance_type, random_state=0).fit(X[rng.integers(0, len(X), 8000)])
-    got, expected = _gmm_predict(gm, X), gm.predict(X)
+    got, expected = _gmm_predict(gm, X)[0], gm.predict(X)
     assert got.dtype == np.int32 and got.shape == expected.shape
     assert np.count_nonzero(got != expected) <= 5  # of 262,144: only near-exact ties may round the other way
+    # Given an order of the components, label i is component order[i]; the colour statistics come along.
+    order = rng.permutation(6)
+    ranked, stats = _gmm_predict(gm, X, order, img.reshape(-1, 3))
+    rank = np.argsort(order)
+    np.testing.assert_array_equal(ranked, rank[got])
+    np.testing.assert_array_equal(stats, _color_stats(ranked, img.reshape(-1, 3), 6))
+    assert stats[:, 3].sum() == len(X)
 
 
 # --------------------------------------------------------------------------- edges of the input
