@@ -38,7 +38,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters
 
-from segcore.gray import to_gray
+from segcore.gray import image_histogram, to_gray
 from segcore.parallel import Band, each_band, map_rows
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -352,19 +352,13 @@ def _otsu(strength: np.ndarray) -> float:
     """``skimage.filters.threshold_otsu(strength)``, exactly, from a histogram taken in row bands.
 
     threshold_otsu takes ``np.histogram(strength, bins=256)`` over
-    [min, max] (after a copy and a check that the image is not constant).
-    Here the minimum, the maximum and the counts of each row band are taken
-    on every core and added up: every pixel falls in the same bin as in the
-    whole-image histogram, so the counts and the threshold are the same.
+    [min, max]; :func:`segcore.gray.image_histogram` takes the same counts on
+    every core.
     """
-    ends = each_band(lambda b: (strength[b.own].min(), strength[b.own].max()), strength.shape)
-    lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
-    if lo == hi:
-        return float(lo)
-    hists = each_band(lambda b: np.histogram(strength[b.own], bins=256, range=(lo, hi)), strength.shape)
-    counts = np.sum([h[0] for h in hists], axis=0)
-    edges = hists[0][1]
-    return float(filters.threshold_otsu(hist=(counts, (edges[:-1] + edges[1:]) / 2.0)))
+    hist = image_histogram(strength)
+    if hist is None:  # constant: no edges anywhere
+        return float(strength.flat[0])
+    return float(filters.threshold_otsu(hist=hist))
 
 
 def segments_from_edges(

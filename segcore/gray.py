@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.color import rgb2gray
 
-from segcore.parallel import map_rows
+from segcore.parallel import each_band, map_rows
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -31,3 +31,24 @@ def gray_histogram(gray: np.ndarray, bins: int = 256) -> tuple[np.ndarray, np.nd
     """
     counts, edges = np.histogram(gray, bins=bins, range=(0.0, 1.0))
     return counts, edges
+
+
+def image_histogram(values: np.ndarray, nbins: int = 256) -> tuple[np.ndarray, np.ndarray] | None:
+    """``skimage.exposure.histogram(values, nbins)`` of a float image, taken in row bands on every core.
+
+    Returns ``(counts, bin_centers)`` over the values' own range, exactly as
+    scikit-image computes them (``np.histogram`` over [min, max]): every
+    value falls in the same bin when the bands' minima, maxima and counts are
+    combined. Returns None for a constant image, where scikit-image's
+    threshold functions take a shortcut that a histogram does not show.
+    scikit-image's ``threshold_*(hist=...)`` functions take the result.
+    """
+    values = np.asarray(values)
+    ends = each_band(lambda b: (values[b.own].min(), values[b.own].max()), values.shape)
+    lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
+    if lo == hi:
+        return None
+    parts = each_band(lambda b: np.histogram(values[b.own], bins=nbins, range=(lo, hi)), values.shape)
+    counts = np.sum([p[0] for p in parts], axis=0)
+    edges = parts[0][1]
+    return counts, (edges[:-1] + edges[1:]) / 2.0

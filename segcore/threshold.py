@@ -16,9 +16,10 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import numpy as np
+from scipy import ndimage as ndi
 from skimage import filters
 
-from segcore.gray import to_gray
+from segcore.gray import image_histogram, to_gray
 from segcore.parallel import Band, each_band
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -37,27 +38,112 @@ def threshold_li_16bit(gray: np.ndarray) -> float:
     return float(filters.threshold_li(levels)) / 65535.0
 
 
-#: Automatic global methods: registry name -> (title, scikit-image function).
+def _on_histogram(func: Callable[..., float]) -> Callable[[np.ndarray], float]:
+    """``func(gray)`` for a scikit-image threshold that takes ``hist=``: the same value, the histogram on every core.
+
+    scikit-image histograms the 2 million gray values on one core (about a
+    third of such a method's time at 1600 x 1200);
+    :func:`segcore.gray.image_histogram` gives it the same counts. A constant
+    image goes to ``func`` itself, which has a shortcut for it.
+    """
+
+    def threshold(gray: np.ndarray) -> float:
+        hist = image_histogram(gray)
+        return func(gray) if hist is None else func(hist=hist)
+
+    return threshold
+
+
+def fast_threshold_minimum(gray: np.ndarray, max_num_iter: int = 10_000) -> float:
+    """``skimage.filters.threshold_minimum(gray)``: the same value, about 3 x faster.
+
+    scikit-image smooths the 256-bin histogram with a 3-bin mean until it has
+    two maxima, and finds the maxima after each pass with a Python loop over
+    the bins: on photos that takes hundreds of passes and 60 ms. The same
+    passes run here (``ndimage.uniform_filter1d`` on the same float32
+    histogram, so the same numbers), with the maxima found by array
+    operations instead of the loop, and on a histogram taken on every core
+    (:func:`segcore.gray.image_histogram`). Tested equal to scikit-image on
+    photos and on random histograms. Raises RuntimeError as scikit-image does
+    when there are not two maxima.
+    """
+    hist = image_histogram(gray)
+    if hist is None:
+        return filters.threshold_minimum(gray, max_num_iter=max_num_iter)
+    counts, centers = hist
+    return threshold_minimum_of_histogram(counts, centers, max_num_iter)
+
+
+def threshold_minimum_of_histogram(counts: np.ndarray, centers: np.ndarray, max_num_iter: int = 10_000) -> float:
+    """``skimage.filters.threshold_minimum(hist=(counts, centers))``, with the maxima found without a Python loop."""
+    counts, centers = np.asarray(counts), np.asarray(centers)
+    nonzero = np.flatnonzero(counts)
+    if len(nonzero) and (counts[0] == 0 or counts[-1] == 0):  # scikit-image trims empty bins off both ends first
+        counts, centers = counts[nonzero[0] : nonzero[-1] + 1], centers[nonzero[0] : nonzero[-1] + 1]
+    smooth = counts.astype(np.float32, copy=False)
+    maxima = _local_maxima(smooth)
+    counter = 0
+    for counter in range(max_num_iter):
+        smooth = ndi.uniform_filter1d(smooth, 3)
+        maxima = _local_maxima(smooth)
+        if len(maxima) < 3:
+            break
+    if len(maxima) != 2:
+        raise RuntimeError("Unable to find two maxima in histogram")
+    if counter == max_num_iter - 1:
+        raise RuntimeError("Maximum iteration reached for histogram smoothing")
+    lowest = int(np.argmin(smooth[maxima[0] : maxima[1] + 1]))
+    return centers[maxima[0] + lowest]
+
+
+def _local_maxima(hist: np.ndarray) -> np.ndarray:
+    """The maxima scikit-image's ``threshold_minimum`` finds, plateaus included, in array operations.
+
+    Its loop walks the bins rising (at first) or falling: a fall while rising
+    marks a maximum at the bin before it and starts falling; a rise while
+    falling starts rising; equal neighbours change nothing. So a maximum is
+    at every fall whose last non-flat step before it was a rise, or that has
+    no non-flat step before it.
+    """
+    step = np.sign(np.diff(hist))
+    moving = np.flatnonzero(step)
+    signs = step[moving]
+    before = np.empty_like(signs)
+    before[:1] = 1
+    before[1:] = signs[:-1]
+    return moving[(signs < 0) & (before > 0)]
+
+
+#: Automatic global methods: registry name -> (title, threshold of a gray image).
 AUTO_METHODS: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
-    "otsu": ("Otsu", filters.threshold_otsu),
+    "otsu": ("Otsu", _on_histogram(filters.threshold_otsu)),
     "li": ("Li", threshold_li_16bit),
-    "yen": ("Yen", filters.threshold_yen),
+    "yen": ("Yen", _on_histogram(filters.threshold_yen)),
     "triangle": ("Triangle", filters.threshold_triangle),
-    "isodata": ("Isodata", filters.threshold_isodata),
+    "isodata": ("Isodata", _on_histogram(filters.threshold_isodata)),
     "mean": ("Mean", filters.threshold_mean),
-    "minimum": ("Minimum", filters.threshold_minimum),
+    "minimum": ("Minimum", fast_threshold_minimum),
 }
 
 _BINARY_COLORS = {0: (25, 25, 60), 1: (255, 200, 40)}
 
 
 def _binary(method: str, gray: np.ndarray, t: float, params: dict, elapsed: float, **extras) -> Segmentation:
-    labels = (gray > t).astype(np.int32)
+    """The two-label result of threshold ``t``: 1 where ``gray > t``, else 0 (labelled and counted on every core)."""
+    labels = np.empty(gray.shape, np.int32)
+
+    def band(b: Band) -> int:
+        above = gray[b.own] > t
+        labels[b.own] = above
+        return int(np.count_nonzero(above))
+
+    foreground = sum(each_band(band, gray.shape))
+    counts = np.array([gray.size - foreground, foreground])
     names = {0: f"background (gray <= {t:.4f})", 1: f"foreground (gray > {t:.4f})"}
     return Segmentation(
         method=method,
         labels=labels,
-        legend=build_legend(labels, names, _BINARY_COLORS),
+        legend=build_legend(labels, names, _BINARY_COLORS, counts=counts),
         params=params,
         elapsed_s=elapsed,
         extras={"thresholds": [float(t)], **extras},
@@ -175,7 +261,7 @@ def _make_auto(name: str, title: str, func: Callable[[np.ndarray], float]) -> Ca
 
     method.__name__ = f"threshold_{name}"
     method.__doc__ = (
-        f"{title}'s automatic global threshold (``skimage.filters.{func.__name__}``) on the article's gray.\n\n"
+        f"{title}'s automatic global threshold (``skimage.filters.threshold_{name}``) on the article's gray.\n\n"
         "Returns a two-label map (0 at or below, 1 above); ``extras['thresholds']`` holds the value."
     )
     return register(name, family="threshold", title=title)(method)

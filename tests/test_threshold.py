@@ -64,7 +64,7 @@ def test_user_thresholds_count_levels_passed(image):
 def test_automatic_methods_match_scikit_image(image, name):
     gray = rgb2gray(image)
     try:
-        expected = AUTO_METHODS[name][1](gray)
+        expected = getattr(filters, f"threshold_{name}")(gray)  # scikit-image's own function, on the whole image
     except RuntimeError:
         with pytest.raises(ValueError, match="not found"):
             run_method(name, image)
@@ -121,3 +121,80 @@ def test_levels_count_the_thresholds_strictly_below_each_pixel():
     got = _levels(gray, ts)
     assert got.dtype == np.int32 and np.array_equal(got, expected)
     assert list(got[0, :4]) == [0, 1, 2, 1]
+
+
+# --------------------------------------------------------------------------- faster paths, same values
+
+
+def _skimage_local_maxima(hist):
+    """The loop inside scikit-image's threshold_minimum, as it is written there."""
+    found, direction = [], 1
+    for i in range(hist.shape[0] - 1):
+        if direction > 0:
+            if hist[i + 1] < hist[i]:
+                direction = -1
+                found.append(i)
+        elif hist[i + 1] > hist[i]:
+            direction = 1
+    return found
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_image_histogram_is_scikit_images_histogram(monkeypatch, dtype):
+    from skimage.exposure import histogram
+
+    from segcore.gray import image_histogram
+
+    monkeypatch.setenv("SEGCORE_THREADS", "3")  # several bands, so their counts must add up exactly
+    gray = rgb2gray(data.astronaut()).astype(dtype)
+    counts, centers = image_histogram(gray)
+    expected_counts, expected_centers = histogram(gray, nbins=256)
+    np.testing.assert_array_equal(counts, expected_counts)
+    np.testing.assert_array_equal(centers, expected_centers)
+    assert counts.sum() == gray.size
+    assert image_histogram(np.full((600, 600), 0.3, dtype)) is None  # constant: no histogram to take
+
+
+def test_local_maxima_are_scikit_images_plateaus_included():
+    from segcore.threshold import _local_maxima
+
+    rng = np.random.default_rng(0)
+    cases = [rng.integers(0, 4, n).astype(np.float32) for n in (2, 3, 5, 17, 256) for _ in range(40)]
+    cases += [np.array(c, np.float32) for c in ([1, 1, 1], [3, 2, 1], [1, 2, 2, 2, 1], [2, 2, 1, 1, 3, 3, 0], [0, 1])]
+    for hist in cases:
+        assert _local_maxima(hist).tolist() == _skimage_local_maxima(hist), hist
+
+
+@pytest.mark.parametrize("name", ["camera", "coins", "moon", "astronaut", "coffee", "chelsea", "page"])
+def test_fast_threshold_minimum_is_scikit_images(name):
+    from segcore.threshold import fast_threshold_minimum
+
+    img = getattr(data, name)()
+    gray = rgb2gray(img) if img.ndim == 3 else img / 255.0
+    try:
+        expected = filters.threshold_minimum(gray)
+    except RuntimeError as exc:
+        with pytest.raises(RuntimeError, match=str(exc)[:20]):
+            fast_threshold_minimum(gray)
+        return
+    assert fast_threshold_minimum(gray) == expected
+
+
+def test_threshold_minimum_of_random_histograms_is_scikit_images():
+    from segcore.threshold import threshold_minimum_of_histogram
+
+    rng = np.random.default_rng(1)
+    centers = (np.arange(64) + 0.5) / 64
+    agreed = failed = 0
+    for _ in range(200):
+        counts = rng.integers(0, 50, 64) + (rng.random(64) < 0.3) * rng.integers(0, 500, 64)
+        try:
+            expected = filters.threshold_minimum(hist=(counts, centers), max_num_iter=300)
+        except RuntimeError as exc:
+            with pytest.raises(RuntimeError, match=str(exc)[:20]):
+                threshold_minimum_of_histogram(counts, centers, max_num_iter=300)
+            failed += 1
+            continue
+        assert threshold_minimum_of_histogram(counts, centers, max_num_iter=300) == expected
+        agreed += 1
+    assert agreed > 100  # most random histograms do settle on two peaks
