@@ -455,6 +455,21 @@ def test_load_model_swaps_the_pointwise_convolutions_and_splits_the_roi_pooling(
     assert isinstance(model.roi_heads.mask_roi_pool, roi_pool.SplitRoIPool)
 
 
+@pytest.mark.parametrize("size", [(96, 128), (300, 200), (1001, 1403)])
+def test_prepare_image_resizes_then_normalises_to_what_the_transform_gives(random_v1, size):
+    rng = np.random.default_rng(7)
+    pixels = torch.from_numpy(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).permute(2, 0, 1).float()
+    transform = random_v1.transform
+    before = pixels.clone()
+    with torch.inference_mode():
+        expected = transform([pixels / 255.0])[0]
+        ours = M.prepare_image(transform, pixels)
+    assert ours.image_sizes == expected.image_sizes
+    assert ours.tensors.shape == expected.tensors.shape  # padded to a multiple of 32 alike
+    torch.testing.assert_close(ours.tensors, expected.tensors, rtol=0, atol=1e-5)
+    assert torch.equal(pixels, before)  # the caller's 0..255 tensor is left as it was
+
+
 def _with_meta(model, loaded):
     model.segcore = dict(loaded.segcore)
     M._install_class_filter(model.roi_heads)

