@@ -44,6 +44,8 @@ SECTION = "maskrcnn"
 #: The issue's targets: v1 at the page's defaults, and loading from a local file after the import.
 TARGET_PAGE_S = 2.0
 TARGET_LOAD_S = 3.0
+#: The issue's figure for torchvision's plain v1 call on this machine: the 2.0 s target is against it.
+ISSUE_PLAIN_S = 3.8
 MIN_SIZE = 800
 
 
@@ -219,6 +221,20 @@ def child(n: int, quick: bool, inference: bool = True) -> list[Row]:
                 f"instances; runs {min(runs_p):,.0f}-{max(runs_p):,.0f} ms; +{mb(peak_p - before_p)} over {mb(before_p)}",
                 extra={"runs_ms": runs_p},
             ))
+            if plain_ms:
+                # The machine's speed drifts (the plain call has measured 3.8 to 8 s here), so the
+                # target is also checked as what it means against the issue's own reference: the page
+                # path at least 3.8 / 2.0 = 1.9 x faster than the plain call, both timed in this run.
+                scaled = med_p * ISSUE_PLAIN_S * 1000 / plain_ms
+                rows.append(Row(
+                    SECTION, "v1 page defaults at the issue's machine speed", size=size, ours_ms=scaled,
+                    ref_name="torchvision plain call, as the issue measured it", ref_ms=ISSUE_PLAIN_S * 1000,
+                    value=f"{plain_ms / med_p:.2f}x the plain call",
+                    target=f"<= {TARGET_PAGE_S:.1f} s (>= {ISSUE_PLAIN_S / TARGET_PAGE_S:.2f}x the plain call)",
+                    status=check(scaled <= TARGET_PAGE_S * 1000),
+                    note=f"ours {med_p:,.0f} ms x {ISSUE_PLAIN_S:.1f} s / the plain call's {plain_ms:,.0f} ms "
+                    "in this run: the time the page path would take where the plain call takes the issue's 3.8 s",
+                ))
             stages = _stage_times(page_model, lambda: segmodel.predict(page_model, rgb))
             rows.append(Row(
                 SECTION, "v1 page defaults: where the time goes", size=size, ours_ms=sum(stages.values()),
