@@ -360,14 +360,19 @@ def test_wide_head_convolutions_run_by_winograd_and_equal_the_direct_ones(monkey
     assert not winograd.eligible(torch.nn.Conv2d(256, 256, 1))
 
 
-def test_load_model_swaps_the_nine_wide_head_convolutions_on_the_cpu(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def loaded_v1(tmp_path_factory):
+    """A random v1 saved to a file and loaded by load_model on the CPU, as the page loads it."""
+    torch.manual_seed(3)
+    path = tmp_path_factory.mktemp("weights") / "v1.pth"
+    torch.save(M.build_model("v1").state_dict(), path)
+    return M.load_model("v1", "cpu", path=path)
+
+
+def test_load_model_swaps_the_nine_wide_head_convolutions_on_the_cpu(loaded_v1):
     from segcore.maskrcnn import winograd
 
-    torch.manual_seed(3)
-    path = tmp_path / "v1.pth"
-    torch.save(M.build_model("v1").state_dict(), path)
-    monkeypatch.setenv(W.ENV_WEIGHTS, str(path))
-    model = M.load_model("v1", "cpu")
+    model = loaded_v1
     swapped = [n for n, m in model.named_modules() if isinstance(m, winograd.WinogradConv2d)]
     if not winograd.nnpack_available():
         assert swapped == [] and model.segcore["winograd_convs"] == 0
@@ -439,14 +444,10 @@ def test_roi_pooling_split_across_threads_gives_the_same_tensor_bit_for_bit():
         assert torch.equal(split(feats, boxes, image_shapes), expected)
 
 
-def test_load_model_swaps_the_pointwise_convolutions_and_splits_the_roi_pooling(tmp_path, monkeypatch):
+def test_load_model_swaps_the_pointwise_convolutions_and_splits_the_roi_pooling(loaded_v1):
     from segcore.maskrcnn import pointwise, roi_pool
 
-    torch.manual_seed(3)
-    path = tmp_path / "v1.pth"
-    torch.save(M.build_model("v1").state_dict(), path)
-    monkeypatch.setenv(W.ENV_WEIGHTS, str(path))
-    model = M.load_model("v1", "cpu")
+    model = loaded_v1
     swapped = [n for n, m in model.named_modules() if isinstance(m, pointwise.PointwiseConv2d)]
     assert model.segcore["pointwise_convs"] == len(swapped) == 6  # four FPN laterals, the RPN's two outputs
     assert sorted(n for n in swapped if n.startswith("rpn")) == ["rpn.head.bbox_pred", "rpn.head.cls_logits"]
