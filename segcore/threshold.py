@@ -55,11 +55,12 @@ def _on_histogram(func: Callable[..., float]) -> Callable[[np.ndarray], float]:
 
 
 def fast_threshold_minimum(gray: np.ndarray, max_num_iter: int = 10_000) -> float:
-    """``skimage.filters.threshold_minimum(gray)``: the same value, about 3 x faster.
+    """``skimage.filters.threshold_minimum(gray)``: the same value, in about half the time.
 
     scikit-image smooths the 256-bin histogram with a 3-bin mean until it has
     two maxima, and finds the maxima after each pass with a Python loop over
-    the bins: on photos that takes hundreds of passes and 60 ms. The same
+    the bins: on photos that takes hundreds of passes (615 on the benchmark
+    photo, 40-60 ms; 38-47 ms for all of this function there). The same
     passes run here (``ndimage.uniform_filter1d`` on the same float32
     histogram, so the same numbers), with the maxima found by array
     operations instead of the loop, and on a histogram taken on every core
