@@ -38,7 +38,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters
 
-from segcore.gray import image_histogram, to_gray
+from segcore.gray import threshold_from_histogram, to_gray
 from segcore.parallel import Band, each_band, map_rows
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -349,16 +349,11 @@ def convolution_steps(
 
 
 def _otsu(strength: np.ndarray) -> float:
-    """``skimage.filters.threshold_otsu(strength)``, exactly, from a histogram taken in row bands.
+    """``skimage.filters.threshold_otsu(strength)``, exactly, from a histogram taken on every core.
 
-    threshold_otsu takes ``np.histogram(strength, bins=256)`` over
-    [min, max]; :func:`segcore.gray.image_histogram` takes the same counts on
-    every core.
+    See :func:`segcore.gray.threshold_from_histogram`.
     """
-    hist = image_histogram(strength)
-    if hist is None:  # constant: no edges anywhere
-        return float(strength.flat[0])
-    return float(filters.threshold_otsu(hist=hist))
+    return float(threshold_from_histogram(filters.threshold_otsu, strength))
 
 
 def segments_from_edges(
@@ -552,8 +547,9 @@ def _canny_mask(image: np.ndarray, sigma: float, low: float, high: float, mode: 
     bands that read ``4 sigma + 2`` rows beyond their own; the hysteresis
     that links weak edges to strong ones crosses the whole image, so its
     labelling runs once on the whole (its weak and strong masks are made in
-    the bands, and its final look-up runs in bands again). The result is the same mask as ``feature.canny``
-    (tested pixel for pixel), in about half the time on two cores.
+    the bands, and its final look-up runs in bands again). The result is the
+    same mask as ``feature.canny`` (tested pixel for pixel), in about half the
+    time on two cores.
     """
     from skimage.feature._canny import _preprocess
     from skimage.feature._canny_cy import _nonmaximum_suppression_bilinear

@@ -13,13 +13,14 @@ local (adaptive) threshold that varies across the image.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters
 
-from segcore.gray import image_histogram, to_gray
+from segcore.gray import image_histogram, threshold_from_histogram, to_gray
 from segcore.parallel import Band, each_band
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -36,22 +37,6 @@ def threshold_li_16bit(gray: np.ndarray) -> float:
     """
     levels = np.rint(np.asarray(gray, dtype=np.float64) * 65535.0).astype(np.uint16)
     return float(filters.threshold_li(levels)) / 65535.0
-
-
-def _on_histogram(func: Callable[..., float]) -> Callable[[np.ndarray], float]:
-    """``func(gray)`` for a scikit-image threshold that takes ``hist=``: the same value, the histogram on every core.
-
-    scikit-image histograms the 2 million gray values on one core (about a
-    third of such a method's time at 1600 x 1200);
-    :func:`segcore.gray.image_histogram` gives it the same counts. A constant
-    image goes to ``func`` itself, which has a shortcut for it.
-    """
-
-    def threshold(gray: np.ndarray) -> float:
-        hist = image_histogram(gray)
-        return func(gray) if hist is None else func(hist=hist)
-
-    return threshold
 
 
 def fast_threshold_minimum(gray: np.ndarray, max_num_iter: int = 10_000) -> float:
@@ -82,8 +67,7 @@ def threshold_minimum_of_histogram(counts: np.ndarray, centers: np.ndarray, max_
     if len(nonzero) and (counts[0] == 0 or counts[-1] == 0):  # scikit-image trims empty bins off both ends first
         counts, centers = counts[nonzero[0] : nonzero[-1] + 1], centers[nonzero[0] : nonzero[-1] + 1]
     smooth = counts.astype(np.float32, copy=False)
-    maxima = _local_maxima(smooth)
-    counter = 0
+    maxima, counter = np.empty(0, np.intp), 0
     for counter in range(max_num_iter):
         smooth = ndi.uniform_filter1d(smooth, 3)
         maxima = _local_maxima(smooth)
@@ -117,11 +101,11 @@ def _local_maxima(hist: np.ndarray) -> np.ndarray:
 
 #: Automatic global methods: registry name -> (title, threshold of a gray image).
 AUTO_METHODS: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
-    "otsu": ("Otsu", _on_histogram(filters.threshold_otsu)),
+    "otsu": ("Otsu", partial(threshold_from_histogram, filters.threshold_otsu)),
     "li": ("Li", threshold_li_16bit),
-    "yen": ("Yen", _on_histogram(filters.threshold_yen)),
+    "yen": ("Yen", partial(threshold_from_histogram, filters.threshold_yen)),
     "triangle": ("Triangle", filters.threshold_triangle),
-    "isodata": ("Isodata", _on_histogram(filters.threshold_isodata)),
+    "isodata": ("Isodata", partial(threshold_from_histogram, filters.threshold_isodata)),
     "mean": ("Mean", filters.threshold_mean),
     "minimum": ("Minimum", fast_threshold_minimum),
 }
