@@ -14,11 +14,14 @@ from pages._image_input import image_sidebar
 
 st.set_page_config(page_title="Segmentation explorer", page_icon="🧩", layout="wide")
 
+# Each url_path is its file's name: on a freshly started server, the first visit's address is
+# checked against the files in pages/ before st.navigation has run, and any other path shows a
+# "Page not found" dialog over the page (measured with a deep link to "mask-rcnn").
 PAGES = {
     "thresholding": st.Page("pages/thresholding.py", title="Thresholding", icon=":material/contrast:", url_path="thresholding"),
     "edges": st.Page("pages/edges.py", title="Edge detection", icon=":material/border_style:", url_path="edges"),
     "clustering": st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:", url_path="clustering"),
-    "maskrcnn": st.Page("pages/mask_rcnn.py", title="Mask R-CNN", icon=":material/person_search:", url_path="mask-rcnn"),
+    "maskrcnn": st.Page("pages/mask_rcnn.py", title="Mask R-CNN", icon=":material/person_search:", url_path="mask_rcnn"),
     "explainer": st.Page("pages/explainer.py", title="Explainer: which task is which", icon=":material/school:", url_path="explainer"),
 }
 

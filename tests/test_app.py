@@ -236,3 +236,21 @@ def test_histogram_counts_every_pixel_and_marks_every_threshold():
     assert marks == pytest.approx([0.25, 0.5, 0.75])
     assert [a["text"] for a in fig["layout"]["annotations"]] == [
         "Threshold 1: 0.250", "Threshold 2: 0.500", "Threshold 3: 0.750"]
+
+
+def test_every_page_url_is_its_file_name():
+    """On a fresh server Streamlit matches the first visit's address against pages/ file names
+    before st.navigation runs; another url_path shows a "Page not found" dialog."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse((Path(__file__).resolve().parents[1] / "app.py").read_text())
+    pages = {}
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "Page" and call.args:
+            if isinstance(call.args[0], ast.Constant):
+                kw = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
+                pages[call.args[0].value] = kw.get("url_path")
+    assert len(pages) == 5
+    for path, url in pages.items():
+        assert url == Path(path).stem, f"{path} is served at /{url}"

@@ -91,3 +91,13 @@ def test_shared_link_works_as_the_first_visit_to_a_fresh_server(fresh_app):
         re.compile(r": \d+ x \d+ px$")
     )
     expect(fresh_app.metric("Threshold")).to_have_text(re.compile(r"^0\.\d{4}$"))
+    expect(fresh_app.page.get_by_text("Page not found")).to_have_count(0)
+
+
+def test_mask_rcnn_link_as_the_first_visit_to_a_fresh_server_shows_no_page_not_found(fresh_app):
+    """Before st.navigation has run once, Streamlit checks the first visit's address against
+    the files in pages/: a url_path other than the file's name showed a "Page not found"
+    dialog over the page (it did with "mask-rcnn")."""
+    fresh_app.goto("/mask_rcnn")
+    expect(fresh_app.h1()).to_have_text("Mask R-CNN")
+    expect(fresh_app.page.get_by_text("Page not found")).to_have_count(0)
