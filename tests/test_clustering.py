@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.article_code import article_kmeans
 from segcore import get_method, list_methods, run_method
-from segcore.clustering import _assign, _color_stats, _features, gmm, kmeans, kmeans_article
+from segcore.clustering import _assign, _color_stats, _features, _refine, _sample, _spread, gmm, kmeans, kmeans_article
 
 
 @functools.lru_cache(maxsize=None)
@@ -355,6 +355,57 @@ def test_assign_matches_brute_force():
     np.testing.assert_array_equal(stats[:, 3], np.bincount(labels, minlength=16))
     for c in range(3):
         np.testing.assert_array_equal(stats[:, c], np.bincount(labels, weights=colors[:, c], minlength=16))
+
+
+def test_assign_from_the_pixels_is_the_assignment_on_colour_over_255():
+    rng = np.random.default_rng(1)
+    colors = rng.integers(0, 256, (70_001, 3), dtype=np.uint8)
+    C = rng.random((7, 3))
+    labels, inertia, stats = _assign(None, C, colors)  # features read from the pixels, block by block
+    X = colors / 255.0
+    d = ((X[:, None, :] - C[None]) ** 2).sum(-1)
+    assert np.mean(labels == d.argmin(1)) > 0.9999
+    assert inertia == pytest.approx(d.min(1).sum(), rel=1e-6)
+    np.testing.assert_array_equal(stats[:, 3], np.bincount(labels, minlength=7))
+    for c in range(3):
+        np.testing.assert_array_equal(stats[:, c], np.bincount(labels, weights=colors[:, c], minlength=7))
+    with pytest.raises(ValueError, match="needs the features"):
+        _assign(None, C)
+
+
+@pytest.mark.parametrize("from_colors", [True, False])
+def test_refine_makes_sklearns_lloyd_iterations(from_colors):
+    from sklearn.cluster import KMeans
+
+    img = sample_image("astronaut")
+    colors = _sample(img.reshape(-1, 3), 50_000, np.random.default_rng(0))
+    X = colors / 255.0
+    start = X[np.random.default_rng(1).choice(len(X), 6, replace=False)]  # a poor start: many iterations
+    ours, n_iter = _refine(start, X, colors if from_colors else None)
+    theirs = KMeans(n_clusters=6, init=start, n_init=1).fit(X)
+    assert n_iter > 2
+    np.testing.assert_allclose(ours, theirs.cluster_centers_, atol=1e-4)
+    # Same objective on the sample, to float32 rounding.
+    inertia = _assign(X, ours)[1]
+    assert inertia == pytest.approx(theirs.inertia_, rel=1e-5)
+
+
+def test_sample_is_one_row_from_each_stretch_in_order():
+    X = np.arange(1_000_003)[:, None]
+    rows = _sample(X, 1000, np.random.default_rng(5)).ravel()
+    assert len(rows) == 1000 and np.all(np.diff(rows) > 0)
+    bounds = np.linspace(0, len(X), 1001).astype(int)  # 1000 stretches of 1000 or 1001 rows
+    assert np.all(bounds[:-1] <= rows) and np.all(rows < bounds[1:])  # one from each stretch
+    again = _sample(X, 1000, np.random.default_rng(5)).ravel()
+    other = _sample(X, 1000, np.random.default_rng(6)).ravel()
+    np.testing.assert_array_equal(rows, again)
+    assert np.mean(rows == other) < 0.05
+    # Fewer rows than asked: all of them, shuffled.
+    few = _sample(np.arange(50)[:, None], 1000, np.random.default_rng(0)).ravel()
+    assert sorted(few) == list(range(50)) and list(few) != list(range(50))
+    # The starts' share of the sample spans it from first to last.
+    spread = _spread(rows, 10)
+    assert spread[0] == rows[0] and spread[-1] == rows[-1] and len(spread) == 10
 
 
 def test_fast_lab_features_agree_with_rgb2lab():
