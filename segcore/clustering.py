@@ -150,16 +150,16 @@ def kmeans(
         True runs the article's full fit, ``KMeans(n_clusters=k,
         random_state=seed)`` on every pixel. False (default) fits on a
         sample: 50,000 pixels, one from each stretch of the image; 4
-        k-means++ starts (scikit-learn, ``n_init=4``) on 3,000 of them; the
-        best start refined by Lloyd's iterations on all 50,000
-        (:func:`_refine`, scikit-learn's iterations without its per-call
-        checks); then every pixel assigned to its nearest centre. Its
-        inertia over all pixels is typically within 0.1 % of the full fit's,
-        sometimes lower (it keeps the best of 4 starts where the full fit
-        makes one), in about a tenth of the time at 1 MP. Rare colours are
-        under-sampled: on a dark star field (``skimage.data.hubble_deep_field``)
-        or at k = 12 and more, some seeds end up 1-2 % above the full fit,
-        about as far as the full fit's own seeds are from each other there.
+        k-means++ starts (``n_init=4``) on 3,000 of them, spread through the
+        sample; the best start refined on all 50,000; then every pixel
+        assigned to its nearest centre. Its inertia over all pixels is
+        typically within 0.1 % of the full fit's, sometimes lower (it keeps
+        the best of 4 starts where the full fit makes one), in a sixth to a
+        fourteenth of the time at 1 MP (fewer refining iterations, more
+        gain). Rare colours are under-sampled: on a dark star field
+        (``skimage.data.hubble_deep_field``) or at k = 12 and more, some
+        seeds end up 1-2 % above the full fit, about as far as the full
+        fit's own seeds are from each other there.
     seed : int
         Random seed for the sample and the starts; equal seeds, equal results.
 
@@ -227,20 +227,16 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
     rng = np.random.default_rng(seed)
     # The sample goes to scikit-learn in float64: its k-means++ start takes a
     # slower, upcasting path for float32 data (a tenth of the whole call).
-    if rgb:
-        sample_colors = _sample(colors, FIT_SAMPLE, rng)
-        sample = sample_colors / 255.0
-    else:
-        sample = _sample(X, FIT_SAMPLE, rng).astype(np.float64)
+    sample = _sample(colors, FIT_SAMPLE, rng) / 255.0 if rgb else _sample(X, FIT_SAMPLE, rng).astype(np.float64)
     with _one_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", _convergence_warning())
         # Several cheap starts in one call (scikit-learn keeps the one with
         # the lowest inertia on the 3,000 pixels): a single start, which is
         # all the full fit makes, lands in a poor local optimum now and then.
         km = KMeans(n_clusters=k, n_init=N_STARTS, random_state=_child_seed(rng)).fit(_spread(sample, START_SAMPLE))
-        centers, n_iter = _refine(km.cluster_centers_, sample, sample_colors if rgb else None)
+        km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(sample)
         # Sorting the centres first makes the labels come out dark to bright.
-        centers = centers[_dark_to_bright(centers, color_space)]
+        centers = km.cluster_centers_[_dark_to_bright(km.cluster_centers_, color_space)]
         labels, inertia, stats = _assign(X, centers, colors)
     return _finish(
         "kmeans",
@@ -252,57 +248,8 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
         params=params,
         stats=stats,
         ordered=True,
-        extras={**_fit_extras(km, len(sample), "fast", color_space, xy_weight), "n_iter": km.n_iter_ + n_iter},
+        extras=_fit_extras(km, len(sample), "fast", color_space, xy_weight),
     )
-
-
-def _refine(
-    centers: np.ndarray, X: np.ndarray, colors: np.ndarray | None = None, *, tol: float = 1e-4, max_iter: int = 300
-) -> tuple[np.ndarray, int]:
-    """Lloyd's iterations from ``centers`` on the rows of ``X``: returns the centres and the iterations made.
-
-    The same iterations as ``KMeans(init=centers, n_init=1, tol=tol).fit(X)``
-    (tested to give its centres): assign every row to its nearest centre,
-    move each centre to the mean of its rows, until no row changes centre,
-    the centres move by at most ``tol`` times the features' mean variance
-    (squared, summed) or ``max_iter`` passes. A centre left with no row stays
-    where it is (scikit-learn moves it to a far row; at 50,000 rows and
-    k <= 16 after a k-means++ start this does not happen in practice).
-
-    Each pass is :func:`_assign` (with ``colors``, the rows' uint8 colours
-    when ``X`` is ``colors / 255``, it also gives the sums for the means).
-    On the fast k-means' 50,000-pixel sample this takes 1-2 ms a pass where
-    scikit-learn's ``fit`` spends about 12 ms, most of it in checks, copies
-    and the feature variance, for the usual two passes.
-    """
-    C = np.asarray(centers, np.float64)
-    k = len(C)
-    # scikit-learn's tolerance, tol * mean(var(X, axis=0)), with the sums as
-    # matrix-vector products: numpy's reductions down the long axis of an
-    # (n, 3) array take ~3 ms on 50,000 rows, these ~0.1 ms.
-    ones = np.full(len(X), 1.0 / len(X))
-    mean = ones @ X
-    threshold = tol * float(np.mean(ones @ np.square(X) - np.square(mean)))
-    labels = None
-    n_iter = 0
-    for n_iter in range(1, max_iter + 1):
-        new_labels, _, stats = _assign(None if colors is not None else X, C, colors)
-        if colors is not None:
-            counts, sums = stats[:, 3], stats[:, :3] / 255.0
-        else:
-            counts = np.bincount(new_labels, minlength=k).astype(np.float64)
-            sums = np.stack([np.bincount(new_labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])], axis=1)
-        moved = C.copy()
-        filled = counts > 0
-        moved[filled] = sums[filled] / counts[filled, None]
-        shift = float(np.square(moved - C).sum())
-        C = moved
-        if labels is not None and np.array_equal(labels, new_labels):
-            break
-        labels = new_labels
-        if shift <= threshold:
-            break
-    return C, n_iter
 
 
 # --------------------------------------------------------------------------- #

@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.article_code import article_kmeans
 from segcore import get_method, list_methods, run_method
-from segcore.clustering import _assign, _color_stats, _features, _refine, _sample, _spread, gmm, kmeans, kmeans_article
+from segcore.clustering import _assign, _color_stats, _features, _sample, _spread, gmm, kmeans, kmeans_article
 
 
 @functools.lru_cache(maxsize=None)
@@ -371,23 +371,6 @@ def test_assign_from_the_pixels_is_the_assignment_on_colour_over_255():
         np.testing.assert_array_equal(stats[:, c], np.bincount(labels, weights=colors[:, c], minlength=7))
     with pytest.raises(ValueError, match="needs the features"):
         _assign(None, C)
-
-
-@pytest.mark.parametrize("from_colors", [True, False])
-def test_refine_makes_sklearns_lloyd_iterations(from_colors):
-    from sklearn.cluster import KMeans
-
-    img = sample_image("astronaut")
-    colors = _sample(img.reshape(-1, 3), 50_000, np.random.default_rng(0))
-    X = colors / 255.0
-    start = X[np.random.default_rng(1).choice(len(X), 6, replace=False)]  # a poor start: many iterations
-    ours, n_iter = _refine(start, X, colors if from_colors else None)
-    theirs = KMeans(n_clusters=6, init=start, n_init=1).fit(X)
-    assert n_iter > 2
-    np.testing.assert_allclose(ours, theirs.cluster_centers_, atol=1e-4)
-    # Same objective on the sample, to float32 rounding.
-    inertia = _assign(X, ours)[1]
-    assert inertia == pytest.approx(theirs.inertia_, rel=1e-5)
 
 
 def test_sample_is_one_row_from_each_stretch_in_order():
