@@ -46,6 +46,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from segcore.mixture import COVARIANCE_TYPES, fit_mixture, log_density_weights, quadratic_features
 from segcore.parallel import each_band
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -54,8 +55,6 @@ from segcore.result import Segmentation, build_legend, stopwatch
 K_MIN, K_MAX = 2, 16
 #: Feature spaces for colour.
 COLOR_SPACES = ("rgb", "lab")
-#: ``sklearn.mixture.GaussianMixture`` covariance models.
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 #: CIELAB values are divided by this (see the module notes).
 LAB_SCALE = 100.0
 #: Pixels the fast k-means refines its best start on.
@@ -269,13 +268,15 @@ def gmm(
 ) -> Segmentation:
     """Gaussian mixture model on pixel colour: k-means with soft, elliptic clusters.
 
-    ``sklearn.mixture.GaussianMixture(n_components=k, covariance_type=...,
-    init_params="k-means++", random_state=seed)`` is fitted on 10,000 sampled
-    pixels, then every pixel goes to its most probable component (the
-    mixture's ``predict``, computed by :func:`_gmm_predict`). The k-means++
-    start is scikit-learn's cheaper alternative to a full k-means fit before
-    EM: about a third less time, with a likelihood within 0.1 % of it.
-    Features are those of :func:`kmeans` (RGB or Lab, optional position).
+    The mixture ``sklearn.mixture.GaussianMixture(n_components=k,
+    covariance_type=..., init_params="k-means++", random_state=seed)`` fits
+    on 10,000 sampled pixels, made by :func:`segcore.mixture.fit_mixture`:
+    the same start and EM iterations, the same parameters to 1e-9 (tested),
+    about 5 x faster. Then every pixel goes to its most probable component
+    (the mixture's ``predict``, computed by :func:`_gmm_predict`). The
+    k-means++ start is scikit-learn's cheaper alternative to a full k-means
+    fit before EM, with a likelihood within 0.1 % of it. Features are those
+    of :func:`kmeans` (RGB or Lab, optional position).
 
     Returns
     -------
@@ -289,8 +290,6 @@ def gmm(
         ``k_effective`` and ``note``).
     """
     _controller()  # scikit-learn's import, once, before the stopwatch
-    from sklearn.mixture import GaussianMixture
-
     k, color_space, xy_weight, seed = _check_params(k, color_space, xy_weight, seed)
     if covariance_type not in COVARIANCE_TYPES:
         raise ValueError(f"covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, got {covariance_type!r}")
@@ -303,15 +302,14 @@ def gmm(
         "seed": seed,
     }
     with stopwatch() as t:
-        X = _features(image, color_space, xy_weight, np.float32)
-        sample = _sample(X, GMM_SAMPLE, np.random.default_rng(seed))
-        gm = GaussianMixture(
-            n_components=k, covariance_type=covariance_type, init_params="k-means++", random_state=seed
-        )
-        with _one_thread(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", _convergence_warning())
+        colors = image.reshape(-1, 3)
+        rgb = color_space == "rgb" and xy_weight == 0  # features read from the pixels, as in kmeans
+        X = None if rgb else _features(image, color_space, xy_weight, np.float32)
+        rng = np.random.default_rng(seed)
+        sample = _sample(colors, GMM_SAMPLE, rng) / 255.0 if rgb else _sample(X, GMM_SAMPLE, rng).astype(np.float64)
+        with _one_thread():
             try:
-                gm.fit(sample)
+                gm = fit_mixture(sample, k, covariance_type, seed)
             except ValueError as exc:  # singular covariances on flat colours
                 raise ValueError(
                     f"the Gaussian mixture could not be fitted with k={k} on this image ({exc}); "
@@ -319,9 +317,13 @@ def gmm(
                 ) from exc
             # Components sorted dark to bright first, so the labels come out in that order.
             order = _dark_to_bright(gm.means_, color_space)
-            labels, stats = _gmm_predict(gm, X, order, image.reshape(-1, 3))
+            labels, stats, squares = _gmm_predict(gm, X, order, colors)
         means = gm.means_[order]
-        inertia = _inertia(X, labels, means)
+        if rgb:  # from the colour sums: sum |x - m|^2 = sum |x|^2 - 2 m.S + n |m|^2 per cluster
+            sums, counts = stats[:, :3] / 255.0, stats[:, 3]
+            inertia = max(squares - 2 * float(np.sum(means * sums)) + float(counts @ np.square(means).sum(axis=1)), 0.0)
+        else:
+            inertia = _inertia(X, labels, means)
         seg = _finish(
             "gmm",
             image,
@@ -587,83 +589,79 @@ def _argmin_rows(d: np.ndarray, best: np.ndarray, labels: np.ndarray, less: np.n
 
 
 def _gmm_predict(
-    gm, X: np.ndarray, order: np.ndarray | None = None, colors: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """``gm.predict(X)`` for a fitted ``GaussianMixture``, as int32, a dozen times faster.
+    gm, X: np.ndarray | None, order: np.ndarray | None = None, colors: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray | None, float | None]:
+    """``gm.predict(X)`` for a fitted mixture (scikit-learn's or :class:`segcore.mixture.Mixture`), as int32.
 
-    Returns ``(labels, stats)``. With ``order`` (a permutation of the
-    components), label ``i`` stands for component ``order[i]``: sorted dark to
-    bright here, the labels need no second pass to renumber them. With
-    ``colors`` (the (N, 3) uint8 pixels), ``stats`` holds each label's colour
-    sums and pixel count (:func:`_color_stats`), taken block by block while
-    the labels are in cache; else None.
+    Returns ``(labels, stats, squares)``. With ``order`` (a permutation of
+    the components), label ``i`` stands for component ``order[i]``: sorted
+    dark to bright here, the labels need no second pass to renumber them.
+    With ``colors`` (the (N, 3) uint8 pixels), ``stats`` holds each label's
+    colour sums and pixel count (:func:`_color_stats`), taken block by block
+    while the labels are in cache; else None. ``X=None`` stands for the
+    features ``colors / 255``, read from the pixels block by block; then
+    ``squares`` is the sum of ``|x|^2`` over all pixels (else None).
 
     ``predict`` is the argmax over components of ``log w_j + log N(x | mu_j,
-    Sigma_j)``. With ``A_j`` the component's precision matrix (any covariance
-    type), that log-density is a quadratic form in ``x``:
-    ``c_j - x'A_j x / 2 + x'A_j mu_j``. Expanded, it is one small matrix
-    product with the features' pairwise products ``x_a x_b``, the features
-    and 1 (10 columns for RGB), done in float32 block by block on every core,
-    followed by the same running-best loop as :func:`_assign`. scikit-learn's
-    own ``predict`` forms ``(x - mu) P`` per component and sums squares along
-    the short feature axis, which on 2 MP takes ~0.45 s of a 0.6 s run.
-    Agrees with ``gm.predict`` (tested); an exact tie between components
-    could round the other way.
+    Sigma_j)``, a quadratic form in ``x``
+    (:func:`segcore.mixture.log_density_weights`): one small matrix product
+    with the features' pairwise products, the features and 1 (10 rows for
+    RGB), in float32 block by block on every core, followed by the same
+    running-best loop as :func:`_assign`. scikit-learn's own ``predict``
+    forms ``(x - mu) P`` per component and sums squares along the short
+    feature axis, which on 2 MP takes ~0.45 s of a 0.6 s run. Agrees with
+    ``gm.predict`` (tested); an exact tie between components could round
+    the other way.
     """
-    d = X.shape[1]
-    P = np.asarray(gm.precisions_cholesky_, np.float64)
-    k = len(gm.means_)
-    if gm.covariance_type == "tied":
-        P = np.broadcast_to(P, (k, d, d))
-    elif gm.covariance_type == "diag":
-        P = np.stack([np.diag(p) for p in P])
-    elif gm.covariance_type == "spherical":
-        P = np.stack([np.eye(d) * p for p in P])
-    A = P @ P.transpose(0, 2, 1)  # precision matrices, k x d x d
+    if X is None and colors is None:
+        raise ValueError("_gmm_predict needs the features X or the pixels' colors")
+    means = np.asarray(gm.means_, np.float64)
+    k, d = means.shape
     # Features are taken relative to the mixture's mean, which keeps the
     # expanded terms small enough for float32 (the error in a log-density
     # stays near 1e-5, the level of scikit-learn's own float32 arithmetic).
-    origin = np.asarray(gm.means_, np.float64).T @ np.asarray(gm.weights_, np.float64)
-    mu = np.asarray(gm.means_, np.float64) - origin
-    log_det = np.log(np.abs(np.diagonal(P, axis1=1, axis2=2))).sum(axis=1)  # log |P_j|: triangular
+    origin = means.T @ np.asarray(gm.weights_, np.float64)
     pairs = [(a, b) for a in range(d) for b in range(a, d)]
-    # Weights of -score (so the running minimum finds the argmax), k x (pairs + d + 1).
-    W = np.empty((k, len(pairs) + d + 1))
-    for i, (a, b) in enumerate(pairs):
-        W[:, i] = 0.5 * A[:, a, a] if a == b else A[:, a, b]
-    Amu = np.einsum("kab,kb->ka", A, mu)
-    W[:, len(pairs) : len(pairs) + d] = -Amu
-    W[:, -1] = 0.5 * np.einsum("ka,ka->k", mu, Amu) - np.log(gm.weights_) - log_det
-    labels = np.empty(len(X), np.int32)
-
+    p = len(pairs)
+    # Weights of -log-density, so the running minimum finds the most probable component.
+    W = -log_density_weights(gm.weights_, means - origin, gm.precisions_cholesky_, gm.covariance_type, pairs)
     W = W.astype(np.float32)
     if order is not None:
         W = W[np.asarray(order)]
     origin32 = origin.astype(np.float32)[:, None]
+    n = len(colors) if X is None else len(X)
+    labels = np.empty(n, np.int32)
 
-    def rows(r: slice) -> np.ndarray | None:
+    def rows(r: slice) -> tuple[np.ndarray | None, float]:
         acc = _StatsAccumulator(k) if colors is not None else None
-        phi = np.empty((W.shape[1], CHUNK), np.float32)
-        phi[-1] = 1.0
+        phi = np.empty((p + d + 1, CHUNK), np.float32)
         score = np.empty((k, CHUNK), np.float32)
         best = np.empty(CHUNK, np.float32)
         less = np.empty(CHUNK, bool)
+        squares = 0.0
         for s in range(r.start, r.stop, CHUNK):
             e = min(s + CHUNK, r.stop)
             m = e - s
             f = phi[:, :m]
-            np.subtract(X[s:e].T, origin32, out=f[len(pairs) : len(pairs) + d])
-            for i, (a, b) in enumerate(pairs):
-                np.multiply(f[len(pairs) + a], f[len(pairs) + b], out=f[i])
+            x = f[p : p + d]
+            if X is None:
+                planar = acc.load(colors[s:e])
+                squares += float(np.square(planar).sum()) / 65025.0
+                np.multiply(planar, np.float32(1 / 255), out=x)
+                x -= origin32
+            else:
+                np.subtract(X[s:e].T, origin32, out=x)
+            quadratic_features(None, out=f, pairs=pairs)
             sc = score[:, :m]
             np.matmul(W, f, out=sc)
             _argmin_rows(sc, best[:m], labels[s:e], less[:m])
             if acc is not None:
-                acc.add(labels[s:e], colors[s:e])
-        return acc.stats if acc is not None else None
+                acc.add(labels[s:e], None if X is None else colors[s:e])
+        return (acc.stats if acc is not None else None), squares
 
-    parts = _by_rows(rows, len(X))
-    return labels, (None if colors is None else np.sum(parts, axis=0))
+    parts = _by_rows(rows, n)
+    stats = None if colors is None else np.sum([q[0] for q in parts], axis=0)
+    return labels, stats, (sum(q[1] for q in parts) if X is None else None)
 
 
 class _StatsAccumulator:

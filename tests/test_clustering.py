@@ -270,11 +270,25 @@ def test_fast_gmm_predict_is_sklearn_predict(covariance_type, xy_weight):
     assert np.count_nonzero(got != expected) <= 5  # of 262,144: only near-exact ties may round the other way
     # Given an order of the components, label i is component order[i]; the colour statistics come along.
     order = rng.permutation(6)
-    ranked, stats = _gmm_predict(gm, X, order, img.reshape(-1, 3))
+    ranked, stats, squares = _gmm_predict(gm, X, order, img.reshape(-1, 3))
     rank = np.argsort(order)
     np.testing.assert_array_equal(ranked, rank[got])
     np.testing.assert_array_equal(stats, _color_stats(ranked, img.reshape(-1, 3), 6))
-    assert stats[:, 3].sum() == len(X)
+    assert stats[:, 3].sum() == len(X) and squares is None
+    if xy_weight == 0:  # the features read from the pixels: the same labels, and the sum of |x|^2
+        from_pixels, stats2, squares = _gmm_predict(gm, None, order, img.reshape(-1, 3))
+        assert np.count_nonzero(from_pixels != ranked) <= 5
+        np.testing.assert_array_equal(stats2, _color_stats(from_pixels, img.reshape(-1, 3), 6))
+        assert squares == pytest.approx(float(np.square(img / 255.0).sum()), rel=1e-6)
+
+
+def test_gmm_inertia_is_the_squared_distance_to_the_component_means():
+    img = sample_image("coffee")
+    for color_space in ("rgb", "lab"):
+        seg = gmm(img, k=4, color_space=color_space)
+        X = _features(img, color_space, 0.0, np.float64)
+        diff = X - seg.extras["centers"][seg.labels.ravel()]
+        assert seg.extras["inertia"] == pytest.approx(float(np.einsum("ij,ij->", diff, diff)), rel=1e-6)
 
 
 # --------------------------------------------------------------------------- edges of the input
