@@ -484,9 +484,7 @@ def _gradient_pair(
     min_region = _check_min_region(min_region)
 
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        gray = to_gray(block)
-        if not exact:
-            gray = gray.astype(np.float32)
+        gray = to_gray(block, np.float64 if exact else np.float32)
         h = apply_kernel(gray, horizontal, mode=mode)
         v = apply_kernel(gray, vertical, mode=mode)
         # magnitude = hypot(h, v), as sqrt(h*h + v*v) in float32: equal to
@@ -555,7 +553,7 @@ def _canny_mask(image: np.ndarray, sigma: float, low: float, high: float, mode: 
     from skimage.feature._canny_cy import _nonmaximum_suppression_bilinear
 
     def rows(block: np.ndarray) -> np.ndarray:
-        gray = to_gray(block).astype(np.float32)
+        gray = to_gray(block, np.float32)
         smoothed, eroded_mask = _preprocess(gray, None, sigma, mode, 0.0)
         jsobel = ndi.sobel(smoothed, axis=1)
         isobel = ndi.sobel(smoothed, axis=0)
@@ -853,7 +851,7 @@ def laplacian_of_gaussian(
     min_region = _check_min_region(min_region)
 
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        response = ndi.gaussian_laplace(to_gray(block).astype(np.float32), sigma, mode=mode)
+        response = ndi.gaussian_laplace(to_gray(block, np.float32), sigma, mode=mode)
         return response, np.abs(response)
 
     with stopwatch() as t:

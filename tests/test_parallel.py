@@ -107,10 +107,19 @@ def test_banded_edge_methods_equal_whole_image_runs(monkeypatch, coffee, method)
     assert split.legend == whole.legend
 
 
-def test_banded_gray_is_rgb2gray(many_bands, astronaut):
+def test_banded_gray_is_rgb2gray(many_bands, astronaut, monkeypatch):
+    from segcore import gray
     from segcore.gray import to_gray
 
     assert np.array_equal(to_gray(astronaut), rgb2gray(astronaut))
+    monkeypatch.setattr(gray, "GRAY_BLOCK", 1000)  # blocks of 1 row, and a last block cut short
+    tall = astronaut[:37]
+    blocked = to_gray(tall)
+    assert blocked.dtype == np.float64 and np.array_equal(blocked, rgb2gray(tall))
+    as32 = to_gray(tall, np.float32)
+    assert as32.dtype == np.float32 and np.array_equal(as32, rgb2gray(tall).astype(np.float32))
+    flat = to_gray(astronaut[..., 0], np.float32)  # an already-gray uint8 image
+    assert flat.dtype == np.float32 and np.array_equal(flat, (astronaut[..., 0] / 255.0).astype(np.float32))
 
 
 def test_default_thread_count_follows_the_cpu_budget(monkeypatch):
