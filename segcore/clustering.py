@@ -8,9 +8,9 @@ Around it, the dashboard's k-means lets a user pick ``k``, cluster in CIELAB
 instead of RGB, add pixel position as features, and choose between the
 article's full fit (``exact=True``) and a fast fit on a sample that reaches
 the same inertia (to a fraction of a percent on most photos) in a sixth to a
-tenth of the time (at 1 MP on 2 cores, depending on the load). A
-Gaussian mixture (the alternative the article's FAQ names) shares the same
-features.
+fourteenth of the time (at 1 MP on 2 cores, depending on the photo and the
+load). A Gaussian mixture (the alternative the article's FAQ names, fitted by
+:mod:`segcore.mixture`) shares the same features.
 
 Every method numbers its clusters ``0..k-1`` dark to bright by the lightness
 of their centre (Rec. 709 luma of an RGB centre, L* of a Lab one), so colours
