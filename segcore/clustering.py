@@ -60,7 +60,7 @@ LAB_SCALE = 100.0
 #: Pixels the fast k-means refines its best start on.
 FIT_SAMPLE = 50_000
 #: Pixels (evenly spread through that sample) its k-means++ starts are fitted on.
-START_SAMPLE = 3_000
+START_SAMPLE = 5_000
 #: Independent k-means++ starts the fast k-means tries (scikit-learn's ``n_init``).
 N_STARTS = 4
 #: Pixels the Gaussian mixture is fitted on.
@@ -149,7 +149,7 @@ def kmeans(
         True runs the article's full fit, ``KMeans(n_clusters=k,
         random_state=seed)`` on every pixel. False (default) fits on a
         sample: 50,000 pixels, one from each stretch of the image; 4
-        k-means++ starts (``n_init=4``) on 3,000 of them, spread through the
+        k-means++ starts (``n_init=4``) on 5,000 of them, spread through the
         sample; the best start refined on all 50,000; then every pixel
         assigned to its nearest centre. Its inertia over all pixels is
         typically within 0.1 % of the full fit's, sometimes lower (it keeps
@@ -230,7 +230,7 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
     with _one_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", _convergence_warning())
         # Several cheap starts in one call (scikit-learn keeps the one with
-        # the lowest inertia on the 3,000 pixels): a single start, which is
+        # the lowest inertia on the 5,000 pixels): a single start, which is
         # all the full fit makes, lands in a poor local optimum now and then.
         km = KMeans(n_clusters=k, n_init=N_STARTS, random_state=_child_seed(rng)).fit(_spread(sample, START_SAMPLE))
         km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(sample)
