@@ -61,6 +61,8 @@ LAB_SCALE = 100.0
 FIT_SAMPLE = 50_000
 #: Pixels (evenly spread through that sample) its k-means++ starts are fitted on.
 START_SAMPLE = 5_000
+#: Lloyd's iterations the fast k-means makes itself before handing over to scikit-learn.
+LLOYD_FIRST = 5
 #: Independent k-means++ starts the fast k-means tries (scikit-learn's ``n_init``).
 N_STARTS = 4
 #: Pixels the Gaussian mixture is fitted on.
@@ -233,9 +235,14 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
         # the lowest inertia on the 5,000 pixels): a single start, which is
         # all the full fit makes, lands in a poor local optimum now and then.
         km = KMeans(n_clusters=k, n_init=N_STARTS, random_state=_child_seed(rng)).fit(_spread(sample, START_SAMPLE))
-        km = KMeans(n_clusters=k, init=km.cluster_centers_, n_init=1).fit(sample)
+        # Refined on the whole sample: the first iterations here, the rest (if
+        # any) in scikit-learn's compiled loop; the same iterations either way.
+        centers, n_iter, converged = _lloyd(km.cluster_centers_, sample, max_iter=LLOYD_FIRST)
+        if not converged:
+            km = KMeans(n_clusters=k, init=centers, n_init=1).fit(sample)
+            centers, n_iter = km.cluster_centers_, n_iter + km.n_iter_
         # Sorting the centres first makes the labels come out dark to bright.
-        centers = km.cluster_centers_[_dark_to_bright(km.cluster_centers_, color_space)]
+        centers = centers[_dark_to_bright(centers, color_space)]
         labels, inertia, stats = _assign(X, centers, colors)
     return _finish(
         "kmeans",
@@ -247,8 +254,61 @@ def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation
         params=params,
         stats=stats,
         ordered=True,
-        extras=_fit_extras(km, len(sample), "fast", color_space, xy_weight),
+        extras={**_fit_extras(km, len(sample), "fast", color_space, xy_weight), "n_iter": int(n_iter)},
     )
+
+
+def _lloyd(centers: np.ndarray, X: np.ndarray, *, max_iter: int, tol: float = 1e-4) -> tuple[np.ndarray, int, bool]:
+    """Up to ``max_iter`` of Lloyd's iterations from ``centers`` on the rows of ``X``.
+
+    Returns ``(centers, iterations made, converged)``. The iterations and the
+    stopping rule are those of ``KMeans(init=centers, n_init=1, tol=tol).fit(X)``
+    (tested to give its centres): assign each row to its nearest centre, move
+    each centre to the mean of its rows; stop when no row changes centre or
+    the centres move by at most ``tol`` times the features' mean variance
+    (squared, summed). A centre left without rows keeps its place (scikit-learn
+    would move it; the caller hands such a case to scikit-learn).
+
+    Why: on the fast k-means' 50,000-pixel sample the refinement usually
+    needs 2 to 5 iterations of about 1.5 ms, while ``KMeans.fit`` spends about
+    10 ms around its iterations (checks, copies, the feature variance, a
+    final labelling pass). Here every pass runs along rows of the sample: the
+    distances as one (k x d) @ (d x n) product, the nearest centre as the
+    running minimum of :func:`_argmin_rows`, the sums as dot products.
+    """
+    X = np.asarray(X, np.float64)
+    C = np.asarray(centers, np.float64)
+    k, d = C.shape
+    n = len(X)
+    XT = np.ascontiguousarray(X.T)
+    # scikit-learn's tolerance, tol * mean(var(X, axis=0)), its sums as
+    # matrix-vector products (numpy's reductions down the 3-long rows of an
+    # (n, 3) array take ~3 ms on 50,000 rows).
+    ones = np.full(n, 1.0 / n)
+    threshold = tol * float(np.mean(np.square(XT) @ ones - np.square(XT @ ones)))
+    # float64 like scikit-learn's own pass on a float64 sample, so that rows
+    # near a boundary between two centres fall on the same side.
+    dist = np.empty((k, n))
+    best = np.empty(n)
+    less = np.empty(n, bool)
+    member = np.empty((k, n))
+    ids = np.arange(k)[:, None]
+    labels, previous = np.empty(n, np.int32), np.full(n, -1, np.int32)
+    for n_iter in range(1, max_iter + 1):
+        np.matmul(-2.0 * C, XT, out=dist)
+        dist += np.einsum("ij,ij->i", C, C)[:, None]
+        _argmin_rows(dist, best, labels, less)
+        np.equal(labels[None, :], ids, out=member, casting="unsafe")
+        counts = member.sum(axis=1)
+        if np.any(counts == 0):
+            return C, n_iter - 1, False  # an empty cluster: scikit-learn relocates it
+        moved = (member @ X) / counts[:, None]
+        shift = float(np.square(moved - C).sum())
+        C = moved
+        if np.array_equal(labels, previous) or shift <= threshold:
+            return C, n_iter, True
+        labels, previous = previous, labels
+    return C, max_iter, False
 
 
 # --------------------------------------------------------------------------- #

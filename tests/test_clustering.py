@@ -466,3 +466,37 @@ def test_openmp_threads_wait_passively_unless_told_otherwise():
         out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("k", [3, 6, 14])
+def test_lloyd_makes_scikit_learns_iterations(k):
+    from sklearn.cluster import KMeans
+
+    from segcore.clustering import _lloyd
+
+    img = sample_image("astronaut")
+    X = _sample(img.reshape(-1, 3), 50_000, np.random.default_rng(0)) / 255.0
+    rng = np.random.default_rng(1)
+    # A poor start (many iterations), off the grid of colours / 255: from a
+    # start on it, pixels exactly halfway between two centres are common, and
+    # which side rounding puts them on differs with the order of operations.
+    start = X[rng.choice(len(X), k, replace=False)] + rng.normal(0, 1e-3, (k, 3))
+    for max_iter in (1, 3, 300):
+        ours, n_iter, converged = _lloyd(start, X, max_iter=max_iter)
+        theirs = KMeans(n_clusters=k, init=start, n_init=1, max_iter=max_iter).fit(X)
+        np.testing.assert_allclose(ours, theirs.cluster_centers_, atol=1e-4)
+        assert n_iter == min(max_iter, theirs.n_iter_) or not converged
+    assert converged and n_iter == theirs.n_iter_
+    # Handing over to scikit-learn after a few iterations ends where scikit-learn alone does.
+    part, _, _ = _lloyd(start, X, max_iter=2)
+    rest = KMeans(n_clusters=k, init=part, n_init=1).fit(X)
+    np.testing.assert_allclose(rest.cluster_centers_, theirs.cluster_centers_, atol=1e-4)
+
+
+def test_lloyd_leaves_an_empty_cluster_to_scikit_learn():
+    from segcore.clustering import _lloyd
+
+    X = np.random.default_rng(0).random((1000, 3))
+    start = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.1, 0.1, 0.1]])  # a repeated centre: one gets no row
+    centers, n_iter, converged = _lloyd(start, X, max_iter=10)
+    assert not converged and n_iter == 0 and np.array_equal(centers, start)
