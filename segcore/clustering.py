@@ -152,8 +152,9 @@ def kmeans(
         random_state=seed)`` on every pixel. False (default) fits on a
         sample: 50,000 pixels, one from each stretch of the image; 4
         k-means++ starts (``n_init=4``) on 5,000 of them, spread through the
-        sample; the best start refined on all 50,000; then every pixel
-        assigned to its nearest centre. Its inertia over all pixels is
+        sample; the best start refined by Lloyd's iterations on all 50,000
+        (:func:`_lloyd`, then scikit-learn if more than 5 are needed); then
+        every pixel assigned to its nearest centre. Its inertia over all pixels is
         typically within 0.1 % of the full fit's, sometimes lower (it keeps
         the best of 4 starts where the full fit makes one), in a sixth to a
         fourteenth of the time at 1 MP (fewer refining iterations, more
@@ -274,7 +275,7 @@ def _lloyd(centers: np.ndarray, X: np.ndarray, *, max_iter: int, tol: float = 1e
     10 ms around its iterations (checks, copies, the feature variance, a
     final labelling pass). Here every pass runs along rows of the sample: the
     distances as one (k x d) @ (d x n) product, the nearest centre as the
-    running minimum of :func:`_argmin_rows`, the sums as dot products.
+    running minimum of :func:`_argmin_rows`, the sums as one (k x n) @ (n x d) product.
     """
     X = np.asarray(X, np.float64)
     C = np.asarray(centers, np.float64)
