@@ -25,6 +25,12 @@ st.markdown(
 image: LoadedImage = require_image()
 
 ALGORITHMS = {"kmeans": "k-means", "gmm": "Gaussian mixture (the article's FAQ alternative)"}
+COVARIANCE_SHAPES = {
+    "full": "full: any ellipsoid",
+    "tied": "tied: one shared ellipsoid",
+    "diag": "diag: along the colour axes",
+    "spherical": "spherical: balls",
+}
 c1, c2, c3 = st.columns(3)
 algorithm = c1.radio("Algorithm", list(ALGORITHMS), format_func=ALGORITHMS.get, key="cl_algo")
 k = c2.slider("Clusters (k)", 2, 16, 5, key="cl_k")
@@ -44,7 +50,12 @@ if algorithm == "kmeans":
                       help="Fit on every pixel as the article does (slower). Off: fit on a sample, assign all.")
     params = dict(k=k, color_space=color_space, xy_weight=xy_weight, exact=exact, seed=seed)
 else:
-    params = dict(k=k, color_space=color_space, xy_weight=xy_weight, seed=seed)
+    covariance_type = c6.selectbox(
+        "Cluster shape (covariance)", list(COVARIANCE_SHAPES), format_func=COVARIANCE_SHAPES.get, key="cl_cov",
+        help="How each Gaussian may stretch: full (any ellipsoid, the default), tied (one ellipsoid shared "
+             "by all), diag (ellipsoids along the colour axes), spherical (balls, closest to k-means).",
+    )
+    params = dict(k=k, color_space=color_space, xy_weight=xy_weight, covariance_type=covariance_type, seed=seed)
 
 seg: Segmentation | None = run_cached(algorithm, image, **params)
 if seg is not None:

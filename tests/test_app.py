@@ -128,6 +128,23 @@ def test_clustering_page_shows_k_clusters_and_swatches():
     assert swatches.count('class="swatch"') == 8
 
 
+def test_clustering_page_mixture_takes_a_covariance_shape():
+    at = new_app()
+    at.switch_page("pages/clustering.py").run()
+    assert not [s for s in at.selectbox if s.key == "cl_cov"]  # k-means has no such control
+    at.radio(key="cl_algo").set_value("gmm").run()
+    assert not at.exception
+    cov = at.selectbox(key="cl_cov")
+    assert cov.value == "full" and cov.options == [
+        "full: any ellipsoid", "tied: one shared ellipsoid", "diag: along the colour axes", "spherical: balls"
+    ]
+    full_inertia = metrics(at)["Inertia (all pixels)"]
+    cov.set_value("spherical").run()
+    assert not at.exception
+    assert metrics(at)["Clusters"] == "5"
+    assert metrics(at)["Inertia (all pixels)"] != full_inertia  # a different model, a different partition
+
+
 def test_bad_upload_shows_the_message_and_pages_stay_usable():
     at = new_app()
     upload(at, "notes.png", b"just some text, renamed to .png")
