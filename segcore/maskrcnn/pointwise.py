@@ -24,6 +24,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from segcore.maskrcnn.swap import swap_children
+
 #: Submodules whose 1 x 1 convolutions are swapped: the FPN's lateral ones and the RPN's outputs.
 HEADS = ("backbone.fpn.inner_blocks", "rpn.head")
 
@@ -79,12 +81,4 @@ def use_pointwise(model: torch.nn.Module, heads: tuple[str, ...] = HEADS) -> int
 
     Call on a CPU model in eval mode, after its batch norms are folded.
     """
-    swapped = 0
-    for name, module in list(model.named_modules()):
-        if not name.startswith(heads):
-            continue
-        for child_name, child in list(module.named_children()):
-            if eligible(child):
-                setattr(module, child_name, PointwiseConv2d(child))
-                swapped += 1
-    return swapped
+    return swap_children(model, heads, lambda child: PointwiseConv2d(child) if eligible(child) else None)

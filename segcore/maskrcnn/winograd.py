@@ -24,6 +24,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from segcore.maskrcnn.swap import swap_children
+
 #: Submodules whose 3 x 3 convolutions are swapped (the heads after the backbone).
 HEADS = ("backbone.fpn", "rpn", "roi_heads.mask_head")
 #: Narrower convolutions stay direct: Winograd only paid off at 256 channels.
@@ -91,12 +93,9 @@ def use_winograd(model: torch.nn.Module, heads: tuple[str, ...] = HEADS) -> int:
     """
     if not nnpack_available():
         return 0
-    swapped = 0
-    for name, module in list(model.named_modules()):
-        if not name.startswith(heads):
-            continue
-        for child_name, child in list(module.named_children()):
-            if eligible(child) and min(child.in_channels, child.out_channels) >= MIN_CHANNELS:
-                setattr(module, child_name, WinogradConv2d(child))
-                swapped += 1
-    return swapped
+
+    def replace(child: torch.nn.Module) -> torch.nn.Module | None:
+        wide = eligible(child) and min(child.in_channels, child.out_channels) >= MIN_CHANNELS
+        return WinogradConv2d(child) if wide else None
+
+    return swap_children(model, heads, replace)
