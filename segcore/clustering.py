@@ -221,15 +221,8 @@ def _kmeans_exact(image, k, color_space, xy_weight, seed, params) -> Segmentatio
 def _kmeans_fast(image, k, color_space, xy_weight, seed, params) -> Segmentation:
     from sklearn.cluster import KMeans
 
-    colors = image.reshape(-1, 3)
-    # The article's features, RGB / 255, are read straight from the pixels,
-    # block by block (see _assign): no million-row float copy of the image.
-    rgb = color_space == "rgb" and xy_weight == 0
-    X = None if rgb else _features(image, color_space, xy_weight, np.float32)
     rng = np.random.default_rng(seed)
-    # The sample goes to scikit-learn in float64: its k-means++ start takes a
-    # slower, upcasting path for float32 data (a tenth of the whole call).
-    sample = _sample(colors, FIT_SAMPLE, rng) / 255.0 if rgb else _sample(X, FIT_SAMPLE, rng).astype(np.float64)
+    colors, X, sample = _features_and_sample(image, color_space, xy_weight, FIT_SAMPLE, rng)
     with _one_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", _convergence_warning())
         # Several cheap starts in one call (scikit-learn keeps the one with
@@ -363,11 +356,7 @@ def gmm(
         "seed": seed,
     }
     with stopwatch() as t:
-        colors = image.reshape(-1, 3)
-        rgb = color_space == "rgb" and xy_weight == 0  # features read from the pixels, as in kmeans
-        X = None if rgb else _features(image, color_space, xy_weight, np.float32)
-        rng = np.random.default_rng(seed)
-        sample = _sample(colors, GMM_SAMPLE, rng) / 255.0 if rgb else _sample(X, GMM_SAMPLE, rng).astype(np.float64)
+        colors, X, sample = _features_and_sample(image, color_space, xy_weight, GMM_SAMPLE, np.random.default_rng(seed))
         with _one_thread():
             try:
                 gm = fit_mixture(sample, k, covariance_type, seed)
@@ -380,7 +369,7 @@ def gmm(
             order = _dark_to_bright(gm.means_, color_space)
             labels, stats, squares = _gmm_predict(gm, X, order, colors)
         means = gm.means_[order]
-        if rgb:  # from the colour sums: sum |x - m|^2 = sum |x|^2 - 2 m.S + n |m|^2 per cluster
+        if X is None:  # from the colour sums: sum |x - m|^2 = sum |x|^2 - 2 m.S + n |m|^2 per cluster
             sums, counts = stats[:, :3] / 255.0, stats[:, 3]
             inertia = max(squares - 2 * float(np.sum(means * sums)) + float(counts @ np.square(means).sum(axis=1)), 0.0)
         else:
@@ -535,6 +524,25 @@ def _feature_names(color_space: str, xy_weight: float) -> list[str]:
     if xy_weight > 0:
         names += [f"x*{xy_weight:g}", f"y*{xy_weight:g}"]
     return names
+
+
+def _features_and_sample(
+    image: np.ndarray, color_space: str, xy_weight: float, size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """The pixels, their float32 features and a float64 sample of ``size`` rows of those features.
+
+    Returns ``(colors, X, sample)``. For the article's features (RGB, no
+    position) ``X`` is None: they are ``colors / 255``, read straight from
+    the pixels block by block (:func:`_assign`, :func:`_gmm_predict`), with no
+    million-row float copy of the image. The sample is float64 because
+    scikit-learn's k-means++ start takes a slower, upcasting path for float32
+    data (a tenth of the whole fast fit).
+    """
+    colors = image.reshape(-1, 3)
+    if color_space == "rgb" and xy_weight == 0:
+        return colors, None, _sample(colors, size, rng) / 255.0
+    X = _features(image, color_space, xy_weight, np.float32)
+    return colors, X, _sample(X, size, rng).astype(np.float64)
 
 
 def _sample(X: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -918,7 +926,6 @@ def _controller():
         from threadpoolctl import ThreadpoolController
 
         import sklearn.cluster  # noqa: F401  (load its OpenMP runtime first)
-        import sklearn.mixture  # noqa: F401
 
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER
