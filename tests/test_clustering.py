@@ -14,7 +14,17 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.article_code import article_kmeans
 from segcore import get_method, list_methods, run_method
-from segcore.clustering import _assign, _color_stats, _features, _sample, _spread, gmm, kmeans, kmeans_article
+from segcore.clustering import (
+    _argmin_rows,
+    _assign,
+    _color_stats,
+    _features,
+    _sample,
+    _spread,
+    gmm,
+    kmeans,
+    kmeans_article,
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -500,3 +510,17 @@ def test_lloyd_leaves_an_empty_cluster_to_scikit_learn():
     start = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.1, 0.1, 0.1]])  # a repeated centre: one gets no row
     centers, n_iter, converged = _lloyd(start, X, max_iter=10)
     assert not converged and n_iter == 0 and np.array_equal(centers, start)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 16])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nearest_centre_is_numpys_argmin_first_index_on_ties(k, dtype):
+    rng = np.random.default_rng(k)
+    # Few distinct values: ties between centres on most columns.
+    d = rng.integers(0, 4, (k, 5000)).astype(dtype)
+    d[:, :7] = 2.0  # all k tied
+    best, labels, less = np.empty(5000, dtype), np.empty(5000, np.int32), np.empty(5000, bool)
+    _argmin_rows(d, best, labels, less)
+    assert np.array_equal(labels, d.argmin(axis=0))
+    assert np.array_equal(best, d.min(axis=0))
+    assert labels[:7].tolist() == [0] * 7
