@@ -159,25 +159,31 @@ def keep_seeded(mask: np.ndarray, seeds: np.ndarray, connectivity: int = 2) -> n
 
     This is hysteresis thresholding as ``skimage.filters.apply_hysteresis_threshold``
     and Canny do it (``mask`` the weak edges, ``seeds`` the strong ones, which
-    lie inside ``mask``); a bool (H, W) array.
+    lie inside ``mask``); a bool (H, W) array. Edge masks are sparse (a few
+    percent of the pixels), so after the labelling only ``mask``'s own
+    pixels are visited, by their flat positions.
     """
+    mask = np.asarray(mask, dtype=bool)
     seeds = np.asarray(seeds, dtype=bool)
     banded = _label_bands(mask, connectivity, counts=False)
-    good = np.zeros(banded.n + 1, bool)
+    out = np.zeros(banded.local.shape, bool)
 
-    def mark(b: int) -> np.ndarray:
+    def where(b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The band's mask pixels: flat positions, component numbers, and which are seeds."""
         part = banded.parts[b]
-        hit = banded.local[part.own][seeds[part.own]]
-        return banded.component[banded.offsets[b] + hit[hit > 0]]
+        at = np.flatnonzero(mask[part.own])  # ~4 x faster from the bools than from the labels
+        nodes = banded.local[part.own].ravel()[at].astype(np.intp)
+        nodes += banded.offsets[b]
+        return at, banded.component[nodes], seeds[part.own].ravel()[at]
 
-    for nodes in run_all(mark, range(len(banded.parts))):
-        good[nodes] = True
-    good[0] = False
-    out = np.empty(banded.local.shape, bool)
+    found = run_all(where, range(len(banded.parts)))
+    good = np.zeros(banded.n + 1, bool)
+    for _, comp, seeded in found:
+        good[comp[seeded]] = True
 
     def select(b: int) -> None:
-        part = banded.parts[b]
-        np.take(banded.lut(b, good), banded.local[part.own], out=out[part.own])
+        at, comp, _ = found[b]
+        out[banded.parts[b].own].reshape(-1)[at] = good[comp]
 
     run_all(select, range(len(banded.parts)))
     return out
