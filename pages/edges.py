@@ -50,7 +50,9 @@ st.markdown(
     "`scipy.ndimage.convolve(gray, kernel, mode='reflect')` slides a small weight matrix (the "
     "kernel) over the image. `convolve` flips the kernel before multiplying (true convolution; "
     "`correlate` would not), so the Sobel kernels below answer with the opposite sign to a "
-    "correlation, exactly as in the article."
+    "correlation, exactly as in the article. The numbers shown are ndimage's, value for value, "
+    "computed a faster way: one kernel weight at a time over a block of rows, instead of "
+    "ndimage's general per-pixel loop (about twice as fast; tested equal bit for bit)."
 )
 image: LoadedImage = require_image()
 
