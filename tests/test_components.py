@@ -95,3 +95,14 @@ def test_bad_arguments_are_refused():
         components.label(np.ones((4, 4), bool), 3)
     with pytest.raises(ValueError, match="2-D"):
         components.label(np.ones((4, 4, 2), bool))
+
+
+def test_keep_seeded_with_nothing_to_keep(bands_of):
+    weak = MASKS["random 0.5"]
+    assert not components.keep_seeded(weak, np.zeros_like(weak), 2).any()  # no strong pixel
+    none = np.zeros((40, 30), bool)
+    assert not components.keep_seeded(none, none, 2).any()  # no weak pixel at all
+    full = np.ones((40, 30), bool)
+    seed = np.zeros_like(full)
+    seed[-1, -1] = True
+    assert components.keep_seeded(full, seed, 1).all()  # one component, seeded in its last pixel
