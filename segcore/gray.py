@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from skimage.color import rgb2gray
 
+from segcore import histogram
 from segcore.parallel import each_band, map_rows
 
 
@@ -61,7 +62,8 @@ def image_histogram(values: np.ndarray, nbins: int = 256) -> tuple[np.ndarray, n
     Returns ``(counts, bin_centers)`` over the values' own range, exactly as
     scikit-image computes them (``np.histogram`` over [min, max]): every
     value falls in the same bin when the bands' minima, maxima and counts are
-    combined. Returns None for a constant image, where scikit-image's
+    combined. The counting is :func:`segcore.histogram.counts`, numpy's
+    counts in about half its time. Returns None for a constant image, where scikit-image's
     threshold functions take a shortcut that a histogram does not show.
     scikit-image's ``threshold_*(hist=...)`` functions take the result
     (:func:`threshold_from_histogram`).
@@ -71,9 +73,9 @@ def image_histogram(values: np.ndarray, nbins: int = 256) -> tuple[np.ndarray, n
     lo, hi = min(e[0] for e in ends), max(e[1] for e in ends)
     if lo == hi:
         return None
-    parts = each_band(lambda b: np.histogram(values[b.own], bins=nbins, range=(lo, hi)), values.shape)
-    counts = np.sum([p[0] for p in parts], axis=0)
-    edges = parts[0][1]
+    parts = each_band(lambda b: histogram.counts(values[b.own], nbins, lo, hi), values.shape)
+    counts = np.sum(parts, axis=0)
+    edges = np.histogram_bin_edges(values.reshape(-1)[:1], bins=nbins, range=(lo, hi))  # numpy's, for the values' dtype
     return counts, (edges[:-1] + edges[1:]) / 2.0
 
 

@@ -1,0 +1,63 @@
+"""segcore.histogram.counts gives np.histogram's counts exactly, values on the bin edges included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+
+from segcore import histogram
+from segcore.edges import laplace, sobel
+from segcore.gray import to_gray
+
+
+def _cases() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(11)
+    astronaut = data.astronaut()
+    gray = to_gray(astronaut)
+    edges32 = np.linspace(0.0, 2.8, 257, dtype=np.float32)
+    cases = {
+        "gray float64": gray,
+        "gray float32": gray.astype(np.float32),
+        "sobel strength": sobel(astronaut).extras["strength"],
+        "laplace strength": laplace(data.coffee()).extras["strength"],
+        "uniform float32": rng.random(200_003).astype(np.float32),
+        "skewed float32": (rng.random(100_000) ** 8).astype(np.float32),
+        "signed float64": rng.standard_normal(70_001) * 1e3,
+        "the bin edges themselves": np.repeat(edges32, 3),
+        "neighbours of the edges": np.concatenate(
+            [np.nextafter(edges32, np.float32(-1)), edges32, np.nextafter(edges32, np.float32(9))]
+        ).clip(0, 2.8).astype(np.float32),
+        "few distinct values": np.repeat(np.linspace(0, 7, 11), 500),
+        "offset far from zero": (1000 + rng.random(5000) * 0.5).astype(np.float32),
+        "two values": np.array([0.25, 0.75] * 1000),
+    }
+    return cases
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("bins", [256, 7])
+def test_counts_equal_numpys_histogram(name, bins, monkeypatch):
+    values = CASES[name]
+    lo, hi = float(values.min()), float(values.max())
+    expected = np.histogram(values, bins=bins, range=(lo, hi))[0]
+    for block in (1 << 16, 1000):  # whole blocks and a ragged last one
+        monkeypatch.setattr(histogram, "BLOCK", block)
+        got = histogram.counts(values, bins, lo, hi)
+        assert got.dtype == np.int64
+        assert np.array_equal(got, expected), name
+
+
+def test_inputs_off_the_fast_path_are_numpys():
+    rng = np.random.default_rng(2)
+    narrow = (1000 + rng.random(100) * 1e-4).astype(np.float32)  # bins narrower than float32 steps
+    lo, hi = float(narrow.min()), float(narrow.max())
+    with pytest.raises(ValueError, match="Too many bins"):  # numpy's own message
+        np.histogram(narrow, bins=256, range=(lo, hi))
+    with pytest.raises(ValueError, match="Too many bins"):
+        histogram.counts(narrow, 256, lo, hi)
+    ints = rng.integers(0, 255, 1000).astype(np.uint8)
+    assert np.array_equal(histogram.counts(ints, 256, 0, 254), np.histogram(ints, 256, range=(0, 254))[0])
