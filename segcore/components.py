@@ -60,6 +60,11 @@ class _Banded:
 
 
 def _label_bands(mask: np.ndarray, connectivity: int, *, counts: bool) -> _Banded:
+    """Label each row band of ``mask`` on its own core and join the labels across the cuts.
+
+    Returns a :class:`_Banded`; with ``counts``, its ``counts[b]`` are band
+    b's pixel counts per local label (else arrays of the right length only).
+    """
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 2:
         raise ValueError(f"expected a 2-D mask, got shape {mask.shape}")
