@@ -1,0 +1,86 @@
+"""Interleaved A/B timing of segcore methods: another checkout of the repo against this one.
+
+On a shared 2-core machine the speed drifts by tens of percent from one
+minute to the next, so two separate benchmark runs cannot show a 10 % change.
+This imports both trees' ``segcore`` into one process and times the same
+method on the same photo alternately (old, new, new, old, ...), then prints
+each side's median and fastest run and whether their label maps are equal.
+
+    git worktree add /tmp/old <commit>
+    .venv/bin/python benchmarks/ab.py /tmp/old sobel,canny,kmeans --size 1600x1200 --rounds 11
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE))
+
+from benchmarks.common import photo  # noqa: E402
+
+
+def load_registry(root: Path) -> ModuleType:
+    """``segcore.registry`` of the tree at ``root``, with every method module imported.
+
+    Each call drops the ``segcore`` modules already imported, so the returned
+    registry (and the method functions it holds) belong to ``root`` alone.
+    """
+    for name in [m for m in sys.modules if m == "segcore" or m.startswith("segcore.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(root))
+    try:
+        import segcore.clustering  # noqa: F401  (registers its methods)
+        import segcore.edges  # noqa: F401
+        import segcore.registry as registry
+        import segcore.threshold  # noqa: F401
+    finally:
+        sys.path.remove(str(root))
+    return registry
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path, help="the other checkout (e.g. a git worktree of an older commit)")
+    parser.add_argument("methods", help="comma-separated method names, e.g. sobel,canny,kmeans")
+    parser.add_argument("--size", default="1600x1200", help="photo size WxH (default 1600x1200)")
+    parser.add_argument("--rounds", type=int, default=11, help="timed runs of each side (default 11)")
+    args = parser.parse_args(argv)
+    if not (args.old / "segcore" / "registry.py").is_file():
+        parser.error(f"{args.old} holds no segcore/registry.py")
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    image = photo(width, height)
+    sides = {"old": load_registry(args.old.resolve()), "new": load_registry(HERE)}
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    times: dict[tuple[str, str], list[float]] = {}
+    same: dict[str, bool] = {}
+    for method in methods:  # warm-up, and the two sides' outputs compared
+        a, b = (sides[s].get_method(method).run(image) for s in ("old", "new"))
+        same[method] = a.labels.shape == b.labels.shape and bool(np.array_equal(a.labels, b.labels))
+    for r in range(args.rounds):
+        for method in methods:
+            for side in ("old", "new") if r % 2 == 0 else ("new", "old"):
+                t = time.perf_counter()
+                sides[side].get_method(method).run(image)
+                times.setdefault((method, side), []).append((time.perf_counter() - t) * 1000)
+    print(f"{width} x {height} photo, {args.rounds} interleaved runs each; old = {args.old}")
+    for method in methods:
+        old, new = times[(method, "old")], times[(method, "new")]
+        ratio = statistics.median(old) / statistics.median(new)
+        print(
+            f"{method:20s} old {statistics.median(old):7.1f} ms (fastest {min(old):6.1f})   "
+            f"new {statistics.median(new):7.1f} ms (fastest {min(new):6.1f})   old/new {ratio:4.2f}   "
+            f"labels {'equal' if same[method] else 'DIFFER'}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
