@@ -75,7 +75,7 @@ def image_histogram(values: np.ndarray, nbins: int = 256) -> tuple[np.ndarray, n
         return None
     parts = each_band(lambda b: histogram.counts(values[b.own], nbins, lo, hi), values.shape)
     counts = np.sum(parts, axis=0)
-    edges = np.histogram_bin_edges(values.reshape(-1)[:1], bins=nbins, range=(lo, hi))  # numpy's, for the values' dtype
+    edges = histogram.bin_edges(values, nbins, lo, hi)
     return counts, (edges[:-1] + edges[1:]) / 2.0
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BLOCK", "counts"]
+__all__ = ["BLOCK", "bin_edges", "counts"]
 
 #: Values per block: the block's temporaries stay in cache.
 BLOCK = 1 << 16
@@ -41,10 +41,8 @@ def counts(values: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
     if a.dtype not in (np.float32, np.float64) or not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
         return np.histogram(a, bins=bins, range=(lo, hi))[0]
     dtype = a.dtype.type
-    # numpy's edges: linspace in float64, cast to the values' type (a weak
-    # Python float range keeps float32 values' edges float32).
-    edges = np.linspace(lo, hi, bins + 1, endpoint=True, dtype=np.result_type(lo, hi, a))
-    if edges.dtype != a.dtype or np.any(edges[:-1] >= edges[1:]):
+    edges = bin_edges(a, bins, lo, hi)
+    if edges.dtype != a.dtype:
         return np.histogram(a, bins=bins, range=(lo, hi))[0]
     # Error bound of the position f = (x - lo) * scale, in bins: a few
     # roundings of the value type's precision, plus the edges' own rounding
@@ -79,6 +77,16 @@ def counts(values: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
             ix[at] = _numpy_bins(x[at], edges, lo, hi, bins)
         total += np.bincount(ix, minlength=bins)
     return total
+
+
+def bin_edges(values: np.ndarray, bins: int, lo: float, hi: float) -> np.ndarray:
+    """The ``bins + 1`` edges ``np.histogram(values, bins, range=(lo, hi))`` uses, in its dtype.
+
+    ``np.histogram_bin_edges`` itself, on one value (only the values' dtype
+    matters: float32 values get float32 edges). It raises numpy's own error
+    when the range is too narrow for that many distinct edges.
+    """
+    return np.histogram_bin_edges(np.asarray(values).reshape(-1)[:1], bins=bins, range=(lo, hi))
 
 
 def _numpy_bins(x: np.ndarray, edges: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
