@@ -48,22 +48,26 @@ class _Banded:
 
     local: np.ndarray
     parts: list[Band]
+    sizes: np.ndarray
     offsets: np.ndarray
-    counts: list[np.ndarray]
+    counts: list[np.ndarray] | None
     component: np.ndarray
     n: int
 
+    def nodes(self, b: int) -> np.ndarray:
+        """``component`` of band ``b``'s labels 1..n_b."""
+        return self.component[self.offsets[b] + 1 : self.offsets[b] + self.sizes[b] + 1]
+
     def lut(self, b: int, final: np.ndarray) -> np.ndarray:
         """Band ``b``'s local label -> ``final[component]`` (``final`` indexed 0..n)."""
-        nodes = self.component[self.offsets[b] + 1 : self.offsets[b] + len(self.counts[b])]
-        return np.concatenate([final[:1], final[nodes]])
+        return np.concatenate([final[:1], final[self.nodes(b)]])
 
 
 def _label_bands(mask: np.ndarray, connectivity: int, *, counts: bool) -> _Banded:
     """Label each row band of ``mask`` on its own core and join the labels across the cuts.
 
-    Returns a :class:`_Banded`; with ``counts``, its ``counts[b]`` are band
-    b's pixel counts per local label (else arrays of the right length only).
+    Returns a :class:`_Banded`: ``sizes[b]`` labels in band b and, with
+    ``counts``, ``counts[b]`` its pixel counts per local label (else None).
     """
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim != 2:
@@ -72,14 +76,13 @@ def _label_bands(mask: np.ndarray, connectivity: int, *, counts: bool) -> _Bande
     parts = bands(*mask.shape)
     local = np.empty(mask.shape, np.int32)
 
-    def one(b: Band) -> np.ndarray:
+    def one(b: Band) -> tuple[int, np.ndarray | None]:
         n_b = ndi.label(mask[b.own], structure, output=local[b.own])
-        if counts:
-            return np.bincount(local[b.own].ravel(), minlength=n_b + 1)
-        return np.zeros(n_b + 1, np.int64)  # only its length, n_b + 1, is used
+        return n_b, (np.bincount(local[b.own].ravel(), minlength=n_b + 1) if counts else None)
 
-    band_counts = run_all(one, parts)
-    sizes = np.array([len(c) - 1 for c in band_counts])
+    labelled = run_all(one, parts)
+    sizes = np.array([n_b for n_b, _ in labelled])
+    band_counts = [c for _, c in labelled] if counts else None
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     total = int(sizes.sum())
     # Pairs of nodes that touch across each cut: vertically, and for
@@ -107,7 +110,7 @@ def _label_bands(mask: np.ndarray, connectivity: int, *, counts: bool) -> _Bande
     final[comp_ids[np.argsort(first_node)]] = np.arange(1, len(comp_ids) + 1, dtype=np.int32)
     component = final[comp]
     component[0] = 0
-    return _Banded(local, parts, offsets, band_counts, component, len(comp_ids))
+    return _Banded(local, parts, sizes, offsets, band_counts, component, len(comp_ids))
 
 
 def label(mask: np.ndarray, connectivity: int = 1, *, min_size: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -140,8 +143,7 @@ def label(mask: np.ndarray, connectivity: int = 1, *, min_size: int = 0) -> tupl
     banded = _label_bands(mask, connectivity, counts=True)
     sizes = np.zeros(banded.n + 1, np.int64)
     for b, c in enumerate(banded.counts):
-        nodes = banded.component[banded.offsets[b] + 1 : banded.offsets[b] + len(c)]
-        sizes += np.bincount(nodes, weights=c[1:], minlength=banded.n + 1).astype(np.int64)
+        sizes += np.bincount(banded.nodes(b), weights=c[1:], minlength=banded.n + 1).astype(np.int64)
     keep = sizes >= min_size
     keep[0] = False
     final = np.zeros(banded.n + 1, np.int32)
