@@ -81,7 +81,6 @@ if seg is not None:
     st.markdown(f'<div class="swatches">{swatches}</div>', unsafe_allow_html=True)
     st.caption("Each swatch is a cluster's mean colour with its share of the pixels.")
 
-    show_result(
-        image, seg, key="cl", map_picture=ex["recolored"],
-        map_note=", each pixel repainted with its cluster's colour (the article's picture)",
-    )
+    # The label map drawn in the legend's colours is the article's picture: each pixel repainted with
+    # its cluster's (mean) colour.
+    show_result(image, seg, key="cl", map_note=", each pixel repainted with its cluster's colour (the article's picture)")

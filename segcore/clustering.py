@@ -172,12 +172,15 @@ def kmeans(
         the cluster's mean colour and share of pixels. ``extras``:
         ``centers_rgb`` (k x 3 uint8 mean colours), ``centers`` (k x d, in the
         feature space), ``inertia`` (sum of squared distances of all pixels to
-        their centre, in the feature space), ``recolored`` (the image painted
-        in its clusters' colours), ``n_iter``, ``fit_pixels``, ``mode``
-        (``"fast"`` or ``"exact"``), ``feature_names``, ``k_effective`` and
-        ``note``. An image with fewer distinct colours than ``k`` gets as many
-        clusters as it has colours; ``k_effective`` says how many and ``note``
-        says why.
+        their centre, in the feature space), ``n_iter``, ``fit_pixels``,
+        ``mode`` (``"fast"`` or ``"exact"``), ``feature_names``,
+        ``k_effective`` and ``note``. An image with fewer distinct colours
+        than ``k`` gets as many clusters as it has colours; ``k_effective``
+        says how many and ``note`` says why. The image repainted in its
+        clusters' mean colours is ``segcore.render.colorize(seg)`` (the
+        legend's colours), made when it is shown rather than stored with
+        every result: a full-size copy would add 3 MB a megapixel to each
+        cached result and a fifth to the fast fit's time.
 
     Examples
     --------
@@ -884,14 +887,10 @@ def _finish(
     note = None
     if m < k:
         note = f"asked for {k} clusters, found {m}: the image has too few distinct colours for more"
-    recolored = np.empty((h * w, 3), np.uint8)
-    flat_labels = labels.reshape(-1)
-    _by_rows(lambda r: np.take(centers_rgb, flat_labels[r], axis=0, out=recolored[r]), h * w)
     out = {
         "centers_rgb": centers_rgb,
         "centers": np.asarray(centers, np.float64)[order],
         "inertia": float(inertia),
-        "recolored": recolored.reshape(h, w, 3),
         **extras,
         "k_effective": m,
         "note": note,

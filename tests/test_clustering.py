@@ -25,6 +25,7 @@ from segcore.clustering import (
     kmeans,
     kmeans_article,
 )
+from segcore.render import colorize
 
 
 @functools.lru_cache(maxsize=None)
@@ -199,9 +200,10 @@ def test_result_shape_legend_and_extras(run):
         mean = flat[labels == lab.value].mean(0)
         assert np.abs(np.array(lab.color) - mean).max() <= 0.5 + 1e-9
         assert lab.color == tuple(centers_rgb[lab.value])
-    if seg.method != "kmeans_article":  # the article paints with its centres
-        np.testing.assert_array_equal(seg.extras["recolored"], centers_rgb[seg.labels])
-    assert seg.extras["recolored"].shape == (h, w, 3) and seg.extras["recolored"].dtype == np.uint8
+    # The repainted picture is the label map in the legend's colours (the clusters' mean colours) ...
+    np.testing.assert_array_equal(colorize(seg), centers_rgb[seg.labels])
+    # ... and only the article's method stores one, painted with its centres as the article does.
+    assert ("recolored" in seg.extras) == (seg.method == "kmeans_article")
     # Clusters are numbered dark to bright by their centre's lightness.
     centers = seg.extras["centers"]
     lightness = centers[:, 0] if seg.params.get("color_space") == "lab" else luma(centers)
