@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from segcore.histogram import label_counts
 from segcore.palette import label_colors
 
 
@@ -78,8 +79,9 @@ def build_legend(
 ) -> list[Label]:
     """Return one :class:`Label` per value present in ``labels``.
 
-    Shares are computed with one ``bincount`` pass, or taken from ``counts``
-    (``counts[v]`` = pixels labelled ``v``) when the caller already has them.
+    Shares are counted in one pass (:func:`segcore.histogram.label_counts`),
+    or taken from ``counts`` (``counts[v]`` = pixels labelled ``v``) when the
+    caller already has them.
     Values missing from ``names`` get ``"<name_prefix> <value>"``; values
     missing from ``colors`` get the shared palette's colour for that value.
     """
@@ -87,10 +89,10 @@ def build_legend(
     if flat.size == 0:
         return []
     if counts is None:
-        lo = int(flat.min())
-        if lo < 0:
-            raise ValueError("label maps hold non-negative integers")
-        counts = np.bincount(flat)
+        try:
+            counts = label_counts(labels)
+        except ValueError:  # bincount's refusal of negative values
+            raise ValueError("label maps hold non-negative integers") from None
     else:
         counts = np.asarray(counts)
         if counts.sum() != flat.size:

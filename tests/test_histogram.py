@@ -1,4 +1,4 @@
-"""segcore.histogram.counts gives np.histogram's counts exactly, values on the bin edges included."""
+"""segcore.histogram: counts gives np.histogram's counts exactly (values on the bin edges included), label_counts np.bincount's."""
 
 from __future__ import annotations
 
@@ -61,3 +61,44 @@ def test_inputs_off_the_fast_path_are_numpys():
         histogram.counts(narrow, 256, lo, hi)
     ints = rng.integers(0, 255, 1000).astype(np.uint8)
     assert np.array_equal(histogram.counts(ints, 256, 0, 254), np.histogram(ints, 256, range=(0, 254))[0])
+
+
+def _label_maps() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    coffee = data.coffee()
+    levels = (to_gray(coffee) * 4).astype(np.int32)
+    tall = np.zeros((1300, 300), np.int32)
+    tall[-1, -1] = 9  # the largest value only in the last block of the last band
+    return {
+        "levels int32": levels,
+        "levels uint8": levels.astype(np.uint8),
+        "regions int64": rng.integers(0, 5000, (700, 900)),
+        "uint16 up to 65535": rng.integers(0, 65536, (600, 600)).astype(np.uint16),
+        "max value only at the end": tall,
+        "a strided view": levels[::2, ::3],
+        "one row": levels[:1],
+        "flat": levels.reshape(-1),
+        "all zero": np.zeros((400, 500), np.int32),
+        "empty": np.zeros((0, 7), np.int32),
+    }
+
+
+LABEL_MAPS = _label_maps()
+
+
+@pytest.mark.parametrize("name", sorted(LABEL_MAPS))
+def test_label_counts_are_bincounts(name, monkeypatch):
+    labels = LABEL_MAPS[name]
+    expected = np.bincount(labels.ravel())
+    for block in (1 << 16, 999):  # whole blocks and ragged ones, bands split mid-block
+        monkeypatch.setattr(histogram, "BLOCK", block)
+        got = histogram.label_counts(labels)
+        assert got.dtype == np.int64
+        assert np.array_equal(got, expected), name
+
+
+def test_label_counts_refuse_what_bincount_refuses():
+    with pytest.raises(ValueError):
+        histogram.label_counts(np.array([[0, -1]], np.int32))
+    with pytest.raises(TypeError):
+        histogram.label_counts(np.array([[0.5, 1.0]]))

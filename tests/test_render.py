@@ -58,6 +58,14 @@ def test_colorize_uses_legend_colours():
     assert [lab.share for lab in seg.legend] == [0.25, 0.25, 0.5]
 
 
+def test_legend_counts_each_value_present_and_refuses_negative_labels():
+    labels = np.array([[0, 3], [3, 3]], np.int32)  # 1 and 2 absent: no entry for them
+    legend = build_legend(labels)
+    assert [(lab.value, lab.pixels, lab.name) for lab in legend] == [(0, 1, "segment 0"), (3, 3, "segment 3")]
+    with pytest.raises(ValueError, match="non-negative integers"):
+        build_legend(np.array([[0, -2]], np.int32))
+
+
 def test_to_uint8_keeps_sign_visible():
     v = np.array([[-2.0, 0.0, 2.0]])
     assert to_uint8(v, symmetric=True).tolist() == [[0, 128, 255]]
