@@ -71,7 +71,7 @@ def home() -> None:
         "vectorised: the same labels as the rule, thousands of times faster.\n"
         "- **k-means speed.** The article fits k-means on every pixel. By default we fit on a sample "
         "and assign every pixel: the same inertia as the full fit to within 0.5 % on seven test photos for k up "
-        "to 8 (on average slightly lower than the full fit's; at k = 12, up to 2.5 % higher), 7 to 11 x faster at 1 MP "
+        "to 8 (on average slightly lower than the full fit's; at k = 12, up to 2.5 % higher), 9 to 16 x faster at 1 MP "
         "on 2 cores, depending on the photo and the load "
         "(`make bench` measures it); the "
         "*exact* option runs the article's full fit.\n"

@@ -17,7 +17,7 @@ st.markdown(
     "The article's k-means treats each pixel's colour as a point, `pic = image / 255` reshaped to "
     "(H x W, 3), fits `KMeans(n_clusters=5, random_state=0)` and repaints each pixel with its "
     "cluster's centre, `cluster_centers_[labels_]`. By default we fit on a sample of pixels and "
-    "assign every pixel (on most photos the same inertia as the full fit to within 0.1 %, 7 to 11 x "
+    "assign every pixel (on most photos the same inertia as the full fit to within 0.1 %, 9 to 16 x "
     "faster at 1 MP); tick **Exact** for the "
     "article's full fit."
 )

@@ -7,8 +7,8 @@ recoloured picture ``cluster_centers_[labels_]``.
 Around it, the dashboard's k-means lets a user pick ``k``, cluster in CIELAB
 instead of RGB, add pixel position as features, and choose between the
 article's full fit (``exact=True``) and a fast fit on a sample that reaches
-the same inertia (to a fraction of a percent on most photos) in a sixth to a
-fourteenth of the time (at 1 MP on 2 cores, depending on the photo and the
+the same inertia (to a fraction of a percent on most photos) in a ninth to a
+sixteenth of the time (at 1 MP on 2 cores, depending on the photo and the
 load). A Gaussian mixture (the alternative the article's FAQ names, fitted by
 :mod:`segcore.mixture`) shares the same features.
 
@@ -158,8 +158,8 @@ def kmeans(
         (:func:`_lloyd`, then scikit-learn if more than 20 are needed); then
         every pixel assigned to its nearest centre. Its inertia over all pixels is
         typically within 0.1 % of the full fit's, sometimes lower (it keeps
-        the best of 4 starts where the full fit makes one), in a sixth to a
-        fourteenth of the time at 1 MP (fewer refining iterations, more
+        the best of 4 starts where the full fit makes one), in a ninth to a
+        sixteenth of the time at 1 MP (fewer refining iterations, more
         gain). Rare colours are under-sampled: on a dark star field
         (``skimage.data.hubble_deep_field``) or at k = 12 and more, some
         seeds end up 1-2 % above the full fit, about as far as the full
