@@ -85,8 +85,8 @@ def build_legend(
     Values missing from ``names`` get ``"<name_prefix> <value>"``; values
     missing from ``colors`` get the shared palette's colour for that value.
     """
-    flat = labels.ravel()
-    if flat.size == 0:
+    size = np.size(labels)  # not labels.ravel(): that copies a strided map
+    if size == 0:
         return []
     if counts is None:
         try:
@@ -95,11 +95,11 @@ def build_legend(
             raise ValueError("label maps hold non-negative integers") from None
     else:
         counts = np.asarray(counts)
-        if counts.sum() != flat.size:
-            raise ValueError(f"counts add up to {int(counts.sum())} pixels; the label map has {flat.size}")
+        if counts.sum() != size:
+            raise ValueError(f"counts add up to {int(counts.sum())} pixels; the label map has {size}")
     present = np.flatnonzero(counts)
     palette = label_colors(int(present.max()) + 1)
-    total = float(flat.size)
+    total = float(size)
     out = []
     for v in present:
         v = int(v)
