@@ -1,0 +1,799 @@
+"""Scores of a segmentation against a ground truth: binary, partition and instance.
+
+Three kinds of ground truth, three families of scores (see :data:`COLUMNS`):
+
+* **binary** (a foreground mask): a label map has no foreground of its own, so
+  the foreground is the union of labels with the highest IoU against the
+  ground truth (:func:`best_foreground`, :data:`SCORE_RULE`), scored by IoU,
+  Dice, precision, recall and boundary F1; the method's own foreground
+  (:func:`natural_foreground`: label 1 of a threshold, every Mask R-CNN
+  instance), where it has one, is scored "as given" beside it.
+* **labels** (one or several partitions, as BSDS500 gives five per image):
+  variation of information with its split and merge halves, the
+  (probabilistic) Rand index, the adjusted Rand index and the adapted Rand
+  error, each averaged over the ground truths, from one contingency table per
+  ground truth (the Berkeley benchmark's definitions).
+* **instances** (0 background, 1..N objects): COCO mask AP from
+  ``pycocotools.cocoeval.COCOeval`` and a one-to-one matching at IoU 0.5;
+  the partition and binary scores as well.
+
+:func:`score` makes one flat row of every column for a result and a
+ground truth (NaN where a score does not apply), for the compare page's
+table and the command line's CSV. Nothing here imports streamlit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from segcore.boundary_match import Boundary, inner_boundary, pixels_within
+from segcore.histogram import label_counts
+from segcore.result import Segmentation
+
+__all__ = [
+    "COLUMNS",
+    "Column",
+    "SCORE_RULE",
+    "best_foreground",
+    "binary_scores",
+    "boundary_f1",
+    "instance_scores",
+    "label_scores",
+    "natural_foreground",
+    "rand_index",
+    "score",
+    "score_details",
+    "variation_of_information",
+]
+
+NAN = float("nan")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One score column: its key in a row, a short table header, its direction and meaning."""
+
+    key: str
+    title: str
+    higher_is_better: bool
+    description: str
+
+
+#: Every score column, in table order.
+_BEST, _GIVEN = "the best foreground", "the method's own foreground"
+COLUMNS: dict[str, Column] = {
+    c.key: c
+    for c in (
+        Column("iou", "IoU", True, f"Intersection over union of {_BEST} and the ground-truth foreground."),
+        Column("dice", "Dice", True, f"Dice coefficient 2|A∩B| / (|A| + |B|) of {_BEST} and the ground truth."),
+        Column("precision", "Precision", True, f"Share of {_BEST}'s pixels that are ground-truth foreground."),
+        Column("recall", "Recall", True, f"Share of the ground-truth foreground covered by {_BEST}."),
+        Column(
+            "boundary_f1", "Boundary F1", True,
+            f"F1 of the boundary pixels of {_BEST} and of the ground truth, matched within the tolerance (px).",
+        ),
+        Column(
+            "iou_as_given", "IoU (as given)", True,
+            "IoU of the method's own foreground (a threshold's label 1, all Mask R-CNN instances), unpicked.",
+        ),
+        Column("dice_as_given", "Dice (as given)", True, f"Dice coefficient of {_GIVEN} and the ground truth."),
+        Column("boundary_f1_as_given", "Boundary F1 (as given)", True, f"Boundary F1 of {_GIVEN}."),
+        Column(
+            "voi", "VoI (bits)", False,
+            "Variation of information H(seg|gt) + H(gt|seg) in bits, mean over the ground truths (0: identical).",
+        ),
+        Column("voi_split", "VoI split", False, "H(seg|gt) in bits: how much the result splits ground-truth regions."),
+        Column("voi_merge", "VoI merge", False, "H(gt|seg) in bits: how much the result merges ground-truth regions."),
+        Column(
+            "pri", "PRI", True,
+            "Probabilistic Rand index: the share of pixel pairs grouped alike, mean over the ground truths.",
+        ),
+        Column("ari", "ARI", True, "Adjusted Rand index (corrected for chance), mean over the ground truths."),
+        Column(
+            "are", "Adapted Rand error", False,
+            "1 - F-score of same-region pixel pairs (SNEMI3D), mean over the ground truths (0: identical).",
+        ),
+        Column("ap", "AP (0.50:0.95)", True, "COCO mask average precision over IoU thresholds 0.50 to 0.95."),
+        Column("ap50", "AP50", True, "COCO mask average precision at IoU 0.50."),
+        Column(
+            "precision50", "Precision @0.5", True,
+            "Share of detections matched one-to-one to a ground-truth object at mask IoU >= 0.5.",
+        ),
+        Column(
+            "recall50", "Recall @0.5", True,
+            "Share of ground-truth objects matched one-to-one to a detection at mask IoU >= 0.5.",
+        ),
+        Column("mean_matched_iou", "Matched mask IoU", True, "Mean mask IoU of the matched detection-object pairs."),
+    )
+}  # fmt: skip
+
+#: The foreground rule of the binary scores, for the page and the CSV docs.
+SCORE_RULE = (
+    "Foreground = the union of the method's labels with the highest IoU against the ground truth "
+    "(labels ranked by the share of their pixels inside the ground-truth foreground; the best prefix "
+    "of that ranking is the optimum). 'As given' scores use the method's own foreground (label 1 of a "
+    "threshold, all Mask R-CNN instances) without that help."
+)
+
+#: A label map whose largest value exceeds this many times its size (plus a margin) is
+#: renumbered 0..n-1 first, so that counting by value does not allocate a huge table.
+_SPARSE_FACTOR = 4
+#: Largest dense contingency table (ground-truth values x result values) counted by bincount.
+_MAX_DENSE_TABLE = 1 << 22
+#: Labels shown in ``foreground_labels`` before "…".
+_MAX_LABELS_SHOWN = 20
+_IOU_MATCH = 0.5
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _label_map(labels: Any, what: str = "label map") -> np.ndarray:
+    """``labels`` as a 2-D array of non-negative integers (bool becomes uint8)."""
+    a = np.asarray(labels)
+    if a.ndim != 2:
+        raise ValueError(f"a {what} is 2-D (H, W), got shape {a.shape}")
+    if a.dtype == bool:
+        return a.view(np.uint8)
+    if not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"a {what} holds non-negative integers, got dtype {a.dtype}")
+    if a.size and np.issubdtype(a.dtype, np.signedinteger) and a.min() < 0:
+        raise ValueError(f"a {what} holds non-negative integers; this one has negative values")
+    return a
+
+
+def _mask(mask: Any, what: str = "mask") -> np.ndarray:
+    m = np.asarray(mask)
+    if m.ndim != 2:
+        raise ValueError(f"a {what} is 2-D (H, W), got shape {m.shape}")
+    return m if m.dtype == bool else m != 0
+
+
+def _same_shape(a: np.ndarray, b: np.ndarray, a_name: str = "the result", b_name: str = "the ground truth") -> None:
+    if a.shape != b.shape:
+        (ah, aw), (bh, bw) = a.shape, b.shape
+        raise ValueError(
+            f"{b_name} is {bw} x {bh} px, {a_name} {aw} x {ah} px; "
+            "fit the ground truth to the image's working size first"
+        )
+
+
+def _compact(a: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(codes, values)``: small non-negative codes for ``a`` and ``values[codes] == a``.
+
+    A map whose values are already small (the usual 0..n-1 label maps) is
+    returned as it is with ``values`` None (codes are the values); a map with
+    large values is renumbered by ``np.unique`` (a sort: slower, but only then).
+    """
+    if a.size == 0 or int(a.max()) < _SPARSE_FACTOR * a.size + 65536:
+        return a, None
+    values, codes = np.unique(a, return_inverse=True)
+    return codes.reshape(a.shape).astype(np.int64, copy=False), values
+
+
+def _value_text(values: Sequence[int]) -> str:
+    """``"1"``, ``"0, 3, 4"``; the first 20 then ``"…"``; ``"none"`` for no label."""
+    if not len(values):
+        return "none"
+    shown = ", ".join(str(int(v)) for v in values[:_MAX_LABELS_SHOWN])
+    return shown + (", …" if len(values) > _MAX_LABELS_SHOWN else "")
+
+
+def _overlap(tp: int, pred: int, truth: int) -> dict[str, float]:
+    """IoU, Dice, precision and recall from pixel counts.
+
+    Both masks empty is full agreement (all four 1.0). Otherwise a ratio with
+    nothing to divide by is 0.0: precision with no predicted pixels, recall
+    with no ground-truth pixels. NaN is not used.
+    """
+    tp, pred, truth = int(tp), int(pred), int(truth)
+    if pred == 0 and truth == 0:
+        return {"iou": 1.0, "dice": 1.0, "precision": 1.0, "recall": 1.0}
+    return {
+        "iou": tp / (pred + truth - tp),
+        "dice": 2.0 * tp / (pred + truth),
+        "precision": tp / pred if pred else 0.0,
+        "recall": tp / truth if truth else 0.0,
+    }
+
+
+# --------------------------------------------------------------------------- binary
+
+
+def _best_prefix(labels: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int], int, int, int]:
+    """The best foreground as codes: ``(codes_map, chosen_codes, chosen_values, tp, pred, truth)``."""
+    codes, values = _compact(labels)
+    n = label_counts(codes)
+    truth = int(np.count_nonzero(gt))
+    if truth == 0:
+        return codes, np.zeros(0, np.intp), [], 0, 0, 0
+    f = np.bincount(codes[gt], minlength=len(n))
+    present = np.flatnonzero(n)  # in increasing value order (np.unique keeps it)
+    purity = f[present] / n[present]
+    order = present[np.lexsort((present, -purity))]  # purest first, ties by value
+    inside = np.cumsum(f[order])
+    size = np.cumsum(n[order])
+    iou = inside / (truth + size - inside)
+    k = int(np.argmax(iou))  # the first (smallest) best prefix
+    chosen = np.sort(order[: k + 1])
+    chosen_values = [int(v) for v in (chosen if values is None else values[chosen])]
+    return codes, chosen, chosen_values, int(inside[k]), int(size[k]), truth
+
+
+def _codes_mask(codes: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    if not len(chosen):
+        return np.zeros(codes.shape, bool)
+    lut = np.zeros(int(chosen.max()) + 1, bool)
+    lut[chosen] = True
+    if len(lut) <= int(codes.max()):
+        lut = np.concatenate([lut, np.zeros(int(codes.max()) + 1 - len(lut), bool)])
+    return lut[codes]
+
+
+def best_foreground(labels: np.ndarray, gt_mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The union of labels with the highest IoU against a binary ground truth.
+
+    The IoU of a union ``S`` of labels is ``sum f_i / (G + sum (n_i - f_i))``
+    (``n_i`` pixels of label ``i``, ``f_i`` of them ground-truth foreground,
+    ``G`` foreground pixels): a linear-fractional 0-1 problem whose optimum
+    takes every label above a threshold on purity ``f_i / n_i``. So the labels
+    are ranked by purity (descending, ties by value) and every prefix's IoU is
+    computed at once from the per-label counts (cumulative sums); the best
+    prefix (the shortest, on a tie) is the answer: the exact maximum over all
+    ``2^n`` unions.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (H, W)
+        Any non-negative label values.
+    gt_mask : ndarray of bool, shape (H, W)
+        Ground-truth foreground (non-zero = foreground).
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (H, W)
+        Pixels of the chosen labels; empty when the ground truth has no foreground.
+    chosen : list of int
+        The chosen label values, in increasing order.
+    """
+    lab, gt = _label_map(labels), _mask(gt_mask, "ground-truth mask")
+    _same_shape(lab, gt)
+    codes, chosen, values, *_ = _best_prefix(lab, gt)
+    return _codes_mask(codes, chosen), values
+
+
+def _boundary_prf(pred: Boundary, truth: Boundary, tolerance: float) -> tuple[float, float, float]:
+    if not pred.size and not truth.size:
+        return 1.0, 1.0, 1.0
+    if not pred.size or not truth.size:
+        return 0.0, 0.0, 0.0
+    p = float(np.mean(pixels_within(pred, truth, tolerance)))
+    r = float(np.mean(pixels_within(truth, pred, tolerance)))
+    return p, r, (2.0 * p * r / (p + r) if p + r > 0 else 0.0)
+
+
+def _tolerance(tolerance: float) -> float:
+    t = float(tolerance)
+    if not (t >= 0 and math.isfinite(t)):
+        raise ValueError(f"the boundary tolerance is a distance in pixels >= 0, got {tolerance!r}")
+    return t
+
+
+def boundary_f1(pred_mask: np.ndarray, gt_mask: np.ndarray, *, tolerance: int = 2) -> tuple[float, float, float]:
+    """Boundary precision, recall and F1 of two masks, matched within ``tolerance`` px.
+
+    Boundaries are the masks' inner boundary pixels (as
+    ``skimage.segmentation.find_boundaries(mode="inner")``). Precision is the
+    share of predicted boundary pixels within ``tolerance`` px (Euclidean,
+    ``scipy.ndimage.distance_transform_edt``) of a ground-truth boundary
+    pixel, recall the share of ground-truth boundary pixels within it of a
+    predicted one, F1 their harmonic mean (0 when both are 0).
+
+    Returns
+    -------
+    (precision, recall, f1) : tuple of float
+        ``(1, 1, 1)`` when neither mask has a boundary (both empty or full),
+        ``(0, 0, 0)`` when only one has none.
+    """
+    pred, gt = _mask(pred_mask, "predicted mask"), _mask(gt_mask, "ground-truth mask")
+    _same_shape(pred, gt, "the prediction")
+    return _boundary_prf(inner_boundary(pred), inner_boundary(gt), _tolerance(tolerance))
+
+
+def binary_scores(
+    labels: np.ndarray,
+    gt_mask: np.ndarray,
+    *,
+    tolerance: int = 2,
+    given_foreground: np.ndarray | None = None,
+) -> dict:
+    """Binary scores of a label map against a foreground mask.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (H, W)
+    gt_mask : ndarray of bool, shape (H, W)
+    tolerance : int
+        Boundary F1 tolerance in pixels.
+    given_foreground : ndarray of bool, shape (H, W), optional
+        The method's own foreground (:func:`natural_foreground`).
+
+    Returns
+    -------
+    dict
+        ``iou``, ``dice``, ``precision``, ``recall``, ``boundary_f1`` of the
+        best foreground (:func:`best_foreground`); ``foreground_labels``, the
+        chosen labels as text (``"1"``, ``"0, 3, 4"``, the first 20 then
+        ``"…"``, ``"none"``); ``iou_as_given``, ``dice_as_given``,
+        ``boundary_f1_as_given`` of ``given_foreground`` (NaN without it).
+        Empty cases: both masks empty scores 1.0; precision with no predicted
+        pixels and recall with no ground-truth pixels are 0.0.
+    """
+    lab, gt = _label_map(labels), _mask(gt_mask, "ground-truth mask")
+    _same_shape(lab, gt)
+    tol = _tolerance(tolerance)
+    codes, chosen, values, tp, pred, truth = _best_prefix(lab, gt)
+    best = _codes_mask(codes, chosen)
+    gt_edge = inner_boundary(gt)
+    out: dict[str, Any] = _overlap(tp, pred, truth)
+    out["boundary_f1"] = _boundary_prf(inner_boundary(best), gt_edge, tol)[2]
+    out["foreground_labels"] = _value_text(values)
+    if given_foreground is None:
+        out.update(iou_as_given=NAN, dice_as_given=NAN, boundary_f1_as_given=NAN)
+        return out
+    given = _mask(given_foreground, "given foreground")
+    _same_shape(given, gt, "the given foreground")
+    if np.array_equal(given, best):  # a threshold's label 1 is often the best foreground itself
+        out.update(iou_as_given=out["iou"], dice_as_given=out["dice"], boundary_f1_as_given=out["boundary_f1"])
+        return out
+    g = _overlap(np.count_nonzero(given & gt), np.count_nonzero(given), truth)
+    out.update(
+        iou_as_given=g["iou"],
+        dice_as_given=g["dice"],
+        boundary_f1_as_given=_boundary_prf(inner_boundary(given), gt_edge, tol)[2],
+    )
+    return out
+
+
+def natural_foreground(seg: Segmentation) -> np.ndarray | None:
+    """The method's own foreground, where it has one without help.
+
+    Returns
+    -------
+    ndarray of bool or None
+        Mask R-CNN results (``extras["instances"]``): every instance
+        (``labels > 0``). A threshold-family result whose values are 0 and 1
+        (one threshold): ``labels == 1``, the pixels above the threshold.
+        None for every other result (clusters, edges' regions, multi-level
+        thresholds), which have no single foreground label.
+    """
+    labels = np.asarray(seg.labels)
+    if "instances" in seg.extras:
+        return labels > 0
+    from segcore.registry import get_method
+
+    try:
+        family = get_method(seg.method).family
+    except KeyError:
+        return None
+    if family != "threshold" or labels.size == 0 or int(labels.max()) > 1 or int(labels.min()) < 0:
+        return None
+    return labels == 1
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The non-zero cells of a contingency table and its margins (all int64)."""
+
+    cells: np.ndarray  # n_ij > 0
+    seg_sizes: np.ndarray  # a_i > 0 (rows: result labels)
+    gt_sizes: np.ndarray  # b_j > 0 (columns: ground-truth labels)
+    n: int
+
+
+def _contingency(seg: np.ndarray, gt: np.ndarray) -> _Table:
+    """Contingency of two label maps: bincount of combined codes, or sklearn's sparse table.
+
+    ``gt * (max(seg) + 1) + seg`` counted by :func:`segcore.histogram.label_counts`
+    takes ~6 ms at 1600 x 1200 with ~700 labels, against ~110 ms for
+    ``sklearn.metrics.cluster.contingency_matrix(..., sparse=True)`` (which
+    sorts both maps); sklearn is used when the dense table would be too large.
+    """
+    k = int(seg.max()) + 1 if seg.size else 1
+    g = int(gt.max()) + 1 if gt.size else 1
+    if k * g <= _MAX_DENSE_TABLE:
+        code = gt.astype(np.int64)
+        code *= k
+        code += seg
+        table = label_counts(code)
+        cells = table[table > 0]
+        table = np.concatenate([table, np.zeros(k * g - len(table), np.int64)]).reshape(g, k)
+        a, b = table.sum(axis=0), table.sum(axis=1)
+    else:
+        from sklearn.metrics.cluster import contingency_matrix
+
+        m = contingency_matrix(gt.ravel(), seg.ravel(), sparse=True).tocsr()
+        cells = m.data.astype(np.int64)
+        a, b = np.asarray(m.sum(axis=0)).ravel(), np.asarray(m.sum(axis=1)).ravel()
+    return _Table(cells, a[a > 0].astype(np.int64), b[b > 0].astype(np.int64), int(seg.size))
+
+
+def _entropy(counts: np.ndarray, n: int) -> float:
+    """Entropy in bits of the distribution ``counts / n`` (counts > 0)."""
+    c = counts.astype(np.float64)
+    return float(math.log2(n) - np.dot(c, np.log2(c)) / n)
+
+
+def _voi(t: _Table) -> tuple[float, float, float]:
+    if t.n == 0:
+        return 0.0, 0.0, 0.0
+    h_seg, h_gt, h_joint = _entropy(t.seg_sizes, t.n), _entropy(t.gt_sizes, t.n), _entropy(t.cells, t.n)
+    split = max(0.0, h_joint - h_gt)  # H(seg | gt)
+    merge = max(0.0, h_joint - h_seg)  # H(gt | seg)
+    return split + merge, split, merge
+
+
+def _squares(x: np.ndarray) -> int:
+    """Sum of squares, exact (int64: fine to ~3e9 pixels)."""
+    x = x.astype(np.int64, copy=False)
+    return int(np.dot(x, x))
+
+
+def _ri(t: _Table) -> float:
+    if t.n < 2:
+        return 1.0
+    disagree = _squares(t.seg_sizes) / 2 + _squares(t.gt_sizes) / 2 - _squares(t.cells)
+    return 1.0 - disagree / (t.n * (t.n - 1) / 2)
+
+
+def _ari(t: _Table) -> float:
+    """``sklearn.metrics.adjusted_rand_score`` from the table: its pair confusion, in exact ints."""
+    n = t.n
+    cells, sa, sb = _squares(t.cells), _squares(t.seg_sizes), _squares(t.gt_sizes)
+    tp = cells - n
+    fp = sa - cells  # pairs together in the result, apart in the ground truth
+    fn = sb - cells
+    tn = n * n - fp - fn - cells
+    if fn == 0 and fp == 0:
+        return 1.0
+    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+
+
+def _are(t: _Table) -> float:
+    """``skimage.metrics.adapted_rand_error(gt, seg, ignore_labels=())[0]`` from the table."""
+    n = t.n
+    together = _squares(t.cells) - n
+    denom = 0.5 * (_squares(t.gt_sizes) - n) + 0.5 * (_squares(t.seg_sizes) - n)
+    if denom == 0:  # both all single pixels (or under two pixels): the same partition
+        return 0.0
+    return 1.0 - together / denom
+
+
+def _pair(seg: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
+    s, g = _label_map(seg), _label_map(gt, "ground-truth map")
+    _same_shape(s, g)
+    return _compact(s)[0], _compact(g)[0]
+
+
+def variation_of_information(seg: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
+    """Variation of information of a segmentation against a ground-truth partition, in bits.
+
+    Returns
+    -------
+    (voi, split, merge) : tuple of float
+        ``split = H(seg | gt)``, the information the result adds inside
+        ground-truth regions (over-segmentation); ``merge = H(gt | seg)``, what
+        it loses by joining them (under-segmentation); ``voi = split + merge =
+        H(seg) + H(gt) - 2 I(seg, gt)``. All 0 for identical partitions (up to
+        relabelling).
+    """
+    return _voi(_contingency(*_pair(seg, gt)))
+
+
+def rand_index(seg: np.ndarray, gt: np.ndarray) -> float:
+    """Rand index: the share of pixel pairs that both partitions group alike.
+
+    ``RI = 1 - (sum_i a_i^2/2 + sum_j b_j^2/2 - sum_ij n_ij^2) / (N(N-1)/2)``
+    from the contingency table (BSDS500's definition; equal to
+    ``sklearn.metrics.rand_score``). 1.0 for fewer than two pixels.
+    """
+    return _ri(_contingency(*_pair(seg, gt)))
+
+
+def label_scores(labels: np.ndarray, gt_maps: np.ndarray | Sequence[np.ndarray]) -> dict:
+    """Partition scores of a label map, each the mean over the ground-truth maps.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (H, W)
+    gt_maps : ndarray (H, W) or sequence of them
+        One or several ground-truth partitions (BSDS500 has ~5 per image).
+
+    Returns
+    -------
+    dict of float
+        ``voi``, ``voi_split``, ``voi_merge`` (bits, :func:`variation_of_information`),
+        ``pri`` (mean :func:`rand_index`: the probabilistic Rand index), ``ari``
+        (mean adjusted Rand index, as sklearn's ``adjusted_rand_score``) and
+        ``are`` (mean adapted Rand error, as skimage's ``adapted_rand_error``
+        with no label ignored: every ground-truth value, 0 included, is a region).
+    """
+    maps = [gt_maps] if isinstance(gt_maps, np.ndarray) and gt_maps.ndim == 2 else list(gt_maps)
+    if not maps:
+        raise ValueError("label scores need at least one ground-truth map")
+    seg = _compact(_label_map(labels))[0]
+    rows = []
+    for gt in maps:
+        g = _label_map(gt, "ground-truth map")
+        _same_shape(seg, g)
+        t = _contingency(seg, _compact(g)[0])
+        voi, split, merge = _voi(t)
+        rows.append((voi, split, merge, _ri(t), _ari(t), _are(t)))
+    means = np.mean(np.array(rows, dtype=np.float64), axis=0)
+    return dict(zip(("voi", "voi_split", "voi_merge", "pri", "ari", "are"), (float(v) for v in means)))
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _gt_instances(gt: np.ndarray) -> tuple[list[int], list[dict]]:
+    """The instance values present (> 0) and their COCO RLEs, each encoded from its own box."""
+    from segcore.maskrcnn.model import rle_from_patch
+
+    values, rles = [], []
+    codes, lookup = _compact(gt)
+    if lookup is not None and lookup[0] != 0:  # find_objects skips code 0: keep it for the background
+        codes, lookup = codes + 1, np.concatenate([[0], lookup])
+    for i, sl in enumerate(ndi.find_objects(codes)):
+        if sl is None:
+            continue
+        code = i + 1
+        value = code if lookup is None else int(lookup[code])
+        if value == 0:
+            continue
+        values.append(int(value))
+        rles.append(rle_from_patch(codes[sl] == code, (sl[0].start, sl[1].start), gt.shape))
+    return values, rles
+
+
+def _class_key(name: Any) -> str:
+    return str(name).strip().casefold()
+
+
+def instance_scores(
+    seg: Segmentation, gt_instances: np.ndarray, categories: Mapping[int, str] | None = None
+) -> dict:
+    """COCO mask AP and a one-to-one matching of Mask R-CNN instances to ground-truth objects.
+
+    Parameters
+    ----------
+    seg : Segmentation
+        A Mask R-CNN result (``extras["instances"]`` and ``extras["masks"]``).
+    gt_instances : ndarray of int, shape (H, W)
+        0 background, each other value one object.
+    categories : dict, optional
+        Instance value -> class name. With it, AP is per class as COCO
+        computes it (``params.useCats = 1``; names are matched to the model's
+        classes case-insensitively; a name the model does not know, or a value
+        with no name, gets a category of its own, which no detection can
+        match) and a match needs the same class. Without it, classes are
+        ignored (``useCats = 0``).
+
+    Returns
+    -------
+    dict
+        ``ap`` (COCOeval ``segm`` stats[0], IoU 0.50:0.95) and ``ap50``
+        (stats[1]): NaN when the ground truth has no object, 0.0 when there
+        is no detection. ``precision50`` (matched / detections, 0.0 with no
+        detection), ``recall50`` (matched / objects, NaN with no object),
+        ``mean_matched_iou`` (NaN with no match) and ``matches``, a list of
+        ``{"gt": value, "pred": instance id, "iou": float, "class": name}``
+        from a greedy matching at mask IoU >= 0.5: detections in score order
+        (as COCO), each taking the unmatched object of highest IoU; with
+        ``categories`` each match also gives the object's ``"gt_class"``.
+    """
+    from pycocotools import mask as mask_utils
+
+    from segcore.maskrcnn.coco import to_coco_results
+
+    gt = _label_map(gt_instances, "ground-truth instance map")
+    _same_shape(np.asarray(seg.labels), gt)
+    detections = to_coco_results(seg)  # ValueError unless the result has instances and masks
+    instances = seg.extras["instances"]
+    gt_values, gt_rles = _gt_instances(gt)
+    h, w = gt.shape
+
+    use_cats = categories is not None
+    names: dict[int, str] = {}  # category id -> name
+    ids: dict[str, int] = {}  # class key -> category id
+    for inst in instances:
+        cid = int(inst["category_id"])
+        names.setdefault(cid, str(inst["class"]))
+        ids.setdefault(_class_key(inst["class"]), cid)
+    if use_cats:
+        next_id = max([0, *names]) + 1
+        gt_cats = []
+        for v in gt_values:
+            name = categories.get(v, categories.get(str(v)))  # type: ignore[union-attr]
+            key = _class_key(name) if name is not None else None
+            if key is None or key not in ids:
+                cid, next_id = next_id, next_id + 1
+                if key is not None:
+                    ids[key] = cid
+                names[cid] = str(name) if name is not None else "(no class)"
+            else:
+                cid = ids[key]
+            gt_cats.append(cid)
+    else:
+        gt_cats = [1] * len(gt_values)
+        names.setdefault(1, "object")
+
+    order = sorted(range(len(detections)), key=lambda i: -float(detections[i]["score"]))  # stable, as COCO
+    ious = (
+        np.asarray(mask_utils.iou([detections[i]["segmentation"] for i in order], gt_rles, [0] * len(gt_rles)))
+        if order and gt_rles
+        else np.zeros((len(order), len(gt_rles)))
+    )
+    taken = np.zeros(len(gt_rles), bool)
+    matches = []
+    for row, i in enumerate(order):
+        ok = (~taken) & (ious[row] >= _IOU_MATCH)
+        if use_cats:
+            ok &= np.asarray(gt_cats) == int(detections[i]["category_id"])
+        if not ok.any():
+            continue
+        j = int(np.argmax(np.where(ok, ious[row], -1.0)))
+        taken[j] = True
+        match = {
+            "gt": gt_values[j],
+            "pred": int(instances[i]["id"]),
+            "iou": float(ious[row, j]),
+            "class": str(instances[i]["class"]),
+        }
+        if use_cats:
+            match["gt_class"] = names[gt_cats[j]]
+        matches.append(match)
+
+    n_det, n_gt = len(detections), len(gt_values)
+    out: dict[str, Any] = {
+        "precision50": len(matches) / n_det if n_det else 0.0,
+        "recall50": len(matches) / n_gt if n_gt else NAN,
+        "mean_matched_iou": float(np.mean([m["iou"] for m in matches])) if matches else NAN,
+        "matches": matches,
+    }
+    if not n_gt:
+        out.update(ap=NAN, ap50=NAN)
+    elif not n_det:
+        out.update(ap=0.0, ap50=0.0)
+    else:
+        out["ap"], out["ap50"] = _coco_ap(detections, gt_rles, gt_cats, names, (h, w), use_cats)
+    return {k: out[k] for k in ("ap", "ap50", "precision50", "recall50", "mean_matched_iou", "matches")}
+
+
+def _coco_ap(
+    detections: list[dict],
+    gt_rles: list[dict],
+    gt_cats: list[int],
+    names: dict[int, str],
+    shape: tuple[int, int],
+    use_cats: bool,
+) -> tuple[float, float]:
+    """COCOeval ``segm`` on one image built in memory: (stats[0], stats[1]), -1 read as NaN."""
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    h, w = shape
+    annotations = []
+    for k, (rle, cid) in enumerate(zip(gt_rles, gt_cats)):
+        annotations.append(
+            {
+                "id": k + 1,
+                "image_id": 1,
+                "category_id": int(cid),
+                "segmentation": rle,
+                "area": float(mask_utils.area(rle)),
+                "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                "iscrowd": 0,
+            }
+        )
+    dets = [{**d, "image_id": 1} if use_cats else {**d, "image_id": 1, "category_id": 1} for d in detections]
+    cat_ids = sorted(set(names) | {int(d["category_id"]) for d in dets})
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO()
+        coco_gt.dataset = {
+            "images": [{"id": 1, "height": int(h), "width": int(w)}],
+            "annotations": annotations,
+            "categories": [{"id": c, "name": names.get(c, f"class {c}")} for c in cat_ids],
+        }
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(dets)
+        ev = COCOeval(coco_gt, coco_dt, "segm")
+        ev.params.imgIds = [1]
+        ev.params.useCats = 1 if use_cats else 0
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    ap, ap50 = (float(v) for v in ev.stats[:2])
+    return (NAN if ap < 0 else ap), (NAN if ap50 < 0 else ap50)
+
+
+# --------------------------------------------------------------------------- one row
+
+
+def score_details(seg: Segmentation, gt: Any, *, tolerance: int = 2) -> dict[str, Any]:
+    """:func:`score`'s row plus what explains it.
+
+    Returns
+    -------
+    dict
+        ``scores`` (the row, as :func:`score`), ``foreground_labels`` (the
+        best foreground's labels as text, ``""`` without a binary score) and
+        ``matches`` (the instance matching, ``[]`` without instance scores).
+    """
+    kind = getattr(gt, "kind", None)
+    maps = [np.asarray(m) for m in getattr(gt, "maps", ())]
+    if kind not in ("binary", "labels", "instances"):
+        raise ValueError(f"unknown ground-truth kind {kind!r}; it is 'binary', 'labels' or 'instances'")
+    if not maps:
+        raise ValueError("the ground truth has no map")
+    labels = np.asarray(seg.labels)
+    for m in maps:
+        _same_shape(labels, m)
+    tol = _tolerance(tolerance)
+    row: dict[str, float] = {key: NAN for key in COLUMNS}
+    details: dict[str, Any] = {"scores": row, "foreground_labels": "", "matches": []}
+
+    if kind in ("labels", "instances"):
+        row.update(label_scores(labels, maps))
+    if kind in ("binary", "instances"):
+        b = binary_scores(labels, maps[0] > 0, tolerance=tol, given_foreground=natural_foreground(seg))
+        details["foreground_labels"] = b.pop("foreground_labels")
+        row.update(b)
+    if kind == "instances" and "instances" in seg.extras:
+        inst = instance_scores(seg, maps[0], getattr(gt, "categories", None))
+        details["matches"] = inst.pop("matches")
+        row.update(inst)
+    for key in COLUMNS:
+        row[key] = float(row[key])
+    return details
+
+
+def score(seg: Segmentation, gt: Any, *, tolerance: int = 2) -> dict[str, float]:
+    """One flat row of scores of a result against a ground truth.
+
+    Parameters
+    ----------
+    seg : Segmentation
+    gt : GroundTruth
+        Read through ``kind``, ``maps`` and ``categories`` only: ``"binary"``
+        gives the binary columns (``maps[0] > 0``); ``"labels"`` the partition
+        columns (every map); ``"instances"`` the partition columns on the
+        instance map(s), the binary columns on ``maps[0] > 0`` and, for a
+        Mask R-CNN result, the instance columns.
+    tolerance : int
+        Boundary F1 tolerance in pixels.
+
+    Returns
+    -------
+    dict of str to float
+        Every :data:`COLUMNS` key, in order; NaN where a score does not apply.
+
+    Raises
+    ------
+    ValueError
+        When the ground truth and the result differ in size (the message gives
+        both as W x H px), or the kind is unknown.
+    """
+    return score_details(seg, gt, tolerance=tolerance)["scores"]

@@ -1,0 +1,538 @@
+"""Scores against ground truth (segcore.metrics), checked against the reference libraries."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+from skimage.metrics import adapted_rand_error
+from skimage.metrics import variation_of_information as sk_voi
+from skimage.segmentation import find_boundaries
+from sklearn.metrics import adjusted_rand_score, rand_score
+
+from segcore import metrics as M
+from segcore.boundary_match import inner_boundary
+from segcore.maskrcnn.coco import encode_mask
+from segcore.maskrcnn.instances import instances_to_segmentation
+from segcore.result import Segmentation, build_legend
+
+
+@dataclass(frozen=True)
+class GT:
+    """The three attributes of segcore.ground_truth.GroundTruth that metrics reads."""
+
+    kind: str
+    maps: tuple
+    categories: dict | None = None
+
+
+def seg_of(labels, method="test_method") -> Segmentation:
+    labels = np.asarray(labels, np.int32)
+    return Segmentation(method, labels, build_legend(labels), {}, 0.0)
+
+
+def blob_map(shape=(60, 80), seed=0, n=6) -> np.ndarray:
+    """A smooth random partition: nearest of n random seeds (Voronoi cells)."""
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform((0, 0), shape, size=(n, 2))
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    d = (yy[..., None] - pts[:, 0]) ** 2 + (xx[..., None] - pts[:, 1]) ** 2
+    return np.argmin(d, axis=2).astype(np.int32)
+
+
+def disk_mask(shape, cy, cx, r) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+
+
+def maskrcnn_seg(masks, classes, scores, shape) -> Segmentation:
+    """A Mask R-CNN-like result (same extras as detections_to_segmentation) from boolean masks."""
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    labels = np.zeros(shape, np.int32)
+    instances, rles = [], []
+    for k, i in reversed(list(enumerate(order))):
+        labels[masks[i]] = k + 1
+    names = sorted(set(classes))
+    for k, i in enumerate(order):
+        ys, xs = np.nonzero(masks[i])
+        instances.append(
+            {
+                "id": k + 1,
+                "class": classes[i],
+                "category_id": names.index(classes[i]) + 1,
+                "score": float(scores[i]),
+                "box": [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)],
+                "mask_area": int(masks[i].sum()),
+                "mask_share": 100.0 * masks[i].sum() / masks[i].size,
+            }
+        )
+        rles.append(encode_mask(masks[i]))
+    return instances_to_segmentation(labels, instances, rles, method="maskrcnn", params={})
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def test_columns_order_titles_and_directions():
+    assert list(M.COLUMNS) == [
+        "iou", "dice", "precision", "recall", "boundary_f1", "iou_as_given", "dice_as_given",
+        "boundary_f1_as_given", "voi", "voi_split", "voi_merge", "pri", "ari", "are", "ap", "ap50",
+        "precision50", "recall50", "mean_matched_iou",
+    ]  # fmt: skip
+    lower = {k for k, c in M.COLUMNS.items() if not c.higher_is_better}
+    assert lower == {"voi", "voi_split", "voi_merge", "are"}
+    assert M.COLUMNS["voi"].title == "VoI (bits)" and M.COLUMNS["ap"].title == "AP (0.50:0.95)"
+    assert all(c.key == k and c.title and c.description.endswith(".") for k, c in M.COLUMNS.items())
+    assert "highest IoU" in M.SCORE_RULE and "as given" in M.SCORE_RULE.lower()
+
+
+# --------------------------------------------------------------------------- binary
+
+
+def test_best_foreground_picks_the_union_of_labels():
+    labels = np.repeat(np.arange(6), 10).reshape(6, 10).astype(np.int32)
+    gt = (labels == 2) | (labels == 5)
+    mask, chosen = M.best_foreground(labels, gt)
+    assert chosen == [2, 5]
+    assert np.array_equal(mask, gt)
+    s = M.binary_scores(labels, gt)
+    assert s["iou"] == 1.0 and s["dice"] == 1.0 and s["boundary_f1"] == 1.0
+    assert s["foreground_labels"] == "2, 5"
+    assert math.isnan(s["iou_as_given"]) and math.isnan(s["boundary_f1_as_given"])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_best_foreground_is_the_optimum_over_all_subsets(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 7))
+    labels = rng.integers(0, n, size=(9, 11))
+    gt = rng.random((9, 11)) < rng.uniform(0.2, 0.7)
+    mask, chosen = M.best_foreground(labels, gt)
+    present = np.unique(labels)
+    best = 0.0
+    for r in range(1, len(present) + 1):
+        for subset in itertools.combinations(present, r):
+            m = np.isin(labels, subset)
+            best = max(best, (m & gt).sum() / (m | gt).sum())
+    got = (mask & gt).sum() / (mask | gt).sum()
+    assert got == pytest.approx(best, abs=1e-12)
+    assert np.array_equal(mask, np.isin(labels, chosen))
+    assert M.binary_scores(labels, gt)["iou"] == pytest.approx(best, abs=1e-12)
+
+
+def test_binary_counts_match_the_mask():
+    labels = blob_map(seed=3)
+    gt = disk_mask(labels.shape, 30, 40, 18)
+    mask, _ = M.best_foreground(labels, gt)
+    s = M.binary_scores(labels, gt)
+    tp, p, g = (mask & gt).sum(), mask.sum(), gt.sum()
+    assert s["iou"] == pytest.approx(tp / (p + g - tp))
+    assert s["dice"] == pytest.approx(2 * tp / (p + g))
+    assert s["precision"] == pytest.approx(tp / p) and s["recall"] == pytest.approx(tp / g)
+
+
+def test_empty_ground_truth_and_empty_conventions():
+    labels = blob_map()
+    empty = np.zeros(labels.shape, bool)
+    mask, chosen = M.best_foreground(labels, empty)
+    assert not mask.any() and chosen == []
+    s = M.binary_scores(labels, empty, given_foreground=labels == 0)
+    assert s["iou"] == s["dice"] == s["precision"] == s["recall"] == s["boundary_f1"] == 1.0
+    assert s["foreground_labels"] == "none"
+    assert s["iou_as_given"] == 0.0 and s["dice_as_given"] == 0.0 and s["boundary_f1_as_given"] == 0.0
+    # no predicted pixel against a real foreground: precision 0, not NaN
+    gt = disk_mask(labels.shape, 30, 40, 10)
+    g = M.binary_scores(labels, gt, given_foreground=empty)
+    assert g["iou_as_given"] == 0.0 and g["dice_as_given"] == 0.0 and g["boundary_f1_as_given"] == 0.0
+
+
+def test_disjoint_given_foreground_scores_zero():
+    shape = (50, 70)
+    gt = disk_mask(shape, 25, 15, 8)
+    given = disk_mask(shape, 25, 55, 8)
+    s = M.binary_scores(given.astype(np.int32), gt, given_foreground=given)
+    assert s["iou_as_given"] == 0.0 and s["dice_as_given"] == 0.0 and s["boundary_f1_as_given"] == 0.0
+    assert M.boundary_f1(given, gt) == (0.0, 0.0, 0.0)
+    assert s["iou"] == pytest.approx(gt.sum() / (gt.size - given.sum()))  # best: label 0, all but the right disk
+
+
+def test_as_given_equals_best_when_it_is_the_same_mask():
+    shape = (40, 60)
+    gt = disk_mask(shape, 20, 30, 12)
+    fg = disk_mask(shape, 21, 30, 12)
+    s = M.binary_scores(fg.astype(np.int32), gt, given_foreground=fg)
+    assert s["foreground_labels"] == "1"
+    assert (s["iou_as_given"], s["dice_as_given"], s["boundary_f1_as_given"]) == (
+        s["iou"], s["dice"], s["boundary_f1"])  # fmt: skip
+    other = M.binary_scores(fg.astype(np.int32), gt, given_foreground=~fg)
+    assert other["iou_as_given"] < 0.2 and other["iou"] == s["iou"]
+
+
+def test_foreground_labels_text_is_shortened():
+    labels = np.arange(30 * 4).reshape(30, 4) // 4  # 30 rows, one label each
+    gt = labels < 25
+    s = M.binary_scores(labels, gt)
+    assert s["foreground_labels"] == ", ".join(str(i) for i in range(20)) + ", …"
+    assert s["iou"] == 1.0
+
+
+def test_permuting_label_values_changes_no_score():
+    rng = np.random.default_rng(7)
+    labels = blob_map(seed=5, n=7)
+    gt_mask = disk_mask(labels.shape, 28, 35, 16)
+    gt_labels = blob_map(seed=9, n=4)
+    perm = rng.permutation(50)[:7] * 3 + 1  # new distinct values, not 0..n-1
+    relabelled = perm[labels]
+    a, b = M.binary_scores(labels, gt_mask), M.binary_scores(relabelled, gt_mask)
+    for k in ("iou", "dice", "precision", "recall", "boundary_f1"):
+        assert a[k] == pytest.approx(b[k])
+    assert b["foreground_labels"] == ", ".join(
+        str(v) for v in sorted(perm[int(x)] for x in a["foreground_labels"].split(", "))
+    )
+    la, lb = M.label_scores(labels, [gt_labels]), M.label_scores(relabelled, [perm[::-1][gt_labels]])
+    assert la == pytest.approx(lb)
+
+
+# --------------------------------------------------------------------------- boundaries
+
+
+_EDT = ndi.distance_transform_edt  # not the spy some tests put in its place
+
+
+def _reference_boundary_f1(pred, gt, tol):
+    """The definition, straight: find_boundaries + a full-image distance transform."""
+    bp, bg = find_boundaries(pred, mode="inner"), find_boundaries(gt, mode="inner")
+    if not bp.any() and not bg.any():
+        return 1.0, 1.0, 1.0
+    if not bp.any() or not bg.any():
+        return 0.0, 0.0, 0.0
+    p = float(np.mean(_EDT(~bg)[bp] <= tol))
+    r = float(np.mean(_EDT(~bp)[bg] <= tol))
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def test_boundary_is_find_boundaries_inner():
+    rng = np.random.default_rng(1)
+    for mask in (
+        disk_mask((40, 50), 20, 25, 12),
+        disk_mask((40, 50), 0, 0, 15),  # touches the image's edges
+        rng.random((40, 50)) < 0.5,
+        np.ones((10, 12), bool),
+        np.zeros((10, 12), bool),
+    ):
+        b = inner_boundary(mask)
+        expected = np.nonzero(find_boundaries(mask, mode="inner"))
+        assert np.array_equal(b.ys, expected[0]) and np.array_equal(b.xs, expected[1])
+
+
+def test_boundary_f1_shift_by_one_pixel():
+    shape = (60, 60)
+    gt = np.zeros(shape, bool)
+    gt[15:45, 12:40] = True
+    pred = np.roll(gt, 1, axis=1)
+    assert M.boundary_f1(pred, gt, tolerance=1) == (1.0, 1.0, 1.0)
+    p, r, f = M.boundary_f1(pred, gt, tolerance=0)
+    assert f < 1.0 and p < 1.0 and r < 1.0
+    assert (p, r, f) == pytest.approx(_reference_boundary_f1(pred, gt, 0))
+    assert M.boundary_f1(gt, gt, tolerance=0) == (1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("tol", [0, 1, 1.5, 2, 3, 6])
+def test_boundary_f1_equals_the_distance_transform_definition(tol, monkeypatch):
+    rng = np.random.default_rng(int(tol * 10))
+    shape = (70, 90)
+    cases = [
+        (disk_mask(shape, 35, 45, 20), disk_mask(shape, 37, 43, 19)),  # thin curves: the sparse path
+        (rng.random(shape) < 0.5, disk_mask(shape, 30, 40, 25)),  # noise: the distance-map path
+        (rng.random(shape) < 0.3, rng.random(shape) < 0.6),
+        (disk_mask(shape, 10, 10, 6), disk_mask(shape, 60, 80, 6)),  # far apart
+        (disk_mask(shape, 0, 0, 30), blob_map(shape, seed=2) == 1),
+    ]
+    calls = []
+    monkeypatch.setattr(M.ndi, "distance_transform_edt", lambda a: calls.append(a.shape) or _EDT(a))
+    for pred, gt in cases:
+        assert M.boundary_f1(pred, gt, tolerance=tol) == pytest.approx(_reference_boundary_f1(pred, gt, tol))
+    if tol >= 1:  # the noisy cases went through the distance map, the thin curves not
+        assert 0 < len(calls) < 2 * len(cases)
+
+
+def test_boundary_f1_empty_and_full():
+    e, f = np.zeros((8, 9), bool), np.ones((8, 9), bool)
+    d = disk_mask((8, 9), 4, 4, 2)
+    assert M.boundary_f1(e, e) == (1.0, 1.0, 1.0)
+    assert M.boundary_f1(f, e) == (1.0, 1.0, 1.0)  # neither has a boundary
+    assert M.boundary_f1(d, e) == (0.0, 0.0, 0.0)
+    assert M.boundary_f1(e, d) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="tolerance"):
+        M.boundary_f1(d, d, tolerance=-1)
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def _label_cases():
+    rng = np.random.default_rng(11)
+    yield blob_map(seed=1, n=8), blob_map(seed=2, n=5)
+    yield rng.integers(0, 4, (30, 40)), rng.integers(0, 7, (30, 40))
+    yield blob_map(seed=3, n=3), blob_map(seed=3, n=3)
+    yield np.zeros((20, 20), int), blob_map((20, 20), seed=4, n=4)
+    a = blob_map(seed=6, n=6)
+    yield np.where(rng.random(a.shape) < 0.1, 9, a), a  # noisy version of the same partition
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_partition_scores_match_skimage_and_sklearn(case):
+    seg, gt = list(_label_cases())[case]
+    voi, split, merge = M.variation_of_information(seg, gt)
+    h_seg_given_gt, h_gt_given_seg = sk_voi(gt, seg)  # skimage: [H(image1|image0), H(image0|image1)]
+    assert split == pytest.approx(h_seg_given_gt, abs=1e-9)
+    assert merge == pytest.approx(h_gt_given_seg, abs=1e-9)
+    assert voi == pytest.approx(h_seg_given_gt + h_gt_given_seg, abs=1e-9)
+    assert M.rand_index(seg, gt) == pytest.approx(rand_score(gt.ravel(), seg.ravel()), abs=1e-12)
+    s = M.label_scores(seg, [gt])
+    assert s["ari"] == pytest.approx(adjusted_rand_score(gt.ravel(), seg.ravel()), abs=1e-12)
+    assert s["are"] == pytest.approx(adapted_rand_error(gt, seg, ignore_labels=())[0], abs=1e-12)
+    assert (s["voi"], s["voi_split"], s["voi_merge"]) == pytest.approx((voi, split, merge))
+    assert s["pri"] == pytest.approx(M.rand_index(seg, gt))
+    assert all(isinstance(v, float) for v in s.values())
+
+
+def test_split_and_merge_directions():
+    gt = np.repeat(np.arange(2), 8).reshape(4, 4)  # two halves
+    halves = np.arange(16).reshape(4, 4) // 8
+    quarters = np.arange(16).reshape(4, 4) // 4  # each gt half split in two equal parts
+    assert M.variation_of_information(quarters, gt) == pytest.approx((1.0, 1.0, 0.0))
+    assert M.variation_of_information(np.zeros_like(gt), gt) == pytest.approx((1.0, 0.0, 1.0))
+    assert M.variation_of_information(halves, gt) == (0.0, 0.0, 0.0)
+
+
+def test_identical_maps_score_perfectly():
+    a = blob_map(seed=8, n=9)
+    s = M.label_scores(a * 2 + 5, a)  # the same partition under other values
+    assert s["voi"] == pytest.approx(0.0, abs=1e-12) and s["pri"] == 1.0 and s["ari"] == 1.0 and s["are"] == 0.0
+    b = M.binary_scores(a, a == 3)
+    assert b["iou"] == 1.0 and b["boundary_f1"] == 1.0
+    assert M.rand_index(np.zeros((1, 1), int), np.zeros((1, 1), int)) == 1.0
+
+
+def test_pri_over_two_ground_truths_is_the_mean():
+    seg, g1, g2 = blob_map(seed=1, n=7), blob_map(seed=2, n=4), blob_map(seed=3, n=5)
+    both = M.label_scores(seg, [g1, g2])
+    one, two = M.label_scores(seg, g1), M.label_scores(seg, [g2])
+    for k in both:
+        assert both[k] == pytest.approx((one[k] + two[k]) / 2)
+    assert both["pri"] == pytest.approx((rand_score(g1.ravel(), seg.ravel()) + rand_score(g2.ravel(), seg.ravel())) / 2)
+
+
+def test_large_values_and_the_sparse_table_path(monkeypatch):
+    seg, gt = blob_map(seed=4, n=6), blob_map(seed=5, n=5)
+    expected = M.label_scores(seg, gt)
+    huge = (seg.astype(np.int64) + 1) * 10**9  # renumbered before counting
+    assert M.label_scores(huge, gt * 10**8) == pytest.approx(expected)
+    monkeypatch.setattr(M, "_MAX_DENSE_TABLE", 1)  # sklearn's sparse contingency_matrix
+    assert M.label_scores(seg, gt) == pytest.approx(expected)
+    mask, chosen = M.best_foreground(huge, gt == 0)
+    assert all(v % 10**9 == 0 for v in chosen) and mask.any()
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError, match="non-negative"):
+        M.label_scores(-np.ones((3, 3), int), np.zeros((3, 3), int))
+    with pytest.raises(ValueError, match="non-negative integers"):
+        M.best_foreground(np.zeros((3, 3)), np.zeros((3, 3), bool))
+    with pytest.raises(ValueError, match="at least one"):
+        M.label_scores(np.zeros((3, 3), int), [])
+
+
+# --------------------------------------------------------------------------- instances
+
+
+SHAPE = (64, 96)
+
+
+def _objects():
+    a = disk_mask(SHAPE, 20, 20, 10)
+    b = np.zeros(SHAPE, bool)
+    b[35:55, 55:85] = True
+    gt = np.zeros(SHAPE, np.int32)
+    gt[a] = 1
+    gt[b] = 2
+    return a, b, gt
+
+
+def test_perfect_detection_scores_one():
+    a, b, gt = _objects()
+    seg = maskrcnn_seg([a, b], ["circle", "square"], [0.9, 0.8], SHAPE)
+    s = M.instance_scores(seg, gt)
+    assert s["ap"] == pytest.approx(1.0) and s["ap50"] == pytest.approx(1.0)
+    assert s["precision50"] == 1.0 and s["recall50"] == 1.0 and s["mean_matched_iou"] == 1.0
+    assert sorted((m["gt"], m["pred"], m["class"]) for m in s["matches"]) == [(1, 1, "circle"), (2, 2, "square")]
+    cats = M.instance_scores(seg, gt, {1: "circle", 2: "square"})
+    assert cats["ap"] == pytest.approx(1.0) and len(cats["matches"]) == 2
+
+
+def test_one_of_two_objects_found():
+    a, b, gt = _objects()
+    seg = maskrcnn_seg([b], ["square"], [0.9], SHAPE)
+    s = M.instance_scores(seg, gt)
+    assert s["recall50"] == 0.5 and s["precision50"] == 1.0
+    # COCO: precision 1 up to recall 0.5, none beyond: 51 of its 101 recall points
+    assert s["ap50"] == pytest.approx(51 / 101) and s["ap"] == pytest.approx(51 / 101)
+
+
+def test_a_false_positive_lowers_precision():
+    a, b, gt = _objects()
+    fp = disk_mask(SHAPE, 50, 15, 6)
+    low = M.instance_scores(maskrcnn_seg([a, b, fp], ["c", "s", "c"], [0.9, 0.8, 0.3], SHAPE), gt)
+    assert low["precision50"] == pytest.approx(2 / 3) and low["recall50"] == 1.0
+    assert low["ap50"] == pytest.approx(1.0)  # ranked after every true detection: AP untouched
+    high = M.instance_scores(maskrcnn_seg([a, b, fp], ["c", "s", "c"], [0.5, 0.4, 0.95], SHAPE), gt)
+    assert high["precision50"] == pytest.approx(2 / 3)
+    assert high["ap50"] == pytest.approx(2 / 3)  # best score is wrong: precision 2/3 at every recall
+
+
+def test_partial_overlap_iou_and_threshold():
+    a, b, gt = _objects()
+    b_half = np.zeros(SHAPE, bool)
+    b_half[35:55, 55:70] = True  # IoU 0.5 with b: matched at the threshold
+    b_less = np.zeros(SHAPE, bool)
+    b_less[35:55, 55:68] = True  # IoU 13/30 < 0.5
+    s = M.instance_scores(maskrcnn_seg([a, b_half], ["c", "s"], [0.9, 0.8], SHAPE), gt)
+    assert s["recall50"] == 1.0 and s["mean_matched_iou"] == pytest.approx((1.0 + 0.5) / 2)
+    t = M.instance_scores(maskrcnn_seg([a, b_less], ["c", "s"], [0.9, 0.8], SHAPE), gt)
+    assert t["recall50"] == 0.5 and t["precision50"] == 0.5 and t["mean_matched_iou"] == 1.0
+    assert t["ap50"] == pytest.approx(51 / 101)
+
+
+def test_categories_decide_matches_and_ap():
+    a, b, gt = _objects()
+    seg = maskrcnn_seg([a, b], ["circle", "circle"], [0.9, 0.8], SHAPE)  # b's class is wrong
+    without = M.instance_scores(seg, gt)
+    assert without["ap50"] == pytest.approx(1.0) and without["recall50"] == 1.0
+    with_cats = M.instance_scores(seg, gt, {1: "Circle", 2: "square"})  # names match case-insensitively
+    assert with_cats["recall50"] == 0.5 and with_cats["precision50"] == 0.5
+    assert with_cats["matches"] == [{"gt": 1, "pred": 1, "iou": 1.0, "class": "circle", "gt_class": "circle"}]
+    # circles: AP 1; squares (unknown to this model): AP 0 -> mean 0.5
+    assert with_cats["ap50"] == pytest.approx(0.5)
+
+
+def test_no_objects_and_no_detections():
+    a, b, gt = _objects()
+    nothing = maskrcnn_seg([], [], [], SHAPE)
+    s = M.instance_scores(nothing, gt)
+    assert (s["ap"], s["ap50"], s["precision50"], s["recall50"]) == (0.0, 0.0, 0.0, 0.0)
+    assert math.isnan(s["mean_matched_iou"]) and s["matches"] == []
+    e = M.instance_scores(maskrcnn_seg([a], ["c"], [0.9], SHAPE), np.zeros(SHAPE, np.int32))
+    assert math.isnan(e["ap"]) and math.isnan(e["ap50"]) and math.isnan(e["recall50"])
+    assert e["precision50"] == 0.0
+    with pytest.raises(ValueError, match="instances"):
+        M.instance_scores(seg_of(gt), gt)
+
+
+def test_instance_values_need_not_be_consecutive():
+    a, b, gt = _objects()
+    seg = maskrcnn_seg([a, b], ["c", "s"], [0.9, 0.8], SHAPE)
+    sparse = np.where(gt == 2, 7, gt)
+    s = M.instance_scores(seg, sparse)
+    assert s["ap"] == pytest.approx(1.0) and {m["gt"] for m in s["matches"]} == {1, 7}
+
+
+def test_detections_to_segmentation_result():
+    torch = pytest.importorskip("torch")
+    from segcore.maskrcnn.model import detections_to_segmentation
+
+    a, b, gt = _objects()
+    fp = disk_mask(SHAPE, 50, 15, 6)
+    masks = torch.tensor(np.stack([a, b, fp])[:, None].astype(np.float32))
+    outputs = {
+        "boxes": torch.tensor([[10.0, 10, 31, 31], [55, 35, 85, 55], [9, 44, 22, 57]]),
+        "labels": torch.tensor([1, 2, 1]),
+        "scores": torch.tensor([0.9, 0.8, 0.7]),
+        "masks": masks,
+    }
+    seg = detections_to_segmentation(outputs, image_shape=SHAPE, categories=["background", "circle", "square"])
+    s = M.instance_scores(seg, gt, {1: "circle", 2: "square"})
+    assert s["recall50"] == 1.0 and s["precision50"] == pytest.approx(2 / 3)
+    assert s["ap"] == pytest.approx(1.0)
+    assert {(m["gt"], m["class"]) for m in s["matches"]} == {(1, "circle"), (2, "square")}
+    assert np.array_equal(M.natural_foreground(seg), seg.labels > 0)
+
+
+# --------------------------------------------------------------------------- natural foreground
+
+
+def test_natural_foreground_by_family():
+    from segcore.registry import run_method
+
+    rng = np.random.default_rng(0)
+    image = (rng.random((24, 32, 3)) * 255).astype(np.uint8)
+    otsu = run_method("otsu", image)
+    assert np.array_equal(M.natural_foreground(otsu), otsu.labels == 1)
+    assert M.natural_foreground(run_method("multiotsu", image, classes=3)) is None
+    assert M.natural_foreground(run_method("kmeans", image)) is None
+    assert M.natural_foreground(seg_of(np.zeros((4, 4)), method="not_registered")) is None
+    a, b, gt = _objects()
+    mr = maskrcnn_seg([a, b], ["c", "s"], [0.9, 0.8], SHAPE)
+    assert np.array_equal(M.natural_foreground(mr), a | b)
+
+
+# --------------------------------------------------------------------------- score()
+
+
+def test_score_binary_row():
+    gt = disk_mask((40, 60), 20, 30, 12).astype(np.int32)
+    otsu_like = seg_of(np.roll(gt, 1, axis=0), method="otsu")
+    row = M.score(otsu_like, GT("binary", (gt,)), tolerance=1)
+    assert list(row) == list(M.COLUMNS)
+    assert all(isinstance(v, float) for v in row.values())
+    assert row["boundary_f1"] == 1.0 and row["iou"] < 1.0
+    assert row["iou_as_given"] == row["iou"]  # otsu: label 1 is its own foreground
+    assert all(math.isnan(row[k]) for k in ("voi", "pri", "ari", "are", "ap", "recall50"))
+    details = M.score_details(otsu_like, GT("binary", (gt,)))
+    assert details["foreground_labels"] == "1" and details["matches"] == []
+
+
+def test_score_labels_row():
+    seg, g1, g2 = blob_map(seed=1, n=7), blob_map(seed=2, n=4), blob_map(seed=3, n=5)
+    row = M.score(seg_of(seg), GT("labels", (g1, g2)))
+    expected = M.label_scores(seg, [g1, g2])
+    assert {k: row[k] for k in expected} == pytest.approx(expected)
+    assert all(math.isnan(row[k]) for k in ("iou", "boundary_f1", "iou_as_given", "ap", "mean_matched_iou"))
+
+
+def test_score_instances_row():
+    a, b, gt = _objects()
+    seg = maskrcnn_seg([a, b], ["circle", "square"], [0.9, 0.8], SHAPE)
+    row = M.score(seg, GT("instances", (gt,), {1: "circle", 2: "square"}))
+    assert row["ap"] == pytest.approx(1.0) and row["recall50"] == 1.0
+    assert row["voi"] == pytest.approx(0.0, abs=1e-12) and row["ari"] == 1.0
+    assert row["iou"] == 1.0 and row["iou_as_given"] == 1.0
+    # a result without instances gets the partition and binary columns only
+    plain = M.score(seg_of(gt), GT("instances", (gt,)))
+    assert plain["pri"] == 1.0 and plain["iou"] == 1.0 and math.isnan(plain["iou_as_given"])
+    assert math.isnan(plain["ap"]) and math.isnan(plain["precision50"])
+    assert M.score_details(seg, GT("instances", (gt,)))["matches"]
+
+
+def test_score_refuses_a_shape_mismatch_and_unknown_kinds():
+    seg = seg_of(np.zeros((30, 40), np.int32))
+    with pytest.raises(ValueError, match=r"the ground truth is 50 x 20 px, the result 40 x 30 px"):
+        M.score(seg, GT("binary", (np.zeros((20, 50), np.int32),)))
+    with pytest.raises(ValueError, match="kind"):
+        M.score(seg, GT("polygons", (np.zeros((30, 40), np.int32),)))
+
+
+def test_score_with_the_real_ground_truth_type():
+    gtmod = pytest.importorskip("segcore.ground_truth")
+    gt_map = disk_mask((30, 40), 15, 20, 8).astype(np.int32)
+    gt = gtmod.GroundTruth(kind="binary", maps=(gt_map,))
+    row = M.score(seg_of(gt_map, method="otsu"), gt)
+    assert row["iou"] == 1.0 and row["iou_as_given"] == 1.0 and math.isnan(row["voi"])
+    a, b, inst = _objects()
+    gt = gtmod.GroundTruth(kind="instances", maps=(inst,), categories={1: "circle", 2: "square"})
+    row = M.score(maskrcnn_seg([a, b], ["circle", "square"], [0.9, 0.8], SHAPE), gt)
+    assert row["ap"] == pytest.approx(1.0) and row["pri"] == 1.0 and row["iou_as_given"] == 1.0
