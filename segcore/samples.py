@@ -1,26 +1,69 @@
-"""Sample images that need no download: scikit-image's bundled pictures.
+"""Sample images that need no download, some with a ground truth to score against.
 
+Two sources: scikit-image's bundled pictures, and synthetic scenes drawn here
+from a fixed seed (so their ground truth is exact: the pixels were drawn from it).
 Each sample is handed out as PNG bytes so it goes through the same loader as
-an upload (one code path, one set of conversions).
+an upload (one code path, one set of conversions); :func:`sample_ground_truth`
+gives its ground truth, when it has one, at the sample's own size.
+
+Samples with a ground truth:
+
+* ``shapes`` (instances, synthetic): five circles, squares and triangles from
+  :func:`segcore.maskrcnn.shapes.make_sample`, the pictures the small shapes
+  Mask R-CNN was trained on (this seed is outside its training seeds).
+* ``blobs`` (binary, synthetic): smooth bright blobs under an illumination
+  gradient, with noise.
+* ``mosaic`` (labels, synthetic): seven Voronoi cells, each its own colour and texture.
+* ``coins`` (instances), ``coffee`` and ``chelsea`` (binary): masks made in this
+  repository for scikit-image's photos, shipped in ``assets/ground_truth/``
+  (see its README for how they were made, how good they are and the licences).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 from PIL import Image
 
+from segcore.ground_truth import GroundTruth, load_ground_truth
+
+#: Where the ground-truth files of the photo samples live.
+GROUND_TRUTH_DIR = Path(__file__).resolve().parents[1] / "assets" / "ground_truth"
+
+#: Seed of the ``shapes`` scene: outside the shapes model's training seeds [0, 100000)
+#: and its held-out (100000+) and test (200000+) ranges' first values.
+SHAPES_SEED = 300_010
+BLOBS_SEED = 6
+MOSAIC_SEED = 7_000_007
+
 
 @dataclass(frozen=True)
 class Sample:
+    """One sample picture.
+
+    Attributes
+    ----------
+    name : str
+        Key in :data:`SAMPLES` and the file name stem (``<name>.png``).
+    title, description : str
+        For the sidebar.
+    load : callable
+        Returns the picture as a uint8 array, (H, W) or (H, W, 3).
+    ground_truth : callable, optional
+        Returns its :class:`~segcore.ground_truth.GroundTruth` at the picture's
+        own size; None when the sample has none.
+    """
+
     name: str
     title: str
     description: str
     load: Callable[[], np.ndarray]
+    ground_truth: Callable[[], GroundTruth] | None = None
 
 
 def _skimage(name: str) -> Callable[[], np.ndarray]:
@@ -32,32 +75,314 @@ def _skimage(name: str) -> Callable[[], np.ndarray]:
     return load
 
 
+# ---------------------------------------------------------------------------
+# Synthetic scenes with exact ground truth
+# ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def shapes_scene() -> tuple[np.ndarray, GroundTruth]:
+    """The ``shapes`` sample: a 320 x 320 picture and its instance ground truth.
+
+    Returns
+    -------
+    rgb : (320, 320, 3) uint8
+        :func:`segcore.maskrcnn.shapes.make_sample` with seed :data:`SHAPES_SEED`
+        and five shapes: filled circles, squares and triangles (some overlapping)
+        on a textured, noisy background.
+    gt : GroundTruth
+        ``"instances"``: value i + 1 is the visible part of the i-th shape drawn,
+        ``categories`` maps it to ``"circle"``, ``"square"`` or ``"triangle"``.
+        Exact: the generator drew the picture from these masks.
+    """
+    from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample  # noqa: PLC0415
+
+    rgb, masks, labels = make_sample(SHAPES_SEED, size=320, n_min=5, n_max=5)
+    inst = np.zeros(rgb.shape[:2], np.int32)
+    for i, m in enumerate(masks):
+        inst[m] = i + 1
+    categories = {i + 1: SHAPES_CATEGORIES[int(c)] for i, c in enumerate(labels)}
+    gt = GroundTruth(
+        "instances",
+        (inst,),
+        name="shapes: exact instance masks",
+        categories=categories,
+        source=(
+            f"synthetic, exact ground truth: segcore.maskrcnn.shapes.make_sample(seed={SHAPES_SEED}, "
+            "size=320, 5 shapes) drew the picture from these masks"
+        ),
+    )
+    return rgb, gt
+
+
+def _smooth_blob(rng: np.random.Generator, yy: np.ndarray, xx: np.ndarray, cy: float, cx: float, r0: float) -> np.ndarray:
+    """A smooth star-shaped blob: radius r0 * (1 + a few low-frequency wobbles) around (cy, cx)."""
+    theta = np.arctan2(yy - cy, xx - cx)
+    radius = np.full_like(theta, r0)
+    for k in (2, 3, 5):
+        radius += r0 * rng.uniform(0.04, 0.12) * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    return np.hypot(yy - cy, xx - cx) < radius
+
+
+@lru_cache(maxsize=1)
+def blobs_scene() -> tuple[np.ndarray, GroundTruth]:
+    """The ``blobs`` sample: 480 x 360 smooth blobs under uneven light, and their mask.
+
+    Six smooth blobs (foreground) on a background; the gray level of both rises
+    from the top-left to the bottom-right corner (an illumination gradient),
+    so one global threshold must trade the dim blobs against the bright
+    background; colour noise on top. Otsu separates most of it, a local
+    threshold follows the light but breaks flat areas into speckle, and
+    k-means on colour may split by light rather than by object.
+
+    Returns
+    -------
+    rgb : (360, 480, 3) uint8
+    gt : GroundTruth
+        ``"binary"``: 1 on the blobs, exactly the pixels drawn as blobs.
+    """
+    h, w = 360, 480
+    rng = np.random.default_rng(BLOBS_SEED)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    fg = np.zeros((h, w), bool)
+    placed = 0
+    for _attempt in range(200):
+        r0 = rng.uniform(28, 62)
+        cy, cx = rng.uniform(r0 + 8, h - r0 - 8), rng.uniform(r0 + 8, w - r0 - 8)
+        blob = _smooth_blob(rng, yy, xx, cy, cx, r0)
+        grown = np.hypot(yy - cy, xx - cx) < r0 * 1.45 + 10  # keep blobs apart
+        if (grown & fg).any():
+            continue
+        fg |= blob
+        placed += 1
+        if placed == 6:
+            break
+    light = (xx / (w - 1) + yy / (h - 1)) / 2.0  # 0 at top-left .. 1 at bottom-right
+    gray = 0.22 + 0.38 * light + 0.30 * fg  # background 0.22..0.60, blobs 0.52..0.90
+    tint_bg = np.array([0.92, 0.98, 1.08])  # slightly bluish background
+    tint_fg = np.array([1.10, 0.98, 0.82])  # warm blobs
+    rgb = gray[..., None] * np.where(fg[..., None], tint_fg, tint_bg)
+    rgb = rgb * 255.0 + rng.normal(0.0, 9.0, size=rgb.shape)
+    rgb = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    gt = GroundTruth(
+        "binary",
+        (fg.astype(np.int32),),
+        name="blobs: exact foreground mask",
+        source=f"synthetic, exact ground truth: six blobs drawn with seed {BLOBS_SEED} (segcore.samples.blobs_scene)",
+    )
+    return rgb, gt
+
+
+@lru_cache(maxsize=1)
+def mosaic_scene() -> tuple[np.ndarray, GroundTruth]:
+    """The ``mosaic`` sample: 480 x 360 Voronoi cells of distinct colour and texture.
+
+    Seven cells (each pixel belongs to its nearest of seven seeded points),
+    each painted with its own colour and one of several textures (flat,
+    stripes at some angle, checks, blotches), then noise. Two cells share a
+    gray level but not a hue, so gray thresholds merge them and colour
+    clustering need not.
+
+    Returns
+    -------
+    rgb : (360, 480, 3) uint8
+    gt : GroundTruth
+        ``"labels"``: values 0..6, the cell of each pixel, exactly as painted.
+    """
+    from skimage.transform import resize  # noqa: PLC0415
+
+    h, w, n = 360, 480, 7
+    rng = np.random.default_rng(MOSAIC_SEED)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    # Seed points spread out: a jittered 4 x 2 grid, one cell dropped.
+    grid = [(r, c) for r in range(2) for c in range(4)]
+    drop = int(rng.integers(len(grid)))
+    pts = np.array(
+        [
+            ((r + rng.uniform(0.2, 0.8)) * h / 2, (c + rng.uniform(0.2, 0.8)) * w / 4)
+            for i, (r, c) in enumerate(grid)
+            if i != drop
+        ]
+    )
+    d2 = (yy[None] - pts[:, 0, None, None]) ** 2 + (xx[None] - pts[:, 1, None, None]) ** 2
+    labels = np.argmin(d2, axis=0).astype(np.int32)
+    # Colours (RGB 0..255): distinct hues; cells 1 and 4 share a gray level (Rec. 709 ~ 0.50).
+    colours = np.array(
+        [
+            [200, 60, 50],  # red
+            [40, 150, 210],  # blue, gray ~0.50
+            [235, 200, 60],  # yellow
+            [60, 70, 90],  # slate
+            [180, 110, 190],  # violet, gray ~0.50
+            [70, 170, 80],  # green
+            [240, 235, 225],  # off-white
+        ],
+        dtype=np.float64,
+    )
+    img = colours[labels]
+    textures = ["flat", "stripes", "checks", "blotches", "stripes", "flat", "blotches"]
+    for v, tex in enumerate(textures):
+        cell = labels == v
+        if tex == "stripes":
+            ang = rng.uniform(0, np.pi)
+            period = rng.uniform(7, 14)
+            wave = np.sin(2 * np.pi * (np.cos(ang) * xx + np.sin(ang) * yy) / period)
+            img[cell] += 45.0 * wave[cell][:, None]
+        elif tex == "checks":
+            sq = int(rng.integers(8, 14))
+            chk = ((yy // sq + xx // sq) % 2) * 2 - 1
+            img[cell] += 40.0 * chk[cell][:, None]
+        elif tex == "blotches":
+            coarse = rng.normal(0.0, 1.0, size=(h // 24, w // 24))
+            blot = resize(coarse, (h, w), order=1, mode="reflect")
+            img[cell] += 30.0 * blot[cell][:, None]
+    img += rng.normal(0.0, 12.0, size=img.shape)
+    rgb = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    gt = GroundTruth(
+        "labels",
+        (labels,),
+        name="mosaic: exact region map",
+        source=f"synthetic, exact ground truth: seven Voronoi cells drawn with seed {MOSAIC_SEED} (segcore.samples.mosaic_scene)",
+    )
+    return rgb, gt
+
+
+def _scene_image(scene: Callable[[], tuple[np.ndarray, GroundTruth]]) -> Callable[[], np.ndarray]:
+    return lambda: scene()[0]
+
+
+def _scene_truth(scene: Callable[[], tuple[np.ndarray, GroundTruth]]) -> Callable[[], GroundTruth]:
+    return lambda: scene()[1]
+
+
+# ---------------------------------------------------------------------------
+# Photos with masks made in this repository (assets/ground_truth/)
+# ---------------------------------------------------------------------------
+
+_PHOTO_TRUTH = {
+    # name: (kind, what it marks, how it was made; licence of the photo)
+    "coins": (
+        "instances",
+        "coins: one label per coin",
+        "mask made in this repository (Sobel watershed, convex hull per coin; boundary ~1-2 px); "
+        "photo: Brooklyn Museum, no known copyright restrictions (scikit-image data)",
+    ),
+    "coffee": (
+        "binary",
+        "coffee: cup, saucer and spoon",
+        "mask made in this repository (OpenCV GrabCut with hand-placed strokes; boundary ~1-2 px); "
+        "photo: CC0, Rachel Michetti (scikit-image data)",
+    ),
+    "chelsea": (
+        "binary",
+        "chelsea: the cat",
+        "mask made in this repository (OpenCV GrabCut with hand-placed regions; fur edge ~2-3 px, "
+        "lower right uncertain); photo: CC0, Stefan van der Walt (scikit-image data)",
+    ),
+}
+
+
+def _photo_truth(name: str) -> Callable[[], GroundTruth]:
+    kind, title, source = _PHOTO_TRUTH[name]
+
+    def load() -> GroundTruth:
+        path = GROUND_TRUTH_DIR / f"{name}.png"
+        gt = load_ground_truth(path.read_bytes(), name=title, kind=kind)
+        return replace(gt, source=source)
+
+    return load
+
+
 SAMPLES: dict[str, Sample] = {
     s.name: s
     for s in [
         Sample("astronaut", "Astronaut", "Eileen Collins, colour portrait (512 x 512)", _skimage("astronaut")),
-        Sample("coffee", "Coffee", "A cup of coffee on a saucer (600 x 400)", _skimage("coffee")),
-        Sample("chelsea", "Chelsea the cat", "A cat, colour (451 x 300)", _skimage("chelsea")),
-        Sample("coins", "Coins", "Greek coins on a dark background, grayscale (384 x 303)", _skimage("coins")),
+        Sample(
+            "coffee",
+            "Coffee",
+            "A cup of coffee on a saucer (600 x 400); ground truth: cup, saucer and spoon (made here)",
+            _skimage("coffee"),
+            _photo_truth("coffee"),
+        ),
+        Sample(
+            "chelsea",
+            "Chelsea the cat",
+            "A cat, colour (451 x 300); ground truth: the cat (made here)",
+            _skimage("chelsea"),
+            _photo_truth("chelsea"),
+        ),
+        Sample(
+            "coins",
+            "Coins",
+            "Greek coins on a dark background, grayscale (384 x 303); ground truth: one label per coin (made here)",
+            _skimage("coins"),
+            _photo_truth("coins"),
+        ),
         Sample("camera", "Cameraman", "The classic grayscale test picture (512 x 512)", _skimage("camera")),
         Sample("rocket", "Rocket", "A rocket on the launch pad (640 x 427)", _skimage("rocket")),
         Sample("hubble", "Hubble deep field", "Galaxies on black (1000 x 872)", _skimage("hubble_deep_field")),
         Sample("ihc", "Immunohistochemistry", "Stained tissue, colour (512 x 512)", _skimage("immunohistochemistry")),
         Sample("page", "Page of text", "Unevenly lit text: a case for local thresholds (384 x 191)", _skimage("page")),
+        Sample(
+            "shapes",
+            "Shapes (synthetic)",
+            "Circles, squares and triangles (320 x 320), synthetic, exact ground truth: one instance per shape",
+            _scene_image(shapes_scene),
+            _scene_truth(shapes_scene),
+        ),
+        Sample(
+            "blobs",
+            "Blobs under uneven light (synthetic)",
+            "Six blobs, an illumination gradient and noise (480 x 360), synthetic, exact ground truth: binary mask",
+            _scene_image(blobs_scene),
+            _scene_truth(blobs_scene),
+        ),
+        Sample(
+            "mosaic",
+            "Colour mosaic (synthetic)",
+            "Seven regions of distinct colour and texture (480 x 360), synthetic, exact ground truth: label map",
+            _scene_image(mosaic_scene),
+            _scene_truth(mosaic_scene),
+        ),
     ]
 }
 
 DEFAULT_SAMPLE = "astronaut"
 
 
+def _sample(name: str) -> Sample:
+    try:
+        return SAMPLES[name]
+    except KeyError:
+        raise KeyError(f"unknown sample {name!r}; choose one of {', '.join(SAMPLES)}") from None
+
+
 @lru_cache(maxsize=16)
 def sample_bytes(name: str) -> bytes:
     """Return the sample ``name`` encoded as PNG bytes (KeyError lists valid names)."""
-    try:
-        sample = SAMPLES[name]
-    except KeyError:
-        raise KeyError(f"unknown sample {name!r}; choose one of {', '.join(SAMPLES)}") from None
+    sample = _sample(name)
     arr = np.asarray(sample.load())
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     return buf.getvalue()
+
+
+@lru_cache(maxsize=16)
+def sample_ground_truth(name: str) -> GroundTruth | None:
+    """Return the ground truth of sample ``name`` at the sample's own size, or None.
+
+    Returns
+    -------
+    GroundTruth or None
+        None when the sample has no ground truth. Cached: the maps are
+        read-only, so every caller may share one object.
+
+    Raises
+    ------
+    KeyError
+        For an unknown sample (the message lists the valid names).
+    """
+    sample = _sample(name)
+    if sample.ground_truth is None:
+        return None
+    return sample.ground_truth()
