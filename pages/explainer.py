@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
+
 import streamlit as st
 
-from pages._image_input import ensure_app_frame
+from pages._image_input import _STATE_KEY, ensure_app_frame
+from pages._result_view import run_cached, shown_pair
 
-from segcore.explain import task_views
+from segcore.explain import COCO_METHOD, COCO_SETTINGS, coco_weights_missing, task_views, task_views_from_instances
+from segcore.maskrcnn import ENV_WEIGHTS, WeightsUnavailable, pick_device
 from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
-from segcore.render import colorize, draw_boxes
+from segcore.render import colorize, display_factor, display_labels, draw_boxes, overlay
 from segcore.result import Segmentation
+
+NO_WEIGHTS = ("COCO weights for Mask R-CNN are not on this machine, so the four answers are shown on a "
+              "synthetic picture; see the Mask R-CNN page to get them.")
 
 ensure_app_frame()
 st.title("Classification, detection, segmentation")
@@ -17,6 +25,8 @@ st.markdown(
     "Four tasks ask four different questions of the same picture. Below, a synthetic picture whose "
     "objects we know exactly (their classes and pixel masks) is answered four ways."
 )
+# Filled once the synthetic picture is drawn: looking for the weights may import torch (3 s).
+weights_note = st.empty()
 
 c1, c2 = st.columns([1, 3])
 seed = int(c1.number_input("Picture number", 0, 99_999, 7, key="ex_seed", help="Each number draws another picture."))
@@ -67,3 +77,82 @@ st.markdown(
     "(thresholds, edges, clustering) give regions with no class at all: they group pixels by gray "
     "level, edges or colour."
 )
+
+
+# --- the same four answers on the sidebar's image, from Mask R-CNN with COCO weights ----------
+
+# A weights file named in Streamlit secrets counts like the environment variable (as on the Mask R-CNN page).
+if not os.environ.get(ENV_WEIGHTS):
+    try:
+        secret = st.secrets.get(ENV_WEIGHTS)
+    except Exception:  # noqa: BLE001 - no secrets file is the common case
+        secret = None
+    if secret:
+        os.environ[ENV_WEIGHTS] = str(secret)
+
+# Never a download here: the weights count only when they are already on this machine.
+missing = coco_weights_missing()
+image = st.session_state.get(_STATE_KEY)
+real = None
+if missing is not None:
+    weights_note.info(NO_WEIGHTS)
+elif image is None:
+    weights_note.caption("Pick an image in the sidebar to see the same four answers on it, from Mask R-CNN.")
+else:
+    device = pick_device("auto")
+    settings = dict(COCO_SETTINGS)
+    with st.spinner(f"Running Mask R-CNN {settings['variant']} on {device} (the first time also loads the model)..."):
+        try:
+            seg = run_cached(COCO_METHOD, image, **settings, device=device)
+        except WeightsUnavailable as exc:  # e.g. a damaged file: keep the synthetic answers, say why in one line
+            seg = None
+            weights_note.info(f"Mask R-CNN could not load its COCO weights ({str(exc).splitlines()[0]}), so the four "
+                              "answers are shown on a synthetic picture; see the Mask R-CNN page to fix it.")
+    if seg is not None:
+        real = task_views_from_instances(seg)
+
+if real is not None:
+    weights_note.caption("Further down, under **On your image**: the same four answers on the sidebar's image, "
+                         "derived from Mask R-CNN's detections.")
+    st.header("On your image")
+    st.markdown(
+        f"The same four questions on **{image.name}**, answered from one run of Mask R-CNN "
+        f"({seg.params.get('variant')}, {'COCO' if seg.params.get('variant') in ('v1', 'v2') else 'its own'} classes): "
+        "every panel below is derived from its detections."
+    )
+    shown_rgb, shown_inst = shown_pair(image, real.instance)
+    factor = display_factor(real.instance.labels.shape)
+    shown_sem = replace(real.semantic, labels=display_labels(real.semantic.labels))
+    top, bottom = st.columns(2), st.columns(2)
+    cols = [*top, *bottom]
+    with cols[0]:
+        st.subheader("Image classification")
+        st.image(shown_rgb, width="stretch")
+        st.markdown("**What is in the image?** One answer for the whole picture:")
+        if real.classes_present:
+            st.markdown("\n".join(f"- {name}: best score {score:.2f}"
+                                   for name, score in zip(real.classes_present, real.class_scores)))
+        else:
+            st.markdown(f"- nothing Mask R-CNN knows scored above {seg.params['score_threshold']:g}")
+        st.caption(real.derivation["classification"])
+    with cols[1]:
+        st.subheader("Object detection")
+        shown_boxes = [[v / factor for v in box] for box in real.boxes]
+        st.image(draw_boxes(shown_rgb, shown_boxes, real.box_texts, real.box_colors), width="stretch")
+        st.markdown(f"**What, and where?** A class, a box and a score per object: {len(real.boxes)} boxes.")
+        st.caption(real.derivation["detection"])
+    with cols[2]:
+        st.subheader("Semantic segmentation")
+        st.image(overlay(shown_rgb, shown_sem, alpha=0.6, skip_zero=True), width="stretch")
+        st.markdown(f"**Which class is each pixel?** Objects of a class share a colour: {_legend(real.semantic) or 'no class'}.")
+        st.caption(real.derivation["semantic"])
+    with cols[3]:
+        st.subheader("Instance segmentation")
+        st.image(overlay(shown_rgb, shown_inst, alpha=0.6, skip_zero=True), width="stretch")
+        st.markdown(f"**Which object is each pixel?** Every object its own colour: {len(real.boxes)} instances.")
+        st.caption(real.derivation["instance"])
+    st.caption(
+        f"Mask R-CNN {seg.params.get('variant')} at {seg.params.get('min_size')} px on {str(seg.extras.get('device', device)).upper()}, "
+        f"inference {seg.extras.get('inference_s', 0.0):.2f} s; the Mask R-CNN page shows the same run in full "
+        "(table, filters, downloads)."
+    )
