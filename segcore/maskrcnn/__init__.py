@@ -97,7 +97,7 @@ def maskrcnn(
     score_threshold: float = 0.5,
     mask_threshold: float = 0.5,
     max_instances: int = 100,
-    min_size: int | None = 800,
+    min_size: int | None = None,
     classes: Iterable[str] = (),
     device: str = "auto",
 ) -> Segmentation:
