@@ -22,6 +22,7 @@ PAGES = {
     "edges": st.Page("pages/edges.py", title="Edge detection", icon=":material/border_style:", url_path="edges"),
     "clustering": st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:", url_path="clustering"),
     "maskrcnn": st.Page("pages/mask_rcnn.py", title="Mask R-CNN", icon=":material/person_search:", url_path="mask_rcnn"),
+    "compare": st.Page("pages/compare.py", title="Compare methods", icon=":material/compare:", url_path="compare"),
     "explainer": st.Page("pages/explainer.py", title="Explainer: which task is which", icon=":material/school:", url_path="explainer"),
 }
 
@@ -49,6 +50,7 @@ def home() -> None:
         ("edges", "the article's Sobel and Laplace kernels by convolution, Canny, LoG, regions between edges"),
         ("clustering", "k-means on pixel colours (RGB or CIELAB, optional position) and a Gaussian mixture"),
         ("maskrcnn", "torchvision's Mask R-CNN: each object's class, box, mask and score; instance and semantic views"),
+        ("compare", "every method side by side on one image: linked zoom, scores against a ground truth, one zip"),
         ("explainer", "classification vs object detection vs semantic and instance segmentation, side by side"),
     ]:
         st.page_link(PAGES[key], label=f"**{PAGES[key].title}**: {blurb}", icon=PAGES[key].icon)

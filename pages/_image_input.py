@@ -8,6 +8,7 @@ pages), so the chosen image persists across pages in the session. Pages call
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import streamlit as st
@@ -39,6 +40,47 @@ def _thumbnail(digest: str, _rgb: np.ndarray) -> np.ndarray:
     return for_display(_rgb, 480)
 
 
+SAMPLE_KEY = "segcore_sample"
+LINK_SAMPLE_KEY = "segcore_link_sample"
+
+
+def _sample_from_link() -> None:
+    """Choose the sample a shared link names (``?sample=coins``), once per link value.
+
+    An unknown name is refused with a notice; the sidebar keeps its choice.
+    """
+    wanted = st.query_params.get("sample")
+    if wanted is None or wanted == st.session_state.get(LINK_SAMPLE_KEY):
+        return
+    st.session_state[LINK_SAMPLE_KEY] = wanted
+    if wanted in SAMPLES:
+        st.session_state["sample"] = wanted
+    else:
+        st.session_state.setdefault(LINK_NOTICES_KEY, []).append(
+            f"sample={plain(wanted)}: no such sample (choose one of {', '.join(SAMPLES)}); kept the sidebar's."
+        )
+
+
+LINK_NOTICES_KEY = "segcore_link_notices"
+
+
+def plain(text: str, limit: int = 80) -> str:
+    """``text`` (user input, e.g. from a link) shown literally in Streamlit's markdown: specials escaped, cut at ``limit``."""
+    text = str(text)
+    text = text if len(text) <= limit else text[:limit] + "…"
+    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
+
+
+def working_max_side() -> int | None:
+    """The sidebar's working-size cap on the long side (None: full resolution)."""
+    return SIZE_CHOICES.get(st.session_state.get("working_size"), DEFAULT_MAX_SIDE)
+
+
+def current_sample() -> str | None:
+    """The sample shown as the working image, or None when it is an upload."""
+    return st.session_state.get(SAMPLE_KEY)
+
+
 def _sample_data(name: str) -> bytes:
     return sample_bytes(name)
 
@@ -57,13 +99,14 @@ def image_sidebar() -> LoadedImage | None:
         help="PNG, JPEG, WebP, BMP, TIFF or GIF. Kept in memory only, never written to disk.",
         key="upload",
     )
+    _sample_from_link()
+    st.session_state.setdefault("sample", DEFAULT_SAMPLE)
     sample = sb.selectbox(
         "...or pick a sample",
         list(SAMPLES),
-        index=list(SAMPLES).index(DEFAULT_SAMPLE),
         format_func=lambda n: SAMPLES[n].title,
         disabled=upload is not None,
-        help="scikit-image's bundled pictures; remove the upload to use them.",
+        help="scikit-image's bundled pictures, and synthetic scenes with exact ground truth; remove the upload to use them.",
         key="sample",
     )
     size_label = sb.selectbox(
@@ -75,6 +118,7 @@ def image_sidebar() -> LoadedImage | None:
     )
     max_side = SIZE_CHOICES[size_label]
 
+    st.session_state[SAMPLE_KEY] = None if upload is not None else sample
     if upload is not None:
         data, name = upload.getvalue(), upload.name
     else:

@@ -32,6 +32,11 @@ def _display_image(image_sha: str, _rgb: np.ndarray) -> np.ndarray:
     return display_image(_rgb)
 
 
+def shown_image(image: LoadedImage) -> np.ndarray:
+    """The working image at display size (cached per image)."""
+    return _display_image(image.sha256, image.rgb)
+
+
 def shown_pair(image: LoadedImage, seg: Segmentation) -> tuple[np.ndarray, Segmentation]:
     """:func:`segcore.render.display_pair` for the working image, its resized copy cached."""
     return display_pair(image.rgb, seg, shown_image=_display_image(image.sha256, image.rgb))
@@ -42,14 +47,35 @@ def params_key(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, default=str)
 
 
+SETTINGS_KEY = "segcore_settings"
+
+
+def remembered_settings(method: str) -> dict[str, Any]:
+    """The parameters ``method`` last ran with in this session, on any page ({} if none)."""
+    return dict(st.session_state.get(SETTINGS_KEY, {}).get(method, {}))
+
+
+def cached_result(method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
+    """``method``'s result on the working image through the shared cache (ValueError when it refuses)."""
+    return _run(method, image.sha256, params_key(params), image.rgb, params)
+
+
+def remember_settings(method: str, params: dict[str, Any]) -> None:
+    """Note the parameters ``method`` runs with, for :func:`remembered_settings`."""
+    st.session_state.setdefault(SETTINGS_KEY, {})[method] = dict(params)
+
+
 def run_cached(method: str, image: LoadedImage, /, **params: Any) -> Segmentation | None:
     """Run ``method`` on the working image through the cache.
 
-    Returns None after showing a clear message when the method refuses this
-    image or these parameters (a ValueError from segcore).
+    The parameters are remembered for the session (:func:`remembered_settings`),
+    so the compare page starts each method with the settings last used on its
+    own page. Returns None after showing a clear message when the method
+    refuses this image or these parameters (a ValueError from segcore).
     """
+    remember_settings(method, params)
     try:
-        return _run(method, image.sha256, params_key(params), image.rgb, params)
+        return cached_result(method, image, params)
     except ValueError as exc:
         st.warning(f"{get_method(method).title}: {exc}")
         return None

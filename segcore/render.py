@@ -222,3 +222,44 @@ def display_image(image: np.ndarray, max_side: int = 960) -> np.ndarray:
         return image
     h, w = -(-image.shape[0] // factor), -(-image.shape[1] // factor)  # the subsampled labels' shape
     return np.asarray(Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).resize((w, h), Image.Resampling.BOX))
+
+
+def color_png(seg: Segmentation, *, compress_level: int = 1) -> bytes:
+    """The label map in its legend colours as PNG bytes, at full size.
+
+    A palette PNG (one byte a pixel, the legend as its palette) when the map
+    holds values up to 255: a third of the RGB file's pixels to compress, and
+    the same picture (``colorize(seg)``). Larger maps are written as RGB.
+    ``compress_level`` 1 trades a slightly larger file for a 5 x faster encode.
+    """
+    top = int(seg.labels.max()) if seg.labels.size else 0
+    buf = io.BytesIO()
+    if top < 256:
+        img = Image.fromarray(seg.labels.astype(np.uint8), "L").convert("P")
+        table = np.zeros((256, 3), np.uint8)
+        table[: top + 1] = _color_table(seg)
+        img.putpalette(table.ravel().tobytes())
+    else:
+        img = Image.fromarray(colorize(seg), "RGB")
+    img.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def boundary_png(seg: Segmentation, color: tuple[int, int, int] = (255, 255, 0), *, compress_level: int = 1) -> bytes:
+    """The outlines between segments in ``color`` on a transparent background (RGBA PNG bytes, full size).
+
+    Laid over the photo, it shows where each method cuts without hiding the picture.
+    """
+    edges = find_boundaries(seg.labels, mode="inner")
+    rgba = np.zeros((*seg.labels.shape, 4), np.uint8)
+    rgba[edges] = (*color, 255)
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
+    """An (H, W, 3) uint8 picture as JPEG bytes: a photo's pixels in a quarter of a PNG's size."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()

@@ -1,0 +1,178 @@
+"""The compare page's controls and their link: widgets for every method's settings, kept in the URL.
+
+Every control's value lives in session state under a key of its own
+(``cmp.<method>.<param>`` for a method's setting). Its starting value is, in
+order: a shared link's value (``?kmeans.k=8``, validated by
+:mod:`segcore.page_params`), the setting last used on the method's own page in
+this session, and the page's default. After each run the page writes the
+current values back into ``st.query_params``, so the address bar always holds
+a link that reproduces the view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pages._image_input import LINK_NOTICES_KEY, LINK_SAMPLE_KEY, plain
+from pages._result_view import remembered_settings
+from segcore.compare_figure import VIEWS
+from segcore.page_params import COMPARE_METHODS, PAGE_PARAMS, Param, page_defaults, parse, to_text
+from segcore.registry import get_method
+
+DEFAULT_METHODS = ("otsu", "multiotsu", "canny", "kmeans", "gmm", "maskrcnn")
+#: Page-level settings kept in the link, besides the methods' own (state key ``cmp_<name>``).
+VIEW_PARAMS = {
+    "view": Param("view", "View", "choice", "labels", choices=tuple(VIEWS), labels=tuple(VIEWS.values())),
+    "present": Param("present", "Presentation mode", "bool", False),
+    "cols": Param("cols", "Panels per row", "int", 3, 1, 6, 1),
+}
+_WRITTEN = "cmp_link_written"  # the query parameters this page wrote last: a different URL is a new link
+
+
+def key_of(method: str, param: str) -> str:
+    return f"cmp.{method}.{param}"
+
+
+def _widget_value(p: Param, value: Any) -> Any:
+    """A setting as its widget holds it (text boxes hold text)."""
+    return to_text(p, value) if p.kind in ("floats", "auto_float") else value
+
+
+def _start_value(method: str, p: Param, image_name: str) -> Any:
+    remembered = remembered_settings(method)
+    if p.name in remembered:
+        try:  # a remembered value is re-checked: pages may offer a wider range than the table
+            return parse(p, to_text(p, remembered[p.name]))
+        except (ValueError, TypeError):
+            pass
+    if method == "maskrcnn" and p.name == "variant" and image_name.startswith("shapes"):
+        return "shapes"  # the synthetic shapes sample is what the small model knows
+    return p.default
+
+
+def _notice(text: str) -> None:
+    st.session_state.setdefault(LINK_NOTICES_KEY, []).append(text)
+
+
+def apply_link(image_name: str) -> None:
+    """Give every control its starting value; a new link's values replace the current ones.
+
+    Called before any control is drawn. A link parameter that is unknown or
+    out of range is reported (:func:`link_notices`) and the control keeps
+    its value or default: a URL is user input.
+    """
+    query = {k: st.query_params.get(k) for k in st.query_params}
+    fresh = query != st.session_state.get(_WRITTEN)
+    st.session_state.setdefault("cmp_methods", [m for m in DEFAULT_METHODS if m in COMPARE_METHODS])
+    for name, p in VIEW_PARAMS.items():
+        st.session_state.setdefault(f"cmp_{name}", p.default)
+    for method in COMPARE_METHODS:
+        for p in PAGE_PARAMS[method]:
+            st.session_state.setdefault(key_of(method, p.name), _widget_value(p, _start_value(method, p, image_name)))
+    if not fresh or not query:
+        return
+    known = {"sample", "methods", *VIEW_PARAMS}
+    if "methods" in query:
+        names = [m.strip() for m in query["methods"].split(",") if m.strip()]
+        bad = [m for m in names if m not in COMPARE_METHODS]
+        if bad:
+            _notice(f"methods: {plain(', '.join(bad))} unknown (choose from {', '.join(COMPARE_METHODS)}); left out.")
+        st.session_state["cmp_methods"] = [m for m in dict.fromkeys(names) if m in COMPARE_METHODS]
+    for name, p in VIEW_PARAMS.items():
+        if name in query:
+            st.session_state[f"cmp_{name}"] = _link_value(name, p, query[name])
+    for key, text in query.items():
+        if key in known:
+            continue
+        method, _, param = key.partition(".")
+        spec = {p.name: p for p in PAGE_PARAMS.get(method, ())}.get(param)
+        if spec is None:
+            _notice(f"{plain(key)}: no such setting; ignored.")
+            continue
+        st.session_state[key_of(method, param)] = _widget_value(spec, _link_value(key, spec, text))
+
+
+def _link_value(key: str, p: Param, text: str) -> Any:
+    """The value a link gives ``p``; its default, with a notice, when the text is not a valid value."""
+    try:
+        return parse(p, text)
+    except ValueError as exc:
+        _notice(f"{plain(key)}={plain(text)}: {plain(str(exc))}; used the default, {to_text(p, p.default) or 'auto'}.")
+        return p.default
+
+
+def tick_all_classic() -> None:
+    """Button callback: tick every method but Mask R-CNN (runs before the page, so the multiselect shows it)."""
+    st.session_state["cmp_methods"] = [m for m in COMPARE_METHODS if get_method(m).family != "maskrcnn"]
+
+
+def link_notices() -> list[str]:
+    """The notices about the link collected in this run (and clears them)."""
+    return st.session_state.pop(LINK_NOTICES_KEY, [])
+
+
+def method_controls(method: str, container) -> dict[str, Any]:
+    """Draw ``method``'s settings in ``container``; return its keyword arguments.
+
+    A text setting (a list of thresholds, an optional edge threshold) that
+    does not parse shows why under it and runs with the default.
+    """
+    params: dict[str, Any] = {}
+    for p in PAGE_PARAMS[method]:
+        key = key_of(method, p.name)
+        if p.kind == "int" and (p.hi - p.lo) / (p.step or 1) > 400:
+            params[p.name] = int(container.number_input(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key))
+        elif p.kind == "int":
+            params[p.name] = int(container.slider(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key))
+        elif p.kind == "float":
+            params[p.name] = float(container.slider(p.label, float(p.lo), float(p.hi), step=float(p.step), key=key))
+        elif p.kind == "bool":
+            params[p.name] = bool(container.toggle(p.label, key=key))
+        elif p.kind == "choice":
+            names = dict(zip(p.choices, p.labels or p.choices))
+            params[p.name] = container.selectbox(p.label, p.choices, format_func=lambda c, n=names: str(n[c]), key=key)
+        else:  # floats, auto_float: text
+            text = container.text_input(p.label, key=key, help=p.help or None)
+            try:
+                params[p.name] = parse(p, text)
+            except ValueError as exc:
+                container.warning(f"{plain(str(exc))}; using {to_text(p, p.default) or 'auto'}.")
+                params[p.name] = p.default
+    if method == "canny":  # as the edge page: the lower of the two is the low threshold
+        lo, hi = params["low_threshold"], params["high_threshold"]
+        params["low_threshold"], params["high_threshold"] = min(lo, hi), max(lo, hi)
+    return params
+
+
+def write_link(sample: str | None, methods: list[str], settings: dict[str, dict[str, Any]]) -> None:
+    """Put the current view into the address bar (every ticked method's settings, the view, the sample)."""
+    query: dict[str, str] = {}
+    if sample is not None:
+        query["sample"] = sample
+        st.session_state[LINK_SAMPLE_KEY] = sample  # our own link: not a new one to apply
+    query["methods"] = ",".join(methods)
+    for name, p in VIEW_PARAMS.items():
+        query[name] = to_text(p, st.session_state[f"cmp_{name}"])
+    for method in methods:
+        specs = {p.name: p for p in PAGE_PARAMS[method]}
+        for name, value in settings.get(method, {}).items():
+            if name in specs:
+                query[f"{method}.{name}"] = to_text(specs[name], value)
+    if {k: st.query_params.get(k) for k in st.query_params} != query:
+        st.query_params.from_dict(query)
+    st.session_state[_WRITTEN] = query
+
+
+def method_title(method: str) -> str:
+    return get_method(method).title
+
+
+def changed_from_page_defaults(method: str, params: dict[str, Any]) -> str:
+    """The settings that differ from the page's defaults, as 'k=8, lab' text for a panel title ('' if none)."""
+    defaults = page_defaults(method)
+    specs = {p.name: p for p in PAGE_PARAMS[method]}
+    parts = [f"{name}={to_text(specs[name], v) or 'auto'}" for name, v in params.items()
+             if name in defaults and v != defaults[name]]
+    return ", ".join(parts)

@@ -1,0 +1,328 @@
+"""Compare page: the methods side by side on one image, with linked zoom, scores and one zip."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages._compare_controls import (
+    VIEW_PARAMS,
+    apply_link,
+    changed_from_page_defaults,
+    link_notices,
+    method_controls,
+    method_title,
+    tick_all_classic,
+    write_link,
+)
+from pages._image_input import current_sample, ensure_app_frame, plain, require_image, working_max_side
+from pages._result_view import cached_result, params_key, remember_settings, shown_image, shown_pair
+from segcore.compare_figure import VIEWS, Panel, before_after, data_uri, grid_figure
+from segcore.export import comparison_zip
+from segcore.ground_truth import GroundTruth, GroundTruthError, fit_ground_truth, load_ground_truth
+from segcore.loading import LoadedImage
+from segcore.metrics import COLUMNS, SCORE_RULE, score
+from segcore.page_params import COMPARE_METHODS
+from segcore.render import boundary_png, color_png, jpeg, overlay
+from segcore.result import Segmentation
+from segcore.samples import SAMPLES, sample_ground_truth
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+GT_TYPES = ["png", "tif", "tiff", "bmp", "gif", "webp", "npy"]
+GT_KINDS = {"auto": "detect (2 values: binary mask)", "binary": "binary mask", "labels": "label map (one value per region)",
+            "instances": "instances (one value per object)"}
+
+ensure_app_frame()
+image: LoadedImage = require_image()
+apply_link(image.name)
+present = bool(st.session_state["cmp_present"])
+
+if present:  # projector: no sidebar or header, larger type; the page's own CSS, no user text in it
+    st.markdown(
+        "<style>[data-testid='stSidebar'], [data-testid='stHeader'], [data-testid='stToolbar'] {display: none;}"
+        " .block-container, [data-testid='stMainBlockContainer'] {padding-top: 1rem; max-width: 100%;}</style>",
+        unsafe_allow_html=True,
+    )
+else:
+    st.title("Compare methods")
+    st.markdown(
+        "Every method you tick runs on the sidebar's image with its own settings (those of its page "
+        "unless you change them here). Zoom or pan in any panel and all panels follow, at full pixel "
+        "detail; score them against a ground truth below. The address bar holds a link to this exact view."
+    )
+for notice in link_notices():
+    st.warning(f"From the link: {notice}")
+
+top = st.columns([5, 3, 2, 3])
+methods = top[0].multiselect("Methods", COMPARE_METHODS, format_func=method_title, key="cmp_methods",
+                             placeholder="Tick methods to compare")
+view = top[1].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
+top[2].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
+top[3].toggle("Presentation mode", key="cmp_present", help="Large panels, no sidebar: for a projector.")
+if not present:
+    st.button("Tick every classic method", on_click=tick_all_classic, key="cmp_all")
+if not methods:
+    st.info("Tick at least one method above.")
+    write_link(current_sample(), [], {})
+    st.stop()
+
+settings: dict[str, dict] = {}
+with st.expander("Settings of each method", expanded=False):
+    tabs = st.tabs([method_title(m) for m in methods])
+    for method, tab in zip(methods, tabs):
+        settings[method] = method_controls(method, tab)
+ALPHA = 0.5  # overlay opacity of the panels
+
+
+# ----------------------------------------------------------------------------- results
+# Each method's panel, scores and before/after picture are cached apart from its result, keyed by the
+# image's SHA-256 and the settings: a rerun after one control change fetches only small pictures and
+# numbers, never the other methods' full label maps and extras.
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _photo_uri(image_sha: str, _rgb: np.ndarray) -> str:
+    """The working image as a JPEG data URI, under the overlay and boundary views."""
+    return data_uri(jpeg(_rgb), "image/jpeg")
+
+
+@st.cache_data(max_entries=256, max_size="400MB", show_spinner=False)
+def _panel(method: str, image_sha: str, key: str, kind: str, _image: LoadedImage, _params: dict):
+    """(picture data URI at full size, labels, seconds, None) for one method and view; (None, 0, 0, why) when it refuses."""
+    try:
+        seg = cached_result(method, _image, _params)
+    except ValueError as exc:
+        return None, 0, 0.0, f"{method_title(method)}: {exc}"
+    png = boundary_png(seg) if kind == "boundaries" else color_png(seg)
+    return data_uri(png, "image/png"), seg.n_labels, seg.elapsed_s, None
+
+
+def _maskrcnn_problem(params: dict) -> str | None:
+    """Why Mask R-CNN cannot take part here, in one line (None when its weights are at hand)."""
+    from segcore.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
+
+    try:
+        resolve_weights(params["variant"], allow_download=False)
+    except WeightsUnavailable:
+        return (f"no {params['variant']} weights on this machine (this page never downloads them): get them on "
+                "the Mask R-CNN page, or choose the small shapes model in its settings.")
+    return None
+
+
+problems: dict[str, str] = {}
+outcome: dict[str, tuple] = {}
+run_params: dict[str, dict] = {}  # what each method runs with: its settings, plus Mask R-CNN's fixed ones
+kind = "boundaries" if view == "boundaries" else "colors"
+bar = st.progress(0.0, text="Running the methods...")
+for i, method in enumerate(methods):
+    params = run_params[method] = dict(settings[method])
+    if method == "maskrcnn":
+        problem = _maskrcnn_problem(params)
+        if problem:
+            problems[method] = problem
+            continue
+        params.update(max_instances=100, device="auto")
+        if params["variant"] == "shapes":  # the small model runs at its training size, as on its page
+            params["min_size"] = None
+        bar.progress(i / len(methods), text=f"Running Mask R-CNN {params['variant']} (seconds on a CPU)...")
+    else:
+        bar.progress(i / len(methods), text=f"Running {method_title(method)}...")
+    remember_settings(method, params)
+    outcome[method] = _panel(method, image.sha256, params_key(params), kind, image, params)
+    if outcome[method][3]:
+        problems[method] = outcome[method][3]
+bar.empty()
+done = [m for m in methods if m in outcome and outcome[m][0] is not None]
+
+panels: list[Panel] = []
+for method in methods:
+    if method not in done:
+        panels.append(Panel(f"<b>{method_title(method)}</b>", None, *image.size, message=problems.get(method, "")))
+        continue
+    picture, n_labels, elapsed, _ = outcome[method]
+    changed = changed_from_page_defaults(method, settings[method])
+    title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {changed}" if changed else "")
+    panels.append(Panel(title, picture, *image.size))
+
+cols = int(st.session_state["cmp_cols"]) if not present else min(int(st.session_state["cmp_cols"]), 2)
+panel_height = 620 if present else max(220, int(900 / cols))
+fig = grid_figure(
+    panels, photo=_photo_uri(image.sha256, image.rgb) if view != "labels" else None, view=view, alpha=ALPHA,
+    columns=cols, panel_height=panel_height, font_size=20 if present else 14,
+)
+st.plotly_chart(fig, key="cmp_grid", config={"scrollZoom": True, "displaylogo": False})
+for method, problem in problems.items():
+    st.caption(f"**{method_title(method)}**: {plain(problem, 300)}")
+
+# ----------------------------------------------------------------------------- before / after
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _after(method: str, image_sha: str, key: str, _image: LoadedImage, _params: dict) -> np.ndarray:
+    """The result blended over the image at display size, for the before/after wipe."""
+    seg = cached_result(method, _image, _params)
+    shown_rgb, shown_seg = shown_pair(_image, seg)
+    return overlay(shown_rgb, shown_seg, alpha=0.6, skip_zero=method == "maskrcnn")
+
+
+if done and not present:
+    st.subheader("Before and after")
+    b1, b2 = st.columns([2, 3])
+    chosen = b1.selectbox("Method", done, format_func=method_title, key="cmp_before")
+    split = b2.slider("Wipe: the original left of it, the result right of it", 0.0, 1.0, 0.5, 0.01, key="cmp_split")
+    after = _after(chosen, image.sha256, params_key(run_params[chosen]), image, run_params[chosen])
+    before = shown_image(image)
+    st.image(before_after(before, after, split), caption=f"Left: the working image. Right: {method_title(chosen)}.",
+             width=min(before.shape[1] * 2, 960))  # small samples at most doubled: pixels stay crisp
+
+# ----------------------------------------------------------------------------- ground truth and scores
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _ground_truth(digest: str, kind: str, names: tuple, original_size, working_size, _payloads: list) -> GroundTruth:
+    """The uploaded ground truth, decoded and fitted to the working size once per file set."""
+    gt = load_ground_truth(_payloads if len(_payloads) > 1 else _payloads[0], name=", ".join(names), kind=kind)
+    return fit_ground_truth(gt, original_size=original_size, working_size=working_size)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sample_truth(sample: str, original_size, working_size) -> GroundTruth:
+    """A shipped sample's ground truth at the working size."""
+    return fit_ground_truth(sample_ground_truth(sample), original_size=original_size, working_size=working_size)
+
+
+gt: GroundTruth | None = None
+gt_files: list[str] = []
+if not present:
+    st.header("Scores against a ground truth")
+    sample = current_sample()
+    shipped = sample_ground_truth(sample) if sample else None
+    sources = (["sample"] if shipped is not None else []) + ["upload", "none"]
+    g1, g2, g3 = st.columns([3, 3, 2])
+    source = g1.radio(
+        "Ground truth", sources, key="cmp_gt_source", horizontal=True,
+        format_func={"sample": f"the sample's ({SAMPLES[sample].title if sample else ''})",
+                     "upload": "upload my own", "none": "none"}.get,
+    )
+    tolerance = int(g3.slider("Boundary tolerance (px)", 0, 10, 2, key="cmp_tolerance",
+                              help="A boundary pixel counts as found within this distance of the true boundary."))
+    if source == "sample":
+        gt = _sample_truth(sample, image.original_size, image.size)
+        gt_files = [f"{sample} (shipped with the app)"]
+        g2.caption(f"{GT_KINDS[gt.kind].capitalize()}. {plain(gt.source, 300) if gt.source else ''}")
+    elif source == "upload":
+        files = g2.file_uploader(
+            "Ground-truth file(s) of this image", type=GT_TYPES, accept_multiple_files=True, key="cmp_gt_upload",
+            help="A binary mask, or a label image with one value per region or object (PNG, TIFF, BMP, NPY). "
+                 "Several files: several people's ground truths of the same image (as the Berkeley benchmark). "
+                 "Kept in memory only.",
+        )
+        gt_kind = g3.selectbox("It holds", list(GT_KINDS), format_func=GT_KINDS.get, key="cmp_gt_kind")
+        if files:
+            payloads = [f.getvalue() for f in files]
+            gt_files = [f.name for f in files]
+            try:
+                gt = _ground_truth(hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in payloads)).hexdigest(),
+                                   gt_kind, tuple(gt_files), image.original_size, image.size, payloads)
+            except GroundTruthError as exc:
+                st.error(plain(str(exc), 600))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _scores(method: str, image_sha: str, key: str, gt_key: str, tolerance: int,
+            _image: LoadedImage, _params: dict, _gt: GroundTruth) -> dict[str, float]:
+    """One method's scores against the ground truth (segcore.metrics.score), once per result, truth and tolerance."""
+    return score(cached_result(method, _image, _params), _gt, tolerance=tolerance)
+
+
+rows: list[dict] = []
+if gt is not None and done:
+    gt_key = hashlib.sha256(b"".join(np.ascontiguousarray(m).tobytes() for m in gt.maps)).hexdigest() + gt.kind
+    with st.spinner("Scoring..."):
+        for method in done:
+            row = {"method": method, "Method": method_title(method), "Labels": outcome[method][1],
+                   "Time (ms)": round(outcome[method][2] * 1000, 1)}
+            row.update(_scores(method, image.sha256, params_key(run_params[method]), gt_key, tolerance, image,
+                               run_params[method], gt))
+            rows.append(row)
+    shown = [c for c in COLUMNS if any(not _missing(r.get(c)) for r in rows)]
+    table = pd.DataFrame(rows).set_index("Method")[["Labels", "Time (ms)", *shown]]
+    table[shown] = table[shown].astype(float)  # NaN, not None, where a score does not apply
+    table = table.rename(columns={c: COLUMNS[c].title for c in shown})
+    best = {COLUMNS[c].title: COLUMNS[c].higher_is_better for c in shown}
+    best["Time (ms)"] = False
+    styler = table.style.format(precision=3, na_rep="").format({"Labels": "{:d}", "Time (ms)": "{:.1f}"})
+    for title, higher in best.items():
+        styler = styler.highlight_max(subset=[title], props="font-weight: bold; background-color: #fde68a") if higher \
+            else styler.highlight_min(subset=[title], props="font-weight: bold; background-color: #fde68a")
+    st.dataframe(styler, key="cmp_scores")
+    st.caption(
+        f"One row per method; the best value of each column is highlighted (click a header to sort). "
+        f"{SCORE_RULE} Ground truth: {plain(', '.join(gt_files), 300)} ({gt.kind}"
+        + (f", {len(gt.maps)} maps: scores are means over them" if len(gt.maps) > 1 else "") + ")."
+    )
+    with st.expander("What the columns mean"):
+        st.markdown("\n".join(f"- **{COLUMNS[c].title}**: {COLUMNS[c].description}" for c in shown))
+    if shown:
+        c1, _ = st.columns([2, 3])
+        y = c1.selectbox("Score for the chart", shown, format_func=lambda c: COLUMNS[c].title, key="cmp_chart_metric")
+        data = [r for r in rows if not _missing(r.get(y))]
+        chart = go.Figure(go.Scatter(
+            x=[r["Time (ms)"] for r in data], y=[r[y] for r in data], text=[r["Method"] for r in data],
+            mode="markers+text", textposition="top center", marker=dict(size=14, color="#c2410c"),
+        ))
+        better = "higher" if COLUMNS[y].higher_is_better else "lower"
+        chart.update_layout(
+            height=420, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15),
+            title=f"{COLUMNS[y].title} against time ({better} is better; left is faster)",
+            xaxis=dict(title="time (ms, log scale)", type="log"), yaxis=dict(title=COLUMNS[y].title),
+        )
+        st.plotly_chart(chart, key="cmp_chart")
+elif gt is None and not present:
+    st.caption("No ground truth: the panels compare the methods with each other only.")
+
+# ----------------------------------------------------------------------------- export
+
+
+def _metrics_csv() -> str | None:
+    """The scores table as CSV (one row per method; the CLI's columns), None without a ground truth."""
+    if not rows:
+        return None
+    buf = io.StringIO()
+    fields = ["image", "method", "params", "width", "height", "time_ms", "ground_truth", "kind", *COLUMNS]
+    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({
+            "image": image.name, "method": r["method"], "params": params_key(run_params[r["method"]]),
+            "width": image.size[0], "height": image.size[1], "time_ms": r["Time (ms)"],
+            "ground_truth": ";".join(gt_files), "kind": gt.kind,
+            **{c: ("" if _missing(r.get(c)) else r[c]) for c in COLUMNS},
+        })
+    return buf.getvalue()
+
+
+def _zip() -> bytes:
+    results = {m: cached_result(m, image, run_params[m]) for m in done}
+    truth = None if gt is None else {"files": gt_files, "kind": gt.kind, "source": gt.source, "maps": len(gt.maps)}
+    return comparison_zip(image, results, max_side=working_max_side(), alpha=ALPHA, metrics_csv=_metrics_csv(),
+                          ground_truth=truth)
+
+
+if done:
+    st.download_button(
+        "Download this comparison (zip)", data=_zip, file_name=f"{image.name.rsplit('.', 1)[0]}_comparison.zip",
+        mime="application/zip", on_click="ignore", key="cmp_zip",
+        help="Every label map (16-bit PNG), every overlay, the scores (CSV) and a manifest with the exact "
+             "parameters, library versions and the command line that reproduces each panel.",
+    )
+write_link(current_sample(), methods, settings)

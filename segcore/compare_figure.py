@@ -1,0 +1,140 @@
+"""The compare page's pictures: a grid of equal panels with linked zoom, and a before/after wipe.
+
+Each panel is one method's result on the same image, drawn as an image trace
+of a plotly subplot. All x axes match and all y axes match, so zooming or
+panning one panel moves every other panel to the same pixels; each y axis is
+anchored to its own x axis so that pixels stay square. The pictures are sent
+at the working size (PNG or JPEG data URIs), so zooming in shows every pixel.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+VIEWS = {
+    "labels": "Label map",
+    "overlay": "Overlay on the photo",
+    "boundaries": "Boundaries on the photo",
+}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One cell of the grid.
+
+    ``picture`` is a data URI of the label map (view ``labels``/``overlay``)
+    or of its outlines on transparency (view ``boundaries``); None for a
+    method that gave no result, whose ``message`` says why.
+    """
+
+    title: str
+    picture: str | None
+    width: int
+    height: int
+    message: str = ""
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    """``data:<mime>;base64,...``: a picture plotly can show without a file."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def grid_shape(n: int, columns: int) -> tuple[int, int]:
+    """(rows, columns) of a grid for ``n`` panels, at most ``columns`` wide."""
+    cols = max(1, min(int(columns), n))
+    return max(1, math.ceil(n / cols)), cols
+
+
+def grid_figure(
+    panels: list[Panel],
+    *,
+    photo: str | None,
+    view: str = "labels",
+    alpha: float = 0.5,
+    columns: int = 3,
+    panel_height: int = 300,
+    font_size: int = 14,
+):
+    """A plotly figure of ``panels`` in a grid whose axes all zoom and pan together.
+
+    ``photo`` (a data URI of the working image) is drawn under each panel's
+    picture for the ``overlay`` view (the label map at opacity ``alpha``) and
+    the ``boundaries`` view. Returns a ``plotly.graph_objects.Figure``.
+    """
+    import plotly.graph_objects as go  # noqa: PLC0415 - only the compare page draws this
+
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if not panels:
+        raise ValueError("no panels to draw")
+    rows, cols = grid_shape(len(panels), columns)
+    width, height = panels[0].width, panels[0].height
+    title_px = int(font_size * 2.8)  # two lines of title above each panel
+    plot_h = rows * panel_height + (rows - 1) * title_px
+    gap_x, gap_y = 0.012, title_px / plot_h
+    cell_w, cell_h = (1 - gap_x * (cols - 1)) / cols, panel_height / plot_h
+    fig = go.Figure()
+    layout: dict = {}
+    annotations = []
+    for i, panel in enumerate(panels):
+        r, c = divmod(i, cols)
+        n = "" if i == 0 else str(i + 1)
+        x0 = c * (cell_w + gap_x)
+        y1 = 1 - r * (cell_h + gap_y)
+        xa, ya = f"x{n}", f"y{n}"
+        layout[f"xaxis{n}"] = dict(
+            domain=[x0, x0 + cell_w], anchor=ya, range=[-0.5, width - 0.5], matches=None if i == 0 else "x",
+            showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+        )
+        layout[f"yaxis{n}"] = dict(
+            domain=[y1 - cell_h, y1], anchor=xa, range=[height - 0.5, -0.5], matches=None if i == 0 else "y",
+            scaleanchor=xa, scaleratio=1, showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+        )
+        common = dict(x0=0, y0=0, dx=1, dy=1, xaxis=xa, yaxis=ya, hoverinfo="x+y", name=panel.title)
+        if panel.picture is not None and photo is not None and view in ("overlay", "boundaries"):
+            fig.add_trace(go.Image(source=photo, **common))
+        if panel.picture is not None:
+            opacity = alpha if view == "overlay" else 1.0
+            fig.add_trace(go.Image(source=panel.picture, opacity=opacity, **common))
+        else:
+            annotations.append(dict(
+                text=panel.message.replace("\n", "<br>"), xref=f"{xa} domain", yref=f"{ya} domain", x=0.5, y=0.5,
+                showarrow=False, font=dict(size=font_size), align="center",
+            ))
+        annotations.append(dict(
+            text=panel.title, xref=f"{xa} domain", yref=f"{ya} domain", x=0.0, y=1.0, xanchor="left",
+            yanchor="bottom", showarrow=False, font=dict(size=font_size), align="left",
+        ))
+    fig.update_layout(
+        **layout,
+        annotations=annotations,
+        height=plot_h + title_px + 8,
+        margin=dict(l=4, r=4, t=title_px + 4, b=4),
+        showlegend=False,
+        dragmode="zoom",
+        plot_bgcolor="white",
+        meta={"panels": [p.title for p in panels]},
+    )
+    return fig
+
+
+def before_after(original: np.ndarray, result: np.ndarray, split: float) -> np.ndarray:
+    """``original`` left of ``split`` (0 to 1 of the width) and ``result`` right of it, with a white line between.
+
+    The before/after wipe: both pictures (H, W, 3) uint8 of one size.
+    """
+    if original.shape != result.shape:
+        raise ValueError(f"pictures of {original.shape} and {result.shape} differ in size")
+    w = original.shape[1]
+    cut = int(round(float(np.clip(split, 0.0, 1.0)) * w))
+    out = result.copy()
+    out[:, :cut] = original[:, :cut]
+    line = max(1, w // 300)
+    lo, hi = max(cut - line, 0), min(cut + line, w)
+    if 0 < cut < w:
+        out[:, lo:hi] = 255
+    return out

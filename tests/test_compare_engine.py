@@ -1,0 +1,169 @@
+"""The compare page's engine: settings as link text, the linked grid, the wipe, and the zip."""
+
+from __future__ import annotations
+
+import io
+import json
+import shlex
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from conftest import encode
+from segcore.cli import main as cli_main
+from segcore.compare_figure import Panel, before_after, data_uri, grid_figure, grid_shape
+from segcore.export import cli_command, comparison_zip, library_versions
+from segcore.loading import load_image
+from segcore.page_params import COMPARE_METHODS, PAGE_PARAMS, page_defaults, parse, to_text
+from segcore.registry import get_method, run_method
+from segcore.render import color_png, colorize, read_label_png
+
+
+# ----------------------------------------------------------------------------- settings as text
+
+
+def test_every_compare_method_is_registered_and_its_page_defaults_run():
+    assert "kmeans_article" not in COMPARE_METHODS  # the clustering page's Exact switch instead
+    small = data.astronaut()[::4, ::4]
+    for method in COMPARE_METHODS:
+        spec = get_method(method)
+        assert set(page_defaults(method)) <= set(spec.defaults), method
+        if method != "maskrcnn":
+            seg = spec.run(small, **page_defaults(method))
+            assert seg.labels.shape == small.shape[:2]
+
+
+@pytest.mark.parametrize("method", [m for m in COMPARE_METHODS if PAGE_PARAMS[m]])
+def test_settings_survive_the_link_text_exactly(method):
+    for p in PAGE_PARAMS[method]:
+        assert parse(p, to_text(p, p.default)) == p.default, p.name
+
+
+@pytest.mark.parametrize(
+    "method, name, text, message",
+    [
+        ("kmeans", "k", "abc", "'abc' is not a number"),
+        ("kmeans", "k", "99", "outside 2 to 16"),
+        ("kmeans", "k", "nan", "not a number"),
+        ("local", "block_size", "36", "is not one of 3, 5"),
+        ("local", "method", "bogus", "not one of mean, gaussian, median"),
+        ("multilevel", "thresholds", "0.2, 1.5", "outside 0 to 1"),
+        ("kmeans", "exact", "maybe", "not on/off"),
+        ("canny", "sigma", "inf", "not a finite number"),
+    ],
+)
+def test_bad_link_values_are_refused_with_the_reason(method, name, text, message):
+    p = {q.name: q for q in PAGE_PARAMS[method]}[name]
+    with pytest.raises(ValueError, match=message):
+        parse(p, text)
+
+
+def test_link_text_parses_lists_booleans_and_automatic_values():
+    thresholds = PAGE_PARAMS["multilevel"][0]
+    assert parse(thresholds, "0.7, 0.2;0.4") == (0.2, 0.4, 0.7)
+    edge = {p.name: p for p in PAGE_PARAMS["sobel"]}["edge_threshold"]
+    assert parse(edge, "") is None and parse(edge, "0.25") == 0.25 and to_text(edge, None) == ""
+    exact = {p.name: p for p in PAGE_PARAMS["kmeans"]}["exact"]
+    assert parse(exact, "1") is True and parse(exact, "off") is False
+    size = {p.name: p for p in PAGE_PARAMS["maskrcnn"]}["min_size"]
+    assert parse(size, "512") == 512  # a number choice comes back as the number
+
+
+# ----------------------------------------------------------------------------- the grid
+
+
+def _panels(n: int, w: int = 40, h: int = 30) -> list[Panel]:
+    pic = data_uri(b"\x89PNG fake", "image/png")
+    return [Panel(f"method {i}", pic if i != 1 else None, w, h, message="no weights" if i == 1 else "") for i in range(n)]
+
+
+def test_grid_links_every_panel_to_the_first_axes_and_keeps_pixels_square():
+    fig = grid_figure(_panels(5), photo=None, view="labels", columns=3)
+    layout = fig.layout.to_plotly_json()
+    xs = sorted(k for k in layout if k.startswith("xaxis"))
+    ys = sorted(k for k in layout if k.startswith("yaxis"))
+    assert len(xs) == len(ys) == 5
+    for k in xs[1:]:
+        assert layout[k]["matches"] == "x"
+    for k in ys[1:]:
+        assert layout[k]["matches"] == "y"
+    for y in ys:
+        n = y[len("yaxis"):]
+        assert layout[y]["scaleanchor"] == f"x{n}" and layout[y]["range"] == [29.5, -0.5]  # y down, as images
+    assert len(fig.data) == 4  # one picture per panel; the panel without a result has none...
+    texts = [a["text"] for a in layout["annotations"]]
+    assert "no weights" in texts and all(f"method {i}" in texts for i in range(5))  # ...but says why
+    assert grid_shape(5, 3) == (2, 3) and grid_shape(2, 4) == (1, 2)
+
+
+def test_overlay_view_lays_each_picture_over_the_photo_at_the_chosen_opacity():
+    photo = data_uri(b"jpeg", "image/jpeg")
+    fig = grid_figure(_panels(3), photo=photo, view="overlay", alpha=0.4)
+    sources = [(t.source, t.opacity) for t in fig.data]
+    assert sources.count((photo, None)) == 2  # not under the panel that has no result
+    assert [o for s, o in sources if s != photo] == [0.4, 0.4]
+    with pytest.raises(ValueError, match="unknown view"):
+        grid_figure(_panels(1), photo=None, view="sideways")
+
+
+def test_before_after_shows_the_original_left_of_the_cut():
+    a = np.zeros((10, 100, 3), np.uint8)
+    b = np.full((10, 100, 3), 9, np.uint8)
+    out = before_after(a, b, 0.3)
+    assert (out[:, :29] == 0).all() and (out[:, 31:] == 9).all() and (out[:, 29:31] == 255).all()
+    assert (before_after(a, b, 0.0) == b).all() and (before_after(a, b, 1.0) == a).all()
+
+
+def test_panel_picture_is_the_label_map_in_its_legend_colours():
+    seg = run_method("multiotsu", data.camera(), classes=4)
+    with Image.open(io.BytesIO(color_png(seg))) as img:
+        assert img.mode == "P" and img.size == (512, 512)
+        assert (np.asarray(img.convert("RGB")) == colorize(seg)).all()
+
+
+# ----------------------------------------------------------------------------- the zip
+
+
+def test_zip_holds_what_its_manifest_lists_and_label_maps_round_trip(tmp_path):
+    photo = tmp_path / "coffee.png"
+    photo.write_bytes(encode(data.coffee()))
+    image = load_image(photo.read_bytes(), max_side=300, name="coffee.png")
+    params = {"otsu": {}, "kmeans": {"k": 4, "color_space": "lab", "xy_weight": 0.0, "exact": False, "seed": 3},
+              "canny": {"sigma": 1.5, "low_threshold": 0.05, "high_threshold": 0.15, "mode": "reflect", "min_region": 64}}
+    results = {m: run_method(m, image.rgb, **p) for m, p in params.items()}
+    blob = comparison_zip(image, results, max_side=300, metrics_csv="method,iou\notsu,0.5\n",
+                          ground_truth={"files": ["gt.png"], "kind": "binary"})
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = set(zf.namelist())
+        manifest = json.loads(zf.read("manifest.json"))
+        listed = {f for m in manifest["methods"].values() for f in m["files"]}
+        assert names == listed | {"manifest.json", "metrics.csv"}
+        assert zf.read("metrics.csv").decode() == "method,iou\notsu,0.5\n"
+        for method, seg in results.items():
+            labels = read_label_png(zf.read(f"labels/coffee_{method}_labels.png"))
+            assert labels.dtype == np.int32 and (labels == seg.labels).all(), method
+            with Image.open(io.BytesIO(zf.read(f"overlays/coffee_{method}_overlay.png"))) as ov:
+                assert ov.size == image.size and ov.mode == "RGB"
+    assert manifest["image"]["sha256_of_working_pixels"] == image.sha256
+    assert manifest["image"]["working_size"] == [300, 200] and manifest["image"]["original_size"] == [600, 400]
+    assert manifest["methods"]["kmeans"]["params"]["k"] == 4
+    assert manifest["versions"] == library_versions() and manifest["versions"]["numpy"] == np.__version__
+    assert manifest["ground_truth"]["kind"] == "binary"
+
+    # Each panel's command, run as written on the original file, gives the same label map.
+    out = tmp_path / "cli"
+    for method, seg in results.items():
+        argv = shlex.split(manifest["methods"][method]["command"])
+        assert argv[:3] == ["python", "-m", "segcore"] and argv[3] == "coffee.png"
+        argv[3] = str(photo)
+        assert cli_main(argv[3:] + ["--out", str(out)]) == 0
+        again = read_label_png((out / f"coffee_{method}_labels.png").read_bytes())
+        assert (again == seg.labels).all(), method
+
+
+def test_cli_command_quotes_values_and_leaves_out_the_device():
+    line = cli_command("my photo.jpg", "maskrcnn", {"variant": "shapes", "classes": (), "device": "cpu"}, None)
+    assert line == "python -m segcore 'my photo.jpg' -m maskrcnn -p variant=shapes -p 'classes=()' --max-side 0"

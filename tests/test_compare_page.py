@@ -1,0 +1,175 @@
+"""The compare page in AppTest: every panel, the scores, the link that restores a view, bad links."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import encode
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture()
+def offline(tmp_path, monkeypatch):
+    """No COCO weights anywhere, and the download address a closed local port."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("SEGCORE_MASKRCNN_URL", "http://127.0.0.1:9/")
+    monkeypatch.delenv("SEGCORE_MASKRCNN_WEIGHTS", raising=False)
+
+
+def compare_page(query: dict[str, str] | None = None, sample: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=240)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if sample:
+        at.sidebar.selectbox(key="sample").set_value(sample).run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def grid(at: AppTest) -> dict:
+    """The panel figure's plotly spec."""
+    chart = next(c for c in at.get("plotly_chart") if "panels" in json.loads(c.proto.spec).get("layout", {}).get("meta", {}))
+    return json.loads(chart.proto.spec)
+
+
+def panel_titles(spec: dict) -> list[str]:
+    return [t.split("<br>")[0].replace("<b>", "").replace("</b>", "") for t in spec["layout"]["meta"]["panels"]]
+
+
+def scores(at: AppTest):
+    return at.dataframe[0].value
+
+
+def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(offline):
+    at = compare_page(sample="shapes")
+    at.multiselect(key="cmp_methods").set_value(["otsu", "canny", "kmeans", "maskrcnn"]).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="cmp.maskrcnn.variant").value == "shapes"  # the sample the small model knows
+    spec = grid(at)
+    assert panel_titles(spec) == ["Otsu", "Canny", "k-means clustering", "Mask R-CNN"]
+    pictures = [t for t in spec["data"] if t["type"] == "image" and t["source"].startswith("data:image/png")]
+    assert len(pictures) == 4  # every panel has its picture, Mask R-CNN's included
+    assert all(t["source"].startswith("data:image/png;base64,") for t in pictures)
+    titles = spec["layout"]["meta"]["panels"]
+    assert all(" labels, " in t and " ms" in t for t in titles)
+
+    table = scores(at)
+    assert list(table.index) == ["Otsu", "Canny", "k-means clustering", "Mask R-CNN"]
+    for column in ["IoU", "Dice", "Boundary F1", "VoI (bits)", "PRI", "ARI", "AP50"]:
+        assert column in table.columns, column
+    assert 0 <= table.loc["Otsu", "IoU"] <= 1 and table.loc["Otsu", "VoI (bits)"] >= 0
+    assert 0.5 < table.loc["Mask R-CNN", "AP50"] <= 1  # the small model finds its shapes
+    assert math.isnan(table.loc["Otsu", "AP50"])  # instance scores are Mask R-CNN's only
+    captions = " ".join(c.value for c in at.caption)
+    assert "best value of each column is highlighted" in captions and "instances" in captions
+    assert any(d.label == "Download this comparison (zip)" for d in at.get("download_button"))
+
+
+def test_mask_rcnn_without_weights_says_why_in_its_panel(offline):
+    at = compare_page({"view": "overlay"})
+    at.multiselect(key="cmp_methods").set_value(["otsu", "maskrcnn"]).run()
+    assert at.selectbox(key="cmp.maskrcnn.variant").value == "v1"
+    spec = grid(at)
+    texts = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert "no v1 weights on this machine" in texts
+    assert len([t for t in spec["data"] if t["source"].startswith("data:image/png")]) == 1
+    assert len([t for t in spec["data"] if t["source"].startswith("data:image/jpeg")]) == 1  # the photo under it
+
+
+def test_the_all_classic_button_ticks_every_method_but_mask_rcnn(offline):
+    at = compare_page({"methods": "otsu"})
+    at.button(key="cmp_all").click().run()
+    ticked = at.multiselect(key="cmp_methods").value
+    assert "maskrcnn" not in ticked and {"otsu", "li", "local", "sobel", "canny", "log", "kmeans", "gmm"} <= set(ticked)
+    assert len(panel_titles(grid(at))) == len(ticked) == 20
+
+
+def test_a_link_restores_the_same_view_and_the_page_writes_it_back(offline):
+    query = {"sample": "coins", "methods": "kmeans,canny", "kmeans.k": "7", "kmeans.color_space": "lab",
+             "canny.sigma": "2.5", "view": "labels", "cols": "2", "present": "0"}
+    at = compare_page(query)
+    assert at.session_state["segcore_image"].name == "coins.png"
+    assert at.multiselect(key="cmp_methods").value == ["kmeans", "canny"]
+    assert at.slider(key="cmp.kmeans.k").value == 7 and at.selectbox(key="cmp.kmeans.color_space").value == "lab"
+    assert at.slider(key="cmp.canny.sigma").value == 2.5
+    assert at.selectbox(key="cmp_view").value == "labels" and at.slider(key="cmp_cols").value == 2
+    spec = grid(at)
+    assert "k=7" in spec["layout"]["meta"]["panels"][0] and "sigma=2.5" in spec["layout"]["meta"]["panels"][1]
+    assert not any(t["source"].startswith("data:image/jpeg") for t in spec["data"])  # label maps only
+    written = {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
+               for k in at.query_params}
+    for k, v in query.items():
+        assert written[k] == v, (k, written.get(k))
+    assert written["kmeans.seed"] == "0" and written["canny.low_threshold"] == "0.05"  # every setting, exactly
+
+    at.slider(key="cmp.kmeans.k").set_value(4).run()  # a change here goes into the link...
+    assert at.query_params["kmeans.k"] in ("4", ["4"])
+    assert "k=4" in grid(at)["layout"]["meta"]["panels"][0]  # ...and is not undone by the old link
+
+
+def test_bad_link_values_get_a_notice_and_the_default(offline):
+    at = compare_page({"methods": "otsu,bogus,kmeans", "kmeans.k": "abc", "view": "sideways", "nope.x": "1",
+                       "sample": "<b>nosuch</b>"})
+    source = " ".join(w.value for w in at.warning)
+    assert "<b>" not in source  # link text reaches the page escaped...
+    warnings = re.sub(r"\\(.)", r"\1", source)  # ...and reads as typed once rendered
+    assert "bogus unknown" in warnings
+    assert "kmeans.k=abc" in warnings and "is not a number" in warnings and "used the default, 5" in warnings
+    assert "view=sideways" in warnings and "nope.x" in warnings and "no such sample" in warnings
+    assert "sample=<b>nosuch</b>" in warnings
+    assert at.multiselect(key="cmp_methods").value == ["otsu", "kmeans"]
+    assert at.slider(key="cmp.kmeans.k").value == 5 and at.selectbox(key="cmp_view").value == "labels"
+    assert at.session_state["segcore_image"].name == "astronaut.png"
+
+
+def test_settings_changed_on_a_technique_page_carry_over(offline):
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.run()
+    at.switch_page("pages/clustering.py").run()
+    at.slider(key="cl_k").set_value(8).run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    assert at.slider(key="cmp.kmeans.k").value == 8
+    assert "k=8" in " ".join(grid(at)["layout"]["meta"]["panels"])
+
+
+def test_uploaded_ground_truth_of_another_size_is_refused_clearly(offline):
+    at = compare_page()
+    at.multiselect(key="cmp_methods").set_value(["otsu"]).run()
+    at.radio(key="cmp_gt_source").set_value("upload").run()
+    mask = np.zeros((100, 80), np.uint8)
+    mask[20:60, 10:50] = 255
+    at.file_uploader(key="cmp_gt_upload").upload("mask.png", encode(mask), "image/png")
+    at.run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "80 x 100" in errors and "512 x 512" in errors
+    assert not at.dataframe  # no scores against a ground truth of another image
+
+
+def test_uploaded_binary_mask_scores_every_method(offline):
+    from segcore.loading import load_image
+    from segcore.registry import run_method
+    from segcore.samples import sample_bytes
+
+    mask = (run_method("otsu", load_image(sample_bytes("camera")).rgb).labels * 255).astype(np.uint8)
+    at = compare_page(sample="camera")
+    at.multiselect(key="cmp_methods").set_value(["otsu", "kmeans"]).run()
+    at.radio(key="cmp_gt_source").set_value("upload").run()
+    at.file_uploader(key="cmp_gt_upload").upload("camera_mask.png", encode(mask), "image/png")
+    at.run()
+    assert not at.exception, at.exception
+    table = scores(at)
+    assert table.loc["Otsu", "IoU"] == pytest.approx(1.0)  # the mask is Otsu's own foreground
+    assert table.loc["Otsu", "IoU (as given)"] == pytest.approx(1.0)
+    assert table.loc["k-means clustering", "IoU"] < 1.0
