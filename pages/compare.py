@@ -28,7 +28,7 @@ from segcore.compare_figure import VIEWS, Panel, before_after, data_uri, grid_fi
 from segcore.export import comparison_zip
 from segcore.ground_truth import GroundTruth, GroundTruthError, fit_ground_truth, load_ground_truth
 from segcore.loading import LoadedImage
-from segcore.metrics import COLUMNS, SCORE_RULE, score
+from segcore.metrics import COLUMNS, SCORE_RULE, score_details
 from segcore.page_params import COMPARE_METHODS
 from segcore.render import boundary_png, color_png, jpeg, overlay
 from segcore.result import Segmentation
@@ -239,23 +239,28 @@ if not present:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _scores(method: str, image_sha: str, key: str, gt_key: str, tolerance: int,
-            _image: LoadedImage, _params: dict, _gt: GroundTruth) -> dict[str, float]:
-    """One method's scores against the ground truth (segcore.metrics.score), once per result, truth and tolerance."""
-    return score(cached_result(method, _image, _params), _gt, tolerance=tolerance)
+            _image: LoadedImage, _params: dict, _gt: GroundTruth) -> dict:
+    """One method's scores and what explains them (segcore.metrics.score_details), once per result, truth and tolerance."""
+    return score_details(cached_result(method, _image, _params), _gt, tolerance=tolerance)
 
 
 rows: list[dict] = []
+matches: dict[str, list] = {}
 if gt is not None and done:
     gt_key = hashlib.sha256(b"".join(np.ascontiguousarray(m).tobytes() for m in gt.maps)).hexdigest() + gt.kind
     with st.spinner("Scoring..."):
         for method in done:
             row = {"method": method, "Method": method_title(method), "Labels": outcome[method][1],
                    "Time (ms)": round(outcome[method][2] * 1000, 1)}
-            row.update(_scores(method, image.sha256, params_key(run_params[method]), gt_key, tolerance, image,
-                               run_params[method], gt))
+            details = _scores(method, image.sha256, params_key(run_params[method]), gt_key, tolerance, image,
+                              run_params[method], gt)
+            row.update(details["scores"])
+            row["Foreground labels"] = details["foreground_labels"]
+            matches[method] = details["matches"]
             rows.append(row)
     shown = [c for c in COLUMNS if any(not _missing(r.get(c)) for r in rows)]
-    table = pd.DataFrame(rows).set_index("Method")[["Labels", "Time (ms)", *shown]]
+    extra = ["Foreground labels"] if gt.kind != "labels" else []
+    table = pd.DataFrame(rows).set_index("Method")[["Labels", "Time (ms)", *shown, *extra]]
     table[shown] = table[shown].astype(float)  # NaN, not None, where a score does not apply
     table = table.rename(columns={c: COLUMNS[c].title for c in shown})
     best = {COLUMNS[c].title: COLUMNS[c].higher_is_better for c in shown}
@@ -270,8 +275,16 @@ if gt is not None and done:
         f"{SCORE_RULE} Ground truth: {plain(', '.join(gt_files), 300)} ({gt.kind}"
         + (f", {len(gt.maps)} maps: scores are means over them" if len(gt.maps) > 1 else "") + ")."
     )
+    for method, found in matches.items():
+        if gt.kind == "instances" and method == "maskrcnn":
+            with st.expander(f"{method_title(method)}: each detection and the ground-truth object it matched (IoU >= 0.5)"):
+                if found:
+                    st.dataframe(pd.DataFrame(found), hide_index=True, key="cmp_matches")
+                else:
+                    st.caption("No detection matched a ground-truth object at IoU 0.5.")
     with st.expander("What the columns mean"):
-        st.markdown("\n".join(f"- **{COLUMNS[c].title}**: {COLUMNS[c].description}" for c in shown))
+        st.markdown("\n".join(f"- **{COLUMNS[c].title}**: {COLUMNS[c].description}" for c in shown)
+                    + ("\n- **Foreground labels**: the labels whose union is the method's foreground above." if extra else ""))
     if shown:
         c1, _ = st.columns([2, 3])
         y = c1.selectbox("Score for the chart", shown, format_func=lambda c: COLUMNS[c].title, key="cmp_chart_metric")

@@ -173,3 +173,36 @@ def test_uploaded_binary_mask_scores_every_method(offline):
     assert table.loc["Otsu", "IoU"] == pytest.approx(1.0)  # the mask is Otsu's own foreground
     assert table.loc["Otsu", "IoU (as given)"] == pytest.approx(1.0)
     assert table.loc["k-means clustering", "IoU"] < 1.0
+
+
+def test_each_method_runs_once_per_image_and_setting(offline, monkeypatch):
+    from segcore.registry import MethodSpec
+
+    calls: list[str] = []
+    real_run = MethodSpec.run
+
+    def counting(self, image, **params):
+        calls.append(self.name)
+        return real_run(self, image, **params)
+
+    monkeypatch.setattr(MethodSpec, "run", counting)
+    rng = np.random.default_rng(1234)  # an image no other test has: nothing of it is cached yet
+    picture = (rng.random((90, 120, 3)) * 255).astype(np.uint8)
+    at = compare_page({"methods": "otsu,kmeans"})
+    at.sidebar.file_uploader[0].upload("noise.png", encode(picture), "image/png")
+    at.run()
+    assert calls.count("otsu") == 1 and calls.count("kmeans") == 1
+    at.multiselect(key="cmp_methods").set_value(["otsu", "kmeans", "canny"]).run()  # tick another
+    assert calls.count("otsu") == 1 and calls.count("kmeans") == 1 and calls.count("canny") == 1
+    at.slider(key="cmp.kmeans.k").set_value(3).run()  # one method's control
+    assert calls.count("kmeans") == 2 and calls.count("otsu") == 1 and calls.count("canny") == 1
+    at.selectbox(key="cmp_view").set_value("boundaries").run()  # another view: pictures, no method
+    assert len(calls) == 4 and not at.exception
+
+
+def test_mask_rcnn_matches_are_listed_per_object(offline):
+    at = compare_page({"sample": "shapes", "methods": "maskrcnn"})
+    assert not at.exception, at.exception
+    found = next(d.value for d in at.dataframe if "iou" in getattr(d.value, "columns", []))
+    assert len(found) >= 4 and (found["iou"] >= 0.5).all()
+    assert set(found["class"]) <= {"circle", "square", "triangle"}
