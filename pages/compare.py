@@ -155,7 +155,9 @@ for method in methods:
     panels.append(Panel(title, picture, *image.size))
 
 cols = int(st.session_state["cmp_cols"]) if not present else min(int(st.session_state["cmp_cols"]), 2)
-panel_height = 620 if present else max(220, int(900 / cols))
+# Panels as tall as the image's shape needs in a page about 1150 px wide (1350 in presentation mode).
+page_width = 1350 if present else 1150
+panel_height = int(np.clip(page_width / cols * image.size[1] / image.size[0], 160, 900))
 fig = grid_figure(
     panels, photo=_photo_uri(image.sha256, image.rgb) if view != "labels" else None, view=view, alpha=ALPHA,
     columns=cols, panel_height=panel_height, font_size=20 if present else 14,
@@ -265,7 +267,8 @@ if gt is not None and done:
     table = table.rename(columns={c: COLUMNS[c].title for c in shown})
     best = {COLUMNS[c].title: COLUMNS[c].higher_is_better for c in shown}
     best["Time (ms)"] = False
-    styler = table.style.format(precision=3, na_rep="").format({"Labels": "{:d}", "Time (ms)": "{:.1f}"})
+    formats = {"Labels": "{:d}", "Time (ms)": "{:.1f}", **{COLUMNS[c].title: "{:.3f}" for c in shown}}
+    styler = table.style.format(formats, na_rep="")  # one call: a second would reset the first's columns
     for title, higher in best.items():
         styler = styler.highlight_max(subset=[title], props="font-weight: bold; background-color: #fde68a") if higher \
             else styler.highlight_min(subset=[title], props="font-weight: bold; background-color: #fde68a")

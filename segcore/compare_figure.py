@@ -85,13 +85,15 @@ def grid_figure(
         n = "" if i == 0 else str(i + 1)
         x0 = c * (cell_w + gap_x)
         y1 = 1 - r * (cell_h + gap_y)
+        xd = [max(0.0, x0), min(1.0, x0 + cell_w)]  # clamped: the float sums stray below 0 or above 1 by 1e-17
+        yd = [max(0.0, y1 - cell_h), min(1.0, y1)]
         xa, ya = f"x{n}", f"y{n}"
         layout[f"xaxis{n}"] = dict(
-            domain=[x0, x0 + cell_w], anchor=ya, range=[-0.5, width - 0.5], matches=None if i == 0 else "x",
+            domain=xd, anchor=ya, range=[-0.5, width - 0.5], matches=None if i == 0 else "x",
             showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
         )
         layout[f"yaxis{n}"] = dict(
-            domain=[y1 - cell_h, y1], anchor=xa, range=[height - 0.5, -0.5], matches=None if i == 0 else "y",
+            domain=yd, anchor=xa, range=[height - 0.5, -0.5], matches=None if i == 0 else "y",
             scaleanchor=xa, scaleratio=1, showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
         )
         common = dict(x0=0, y0=0, dx=1, dy=1, xaxis=xa, yaxis=ya, hoverinfo="x+y", name=panel.title)
@@ -107,7 +109,7 @@ def grid_figure(
             ))
         annotations.append(dict(
             text=panel.title, xref=f"{xa} domain", yref=f"{ya} domain", x=0.0, y=1.0, xanchor="left",
-            yanchor="bottom", showarrow=False, font=dict(size=font_size), align="left",
+            yanchor="bottom", showarrow=False, font=dict(size=font_size, color="#111827"), align="left",
         ))
     fig.update_layout(
         **layout,

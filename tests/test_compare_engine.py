@@ -99,6 +99,17 @@ def test_grid_links_every_panel_to_the_first_axes_and_keeps_pixels_square():
     assert grid_shape(5, 3) == (2, 3) and grid_shape(2, 4) == (1, 2)
 
 
+@pytest.mark.parametrize("n", range(1, 22))
+@pytest.mark.parametrize("columns", [1, 2, 3, 4, 5, 6])
+def test_grids_of_any_size_lay_out_inside_the_figure(n, columns):
+    for height in (173, 255, 383):  # 255: 3 per row of a 600 x 400 image, which once made a domain of -5.6e-17
+        fig = grid_figure(_panels(n, 600, 400), photo=None, columns=columns, panel_height=height)
+        for k, axis in fig.layout.to_plotly_json().items():
+            if k.startswith(("xaxis", "yaxis")):
+                lo, hi = axis["domain"]
+                assert 0.0 <= lo < hi <= 1.0, (k, axis["domain"])
+
+
 def test_overlay_view_lays_each_picture_over_the_photo_at_the_chosen_opacity():
     photo = data_uri(b"jpeg", "image/jpeg")
     fig = grid_figure(_panels(3), photo=photo, view="overlay", alpha=0.4)
