@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import math
@@ -24,6 +23,7 @@ from pages._compare_controls import (
 )
 from pages._image_input import current_sample, ensure_app_frame, plain, require_image, working_max_side
 from pages._result_view import cached_result, params_key, remember_settings, shown_image, shown_pair
+from segcore.batch import params_json, write_csv
 from segcore.compare_figure import VIEWS, Panel, before_after, data_uri, grid_figure
 from segcore.export import comparison_zip
 from segcore.ground_truth import GroundTruth, GroundTruthError, fit_ground_truth, load_ground_truth
@@ -274,7 +274,8 @@ if gt is not None and done:
             else styler.highlight_min(subset=[title], props="font-weight: bold; background-color: #fde68a")
     st.dataframe(styler, key="cmp_scores")
     st.caption(
-        f"One row per method; the best value of each column is highlighted (click a header to sort). "
+        f"One row per method; the best value of each column is highlighted (click a header to sort); None where a "
+        f"score does not apply to the method. "
         f"{SCORE_RULE} Ground truth: {plain(', '.join(gt_files), 300)} ({gt.kind}"
         + (f", {len(gt.maps)} maps: scores are means over them" if len(gt.maps) > 1 else "") + ")."
     )
@@ -310,20 +311,15 @@ elif gt is None and not present:
 
 
 def _metrics_csv() -> str | None:
-    """The scores table as CSV (one row per method; the CLI's columns), None without a ground truth."""
+    """The scores table as the CLI writes it (segcore.batch.write_csv: one row per method), None without a ground truth."""
     if not rows:
         return None
     buf = io.StringIO()
-    fields = ["image", "method", "params", "width", "height", "time_ms", "ground_truth", "kind", *COLUMNS]
-    writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({
-            "image": image.name, "method": r["method"], "params": params_key(run_params[r["method"]]),
-            "width": image.size[0], "height": image.size[1], "time_ms": r["Time (ms)"],
-            "ground_truth": ";".join(gt_files), "kind": gt.kind,
-            **{c: ("" if _missing(r.get(c)) else r[c]) for c in COLUMNS},
-        })
+    write_csv(buf, [{
+        "image": image.name, "method": r["method"], "params": params_json(run_params[r["method"]]),
+        "width": image.size[0], "height": image.size[1], "time_ms": round(outcome[r["method"]][2] * 1000.0, 3),
+        "ground_truth": ";".join(gt_files), "kind": gt.kind, "error": "", **{c: r.get(c) for c in COLUMNS},
+    } for r in rows], list(COLUMNS))
     return buf.getvalue()
 
 

@@ -1,27 +1,42 @@
-"""Command line: run any method on image files or folders without the UI.
+"""Command line: run methods on image files or folders without the UI, and score them.
 
     python -m segcore PATH [PATH ...] --method otsu --out results/
     python -m segcore photos/ --method kmeans -p k=8 -p color_space=lab
+    python -m segcore photos/ -m otsu,kmeans,sobel -p kmeans.k=8 --ground-truth gt/ --metrics scores.csv
     python -m segcore weights status | weights download --variant v1
 
-Writes, per image, ``<stem>_<method>_labels.png`` (16-bit, value = label) and
-``<stem>_<method>_overlay.png``. Exits 0 when every image worked, 2 on a usage
-or input error, and says what went wrong on stderr.
+Writes, per image and method, ``<stem>_<method>_labels.png`` (16-bit, value =
+label) and ``<stem>_<method>_overlay.png``. With ``--ground-truth`` each result
+is scored (:func:`segcore.metrics.score`, as on the compare page); ``--metrics``
+writes one CSV row per image and method, and a summary of the scores per method
+ends the run. Several images run on a local Dask cluster (``--workers``) or an
+existing scheduler (``--scheduler``); see :mod:`segcore.batch`. Exits 0 when
+every image worked, 2 on a usage or input error (a bad file, a missing ground
+truth), and says what went wrong on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES, ImageLoadError, load_image
-from segcore.registry import get_method, list_methods
-from segcore.render import label_png, overlay, rgb_png
+from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES
+from segcore.registry import MethodSpec, get_method, list_methods
 
 IMAGE_SUFFIXES = {f".{t}" for t in UPLOAD_TYPES}
+#: With no --workers, a folder of at least this many images runs on a local Dask cluster
+#: (starting one costs a few seconds, more than a handful of images take on their own).
+AUTO_CLUSTER_MIN_IMAGES = 8
+#: Ground-truth kinds ``--gt-kind`` accepts (segcore.ground_truth.KINDS and "auto").
+GT_KINDS = ("auto", "binary", "labels", "instances")
+
+
+class UsageError(ValueError):
+    """A command line that cannot run; ``str()`` says why (shown by ``parser.error``)."""
 
 
 def _methods_help() -> str:
@@ -44,6 +59,70 @@ def parse_param(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def parse_methods(values: Sequence[str] | None) -> list[MethodSpec]:
+    """The ``-m`` values (comma-separated and/or repeated) as specs, in order, each once.
+
+    Returns ``[otsu]`` when none is given; raises :class:`UsageError` for an unknown name.
+    """
+    names = [n.strip() for v in (values or ["otsu"]) for n in v.split(",") if n.strip()]
+    if not names:
+        raise UsageError("-m/--method names no method; give one or more, e.g. -m otsu,kmeans")
+    specs: list[MethodSpec] = []
+    for name in dict.fromkeys(names):
+        try:
+            specs.append(get_method(name))
+        except KeyError as exc:
+            raise UsageError(str(exc.args[0])) from None
+    return specs
+
+
+def route_params(pairs: Sequence[tuple[str, Any]], specs: Sequence[MethodSpec]) -> dict[str, dict[str, Any]]:
+    """Give each chosen method the ``-p`` parameters meant for it.
+
+    ``key=value`` goes to every chosen method that has ``key``; ``method.key=value`` to
+    that method only, and wins over a plain ``key`` whatever the order on the line.
+
+    Returns
+    -------
+    dict
+        Method name -> its parameters (every chosen method present, maybe with none).
+
+    Raises
+    ------
+    UsageError
+        For a parameter no chosen method takes, or ``method.key`` naming a method not
+        chosen or a parameter it lacks; the message lists what each method takes.
+    """
+    chosen = {s.name: s for s in specs}
+    plain: dict[str, Any] = {}
+    scoped: dict[str, dict[str, Any]] = {name: {} for name in chosen}
+    for key, value in pairs:
+        if "." in key:
+            method, _, name = key.partition(".")
+            if method not in chosen:
+                raise UsageError(
+                    f"-p {key}: {method!r} is not one of the chosen methods ({', '.join(chosen)}); "
+                    f"add it with -m or drop the parameter"
+                )
+            if name not in chosen[method].defaults:
+                spec = chosen[method]
+                raise UsageError(f"{spec.name} has no parameter(s) {[name]}; it takes {spec.defaults or 'none'}")
+            scoped[method][name] = value
+        else:
+            plain[key] = value
+    unknown = sorted(k for k in plain if not any(k in s.defaults for s in specs))
+    if unknown:
+        if len(specs) == 1:
+            spec = specs[0]
+            raise UsageError(f"{spec.name} has no parameter(s) {unknown}; it takes {spec.defaults or 'none'}")
+        takes = "; ".join(f"{s.name} takes {sorted(s.defaults) or 'none'}" for s in specs)
+        raise UsageError(f"no chosen method has parameter(s) {unknown}: {takes}")
+    return {
+        name: {**{k: v for k, v in plain.items() if k in spec.defaults}, **scoped[name]}
+        for name, spec in chosen.items()
+    }
+
+
 def collect_images(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
     """Expand folders to their image files (sorted); return (files, problems)."""
     files: list[Path] = []
@@ -62,20 +141,36 @@ def collect_images(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
     return files, problems
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m segcore",
-        description="Segment image files or folders with any method of the dashboard.",
+        description="Segment image files or folders with any method of the dashboard, "
+        "and score the results against ground truth.",
         epilog=_methods_help()
-        + "\n\nweights: 'python -m segcore weights status' or 'weights download --variant v1|v2' "
+        + "\n\nground truth: with --ground-truth FOLDER, photos/cat.jpg is scored against FOLDER/cat.<ext> "
+        "(an image type or .npy), or against several, FOLDER/cat.<anything>.<ext> (cat.1.png, cat.2.png)."
+        "\n\nweights: 'python -m segcore weights status' or 'weights download --variant v1|v2' "
         "manage Mask R-CNN weights.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders of images")
-    parser.add_argument("-m", "--method", default="otsu", help="method name (see below); default otsu")
     parser.add_argument(
-        "-p", "--param", action="append", default=[], type=parse_param, metavar="KEY=VALUE",
-        help="a method parameter, repeatable, e.g. -p k=8 -p color_space=lab",
+        "-m", "--method", action="append", metavar="NAME[,NAME...]",
+        help="method name(s) (see below), comma-separated and/or repeated; default otsu",
+    )
+    parser.add_argument(
+        "-p", "--param", action="append", default=[], type=parse_param, metavar="[METHOD.]KEY=VALUE",
+        help="a method parameter, repeatable: k=8 for every chosen method that has k, kmeans.k=8 for one",
     )
     parser.add_argument("-o", "--out", default="segcore_out", help="output folder (created); default segcore_out")
     parser.add_argument(
@@ -83,42 +178,158 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"cap on the long side in pixels, 0 for full resolution; default {DEFAULT_MAX_SIDE}",
     )
     parser.add_argument("--alpha", type=float, default=0.5, help="overlay opacity 0..1; default 0.5")
+    score = parser.add_argument_group("scoring")
+    score.add_argument(
+        "--ground-truth", metavar="PATH",
+        help="ground truth to score against: a file (one input image) or a folder matched by file stem",
+    )
+    score.add_argument(
+        "--gt-kind", choices=GT_KINDS, default="auto",
+        help="how to read the ground truth: binary mask, region labels or object instances; default auto",
+    )
+    score.add_argument("--metrics", metavar="CSV", help="write one row per image and method, with every score, here")
+    score.add_argument(
+        "--tolerance", type=_non_negative, default=2, metavar="PX",
+        help="boundary F1 tolerance in pixels; default 2",
+    )
+    par = parser.add_argument_group("parallel work")
+    par.add_argument(
+        "--workers", type=_non_negative, metavar="N",
+        help="Dask worker processes on this machine, 0 to run in this process; default: one per usable CPU "
+        f"for {AUTO_CLUSTER_MIN_IMAGES} images or more, else in this process",
+    )
+    par.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on an existing Dask scheduler (e.g. tcp://10.0.0.5:8786); its workers must see the same files",
+    )
     return parser
 
 
+def _workers(args: argparse.Namespace, n_images: int) -> int:
+    """Worker processes for ``n_images`` (0: in this process); see ``--workers``."""
+    if n_images <= 1:
+        return 0
+    if args.workers is not None:
+        return args.workers
+    from segcore.parallel import cpu_budget  # noqa: PLC0415
+
+    n = cpu_budget()
+    return n if n > 1 and n_images >= AUTO_CLUSTER_MIN_IMAGES else 0
+
+
+def _score_keys(args: argparse.Namespace) -> list[str] | None:
+    """The score columns (metrics.COLUMNS) when scores are asked for; None when not."""
+    if not (args.metrics or args.ground_truth):
+        return None
+    from segcore import metrics  # noqa: PLC0415 - only when scoring
+
+    if args.ground_truth:
+        import segcore.ground_truth  # noqa: F401, PLC0415 - fail here, not once per image
+
+    return list(metrics.COLUMNS)
+
+
 def run(argv: Sequence[str]) -> int:
+    from segcore import batch  # noqa: PLC0415 - imports no dask
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        spec = get_method(args.method)
-    except KeyError as exc:
-        parser.error(str(exc.args[0]))
-    params = dict(args.param)
-    unknown = set(params) - set(spec.defaults)
-    if unknown:
-        parser.error(f"{spec.name} has no parameter(s) {sorted(unknown)}; it takes {spec.defaults or 'none'}")
+        specs = parse_methods(args.method)
+        params = route_params(args.param, specs)
+    except UsageError as exc:
+        parser.error(str(exc))
     files, problems = collect_images(args.paths)
+
+    ground_truth: dict[Path, list[Path]] = {}
+    if args.ground_truth:
+        gt_path = Path(args.ground_truth)
+        if gt_path.is_dir():
+            ground_truth = batch.match_ground_truth(files, gt_path)
+        elif gt_path.is_file():
+            if len(files) > 1:
+                parser.error(
+                    f"--ground-truth {gt_path} is one file but there are {len(files)} images; "
+                    "give a folder whose files are named by image stem (cat.png for cat.jpg)"
+                )
+            ground_truth = {f: [gt_path] for f in files}
+        else:
+            parser.error(f"--ground-truth {gt_path}: no such file or folder")
+    try:
+        score_keys = _score_keys(args)
+    except ImportError as exc:
+        print(f"error: scoring is not available here: {exc}", file=sys.stderr)
+        return 2
+
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    settings = batch.BatchSettings(
+        methods=tuple(batch.MethodRun(s.name, params[s.name]) for s in specs),
+        out=os.path.abspath(out),
+        max_side=args.max_side or None,
+        alpha=args.alpha,
+        ground_truth=args.ground_truth or None,
+        ground_truth_kind=args.gt_kind,
+        tolerance=args.tolerance,
+    )
+    tasks = [
+        batch.ImageTask(os.path.abspath(f), str(f), tuple(os.path.abspath(g) for g in ground_truth.get(f, ())))
+        for f in files
+    ]
+    workers = _workers(args, len(tasks))
+    use_dask = bool(tasks) and (workers > 0 or args.scheduler is not None)
+    progress = batch.Progress(len(tasks)) if len(tasks) > 1 or use_dask else None
+    finished: dict[int, list[dict[str, Any]]] = {}
     failures = len(problems)
-    for path in files:
-        try:
-            image = load_image(path.read_bytes(), max_side=args.max_side or None, name=path.name)
-            seg = spec.run(image.rgb, **params)
-        except (ImageLoadError, ValueError, OSError, RuntimeError) as exc:
-            print(f"error: {path}: {exc}", file=sys.stderr)
+
+    def report(i: int, rows: list[dict[str, Any]]) -> None:
+        nonlocal failures
+        finished[i] = rows
+        echo = progress.echo if progress is not None else lambda line, stream=None: print(line, file=stream)
+        for row in rows:
+            if row["n_labels"] is not None:
+                labels = out / f"{Path(tasks[i].path).stem}_{row['method']}_labels.png"
+                echo(f"{row['image']}: {row['n_labels']} labels, {row['width']}x{row['height']} px, "
+                     f"{row['time_ms']:.0f} ms -> {labels}")
+        errors: dict[str, list[str]] = {}
+        for row in rows:
+            if row["error"]:
+                errors.setdefault(row["error"], []).append(row["method"])
+        for message, methods in errors.items():
+            where = tasks[i].label if len(methods) == len(rows) else f"{tasks[i].label}: {', '.join(methods)}"
+            echo(f"error: {where}: {message}", sys.stderr)
             failures += 1
-            continue
-        stem = f"{path.stem}_{spec.name}"
-        (out / f"{stem}_labels.png").write_bytes(label_png(seg.labels))
-        picture = overlay(image.rgb, seg, alpha=args.alpha, skip_zero=spec.family == "maskrcnn")
-        (out / f"{stem}_overlay.png").write_bytes(rgb_png(picture))
-        print(
-            f"{path}: {seg.n_labels} labels, {image.size[0]}x{image.size[1]} px, "
-            f"{seg.elapsed_s * 1000:.0f} ms -> {out / (stem + '_labels.png')}"
-        )
+        if progress is not None:
+            progress.update()
+
+    def started(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+        if progress is not None:
+            progress.restart_clock()
+
+    interrupted = False
+    try:
+        batch.map_images(tasks, settings, workers=workers, scheduler=args.scheduler, on_done=report, on_start=started)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if progress is not None:
+            progress.close()
+    rows = [row for i in sorted(finished) for row in finished[i]]
+    if args.metrics:
+        batch.write_csv(args.metrics, rows, score_keys or [])
+        kept = f" (interrupted: {len(finished)} of {len(tasks)} images)" if interrupted else ""
+        print(f"scores: {len(rows)} rows -> {args.metrics}{kept}")
+    if interrupted:
+        print(f"interrupted after {len(finished)} of {len(tasks)} images.", file=sys.stderr)
+        return 130
+    if score_keys is not None or len(specs) > 1:
+        table = batch.summary_table(rows, score_keys or [])
+        if table:
+            print(f"\nsummary over {len(finished)} image(s): mean and median per method (empty scores left out)")
+            print(table)
     if failures:
         print(f"{failures} problem(s); see the messages above.", file=sys.stderr)
         return 2

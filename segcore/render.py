@@ -91,13 +91,17 @@ def boundary_image(image: np.ndarray, seg: Segmentation, color=(255, 255, 0)) ->
     return overlay(image, seg, alpha=0.0, boundaries=True, boundary_color=color)
 
 
-def label_png(labels: np.ndarray) -> bytes:
-    """Encode a label map losslessly as a 16-bit grayscale PNG (value = label)."""
+def label_png(labels: np.ndarray, *, compress_level: int = 6) -> bytes:
+    """Encode a label map losslessly as a 16-bit grayscale PNG (value = label).
+
+    ``compress_level`` is zlib's (Pillow's default 6); 1 encodes several times
+    faster for a file 10-20 % larger, as the command line's batches use.
+    """
     if labels.size and (labels.min() < 0 or labels.max() > 65535):
         raise ValueError("a 16-bit PNG holds labels 0..65535")
     arr = np.ascontiguousarray(labels.astype(np.uint16))
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
+    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 
@@ -107,10 +111,10 @@ def read_label_png(data: bytes) -> np.ndarray:
         return np.asarray(img).astype(np.int32)
 
 
-def rgb_png(rgb: np.ndarray) -> bytes:
-    """Encode an (H, W, 3) uint8 picture as PNG bytes."""
+def rgb_png(rgb: np.ndarray, *, compress_level: int = 6) -> bytes:
+    """Encode an (H, W, 3) uint8 picture as PNG bytes (``compress_level``: as :func:`label_png`)."""
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buf, format="PNG")
+    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 

@@ -1,0 +1,606 @@
+"""Batch work for the command line: segment, save and score image files, here or on Dask.
+
+The unit of work is one image file: :func:`process_image` reads it (and its
+ground truth) itself, runs every chosen method, writes the label and overlay
+PNGs and returns one row per method. Workers therefore receive file paths and
+a small :class:`BatchSettings`, never arrays. :func:`map_images` runs the
+images in this process (``workers=0``) or on ``dask.distributed``: a
+``LocalCluster`` of single-threaded worker processes, or an existing
+scheduler. ``dask`` is imported only on that path, so the plain command line
+and the app never load it.
+
+The rest turns rows into what a person reads: :func:`write_csv` (the
+``--metrics`` file), :func:`summary_table` (means and medians per method) and
+:class:`Progress` (a progress line on stderr).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+#: Columns of the scores CSV before the score columns, and the last one.
+LEAD_COLUMNS = ("image", "method", "params", "width", "height", "time_ms", "ground_truth", "kind")
+ERROR_COLUMN = "error"
+#: Environment of each LocalCluster worker process: one thread for numpy/BLAS, torch and segcore's bands.
+WORKER_ENV = {
+    "SEGCORE_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "SEGCORE_TORCH_THREADS": "1",
+}
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    """One method to run on every image: its registry name and the parameters given for it."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Everything a worker needs besides the file paths (small, picklable).
+
+    Attributes
+    ----------
+    methods : tuple of MethodRun
+        Methods in the order their rows appear.
+    out : str or None
+        Folder for ``<stem>_<method>_labels.png`` / ``_overlay.png``; None writes nothing.
+    max_side : int or None
+        Cap on the working image's long side (None: full resolution).
+    alpha : float
+        Overlay opacity.
+    ground_truth : str or None
+        The ``--ground-truth`` argument as given (for messages); None: no scoring.
+    ground_truth_kind : str
+        ``load_ground_truth``'s ``kind`` ("auto", "binary", "labels", "instances").
+    tolerance : int
+        Boundary F1 tolerance in pixels, passed to ``metrics.score``.
+    """
+
+    methods: tuple[MethodRun, ...]
+    out: str | None = None
+    max_side: int | None = None
+    alpha: float = 0.5
+    ground_truth: str | None = None
+    ground_truth_kind: str = "auto"
+    tolerance: int = 2
+
+
+# --------------------------------------------------------------------------- the work
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    return str(value)
+
+
+def params_json(params: Mapping[str, Any]) -> str:
+    """The parameters as compact JSON with sorted keys (tuples become lists), for the CSV."""
+    return json.dumps(dict(params), sort_keys=True, default=_json_default, separators=(", ", ": "))
+
+
+def _message(exc: BaseException) -> str:
+    """An exception as one line for a person: its own text, with the type for unexpected ones."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    expected = (ValueError, OSError, RuntimeError)
+    return text if isinstance(exc, expected) else f"{type(exc).__name__}: {text}"
+
+
+def _empty_row(label: str, run: MethodRun) -> dict[str, Any]:
+    return {
+        "image": label, "method": run.name, "params": params_json(run.params), "width": None,
+        "height": None, "time_ms": None, "ground_truth": "", "kind": "", ERROR_COLUMN: "", "n_labels": None,
+    }
+
+
+def error_rows(label: str, settings: BatchSettings, message: str) -> list[dict[str, Any]]:
+    """One row per method for an image whose work failed as a whole, ``message`` in its error column."""
+    rows = [_empty_row(label, run) for run in settings.methods]
+    for row in rows:
+        row[ERROR_COLUMN] = message
+    return rows
+
+
+def _load_ground_truth(paths: Sequence[str], image, settings: BatchSettings):
+    """Read, decode and fit the image's ground truth files; return (GroundTruth, None) or (None, message)."""
+    from segcore.ground_truth import fit_ground_truth, load_ground_truth  # noqa: PLC0415 - only when scoring
+
+    shown = "; ".join(paths)
+    try:
+        blobs = [Path(p).read_bytes() for p in paths]
+        name = "; ".join(Path(p).name for p in paths)
+        gt = load_ground_truth(blobs if len(blobs) > 1 else blobs[0], name=name, kind=settings.ground_truth_kind)
+        gt = fit_ground_truth(gt, original_size=image.original_size, working_size=image.size)
+    except Exception as exc:  # noqa: BLE001 - a bad ground truth costs this image its scores, nothing more
+        return None, f"ground truth {shown}: {_message(exc)}"
+    return gt, None
+
+
+def process_image(
+    path: str | os.PathLike,
+    settings: BatchSettings,
+    ground_truth: Sequence[str] = (),
+    *,
+    label: str | None = None,
+) -> list[dict[str, Any]]:
+    """Segment one image file with every method, save the PNGs and score each result.
+
+    Parameters
+    ----------
+    path : path-like
+        The image file; read here, so a worker needs only the path.
+    settings : BatchSettings
+        Methods, output folder, working size and scoring options.
+    ground_truth : sequence of str
+        The image's ground-truth files (several: one map each, BSDS style). Empty while
+        ``settings.ground_truth`` is set means none was found: the rows say so.
+    label : str, optional
+        What the ``image`` column and the messages call the file (default ``str(path)``).
+
+    Returns
+    -------
+    list of dict
+        One row per method, in ``settings.methods`` order, keyed by :data:`LEAD_COLUMNS`, the
+        score columns (when scored: every ``metrics.COLUMNS`` key), ``error`` (empty when the
+        row worked) and ``n_labels`` (labels in the result; not a CSV column). Failures are
+        caught and reported in the rows, never raised, so one bad file stops nothing else.
+    """
+    from segcore.loading import load_image  # noqa: PLC0415 - keep the worker's first import small
+    from segcore.registry import get_method  # noqa: PLC0415
+    from segcore.render import label_png, overlay, rgb_png  # noqa: PLC0415
+
+    path = Path(path)
+    label = str(path) if label is None else label
+    try:
+        image = load_image(path.read_bytes(), max_side=settings.max_side, name=path.name)
+    except Exception as exc:  # noqa: BLE001 - reported in the rows
+        return error_rows(label, settings, _message(exc))
+
+    gt, gt_error, gt_names = None, "", ""
+    if settings.ground_truth is not None:
+        if not ground_truth:
+            gt_error = (
+                f"no ground truth in {settings.ground_truth} for {path.name}: expected "
+                f"{path.stem}.<ext> or {path.stem}.<n>.<ext> there (ext: an image type or npy)"
+            )
+        else:
+            gt_names = ";".join(Path(p).name for p in ground_truth)
+            gt, gt_error = _load_ground_truth([str(p) for p in ground_truth], image, settings)
+            gt_error = gt_error or ""
+
+    score = None
+    if gt is not None:
+        from segcore.metrics import score  # noqa: PLC0415 - only when scoring
+
+    out = Path(settings.out) if settings.out is not None else None
+    rows = []
+    for run in settings.methods:
+        row = _empty_row(label, run)
+        row.update(width=image.size[0], height=image.size[1], ground_truth=gt_names,
+                   kind=gt.kind if gt is not None else "", error=gt_error)
+        rows.append(row)
+        try:
+            spec = get_method(run.name)
+            seg = spec.run(image.rgb, **run.params)
+        except Exception as exc:  # noqa: BLE001 - reported in the row
+            row[ERROR_COLUMN] = _message(exc)
+            continue
+        row.update(params=params_json(seg.params), time_ms=round(seg.elapsed_s * 1000.0, 3), n_labels=seg.n_labels)
+        if out is not None:
+            stem = f"{path.stem}_{spec.name}"
+            try:
+                # zlib level 1: a batch's PNGs encode ~3 x faster (70 % of an image's time at level 6)
+                (out / f"{stem}_labels.png").write_bytes(label_png(seg.labels, compress_level=1))
+                picture = overlay(image.rgb, seg, alpha=settings.alpha, skip_zero=spec.family == "maskrcnn")
+                (out / f"{stem}_overlay.png").write_bytes(rgb_png(picture, compress_level=1))
+            except OSError as exc:
+                row[ERROR_COLUMN] = f"cannot write to {out}: {_message(exc)}"
+                continue
+        if score is not None:
+            try:
+                row.update({k: float(v) if isinstance(v, (int, float)) else v
+                            for k, v in score(seg, gt, tolerance=settings.tolerance).items()})
+            except Exception as exc:  # noqa: BLE001 - reported in the row
+                row[ERROR_COLUMN] = f"scoring: {_message(exc)}"
+    return rows
+
+
+def _worker_task(path: str, settings: BatchSettings, ground_truth: Sequence[str], label: str) -> list[dict[str, Any]]:
+    """:func:`process_image` on a Dask worker: numpy, BLAS and segcore's bands on one thread."""
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+    os.environ.setdefault("SEGCORE_THREADS", "1")  # a worker of someone else's cluster too
+    with threadpool_limits(1):
+        return process_image(path, settings, ground_truth, label=label)
+
+
+# --------------------------------------------------------------------------- mapping
+
+
+@dataclass(frozen=True)
+class ImageTask:
+    """One image to process: the file a worker reads, its name in the rows, its ground-truth files."""
+
+    path: str
+    label: str
+    ground_truth: tuple[str, ...] = ()
+
+
+OnDone = Callable[[int, list[dict[str, Any]]], None]
+
+
+def map_images(
+    tasks: Sequence[ImageTask],
+    settings: BatchSettings,
+    *,
+    workers: int = 0,
+    scheduler: str | None = None,
+    on_done: OnDone | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> list[list[dict[str, Any]]]:
+    """Run :func:`process_image` on every task, in this process or on Dask.
+
+    Parameters
+    ----------
+    tasks : sequence of ImageTask
+    settings : BatchSettings
+    workers : int
+        0: in this process, one image after the other, without importing dask. N > 0:
+        a ``LocalCluster`` of N single-threaded worker processes (ignored with ``scheduler``).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); its workers must see
+        the same files and have segcore installed.
+    on_done : callable, optional
+        ``on_done(index, rows)`` as each image finishes, in completion order (progress, messages).
+    on_start : callable, optional
+        Receives one line saying where the work runs, once the cluster is up.
+
+    Returns
+    -------
+    list of list of dict
+        Each task's rows, in the order of ``tasks`` whatever order they finished in.
+    """
+    results: list[list[dict[str, Any]] | None] = [None] * len(tasks)
+
+    def done(i: int, rows: list[dict[str, Any]]) -> None:
+        results[i] = rows
+        if on_done is not None:
+            on_done(i, rows)
+
+    if scheduler is None and workers <= 0:
+        for i, task in enumerate(tasks):
+            done(i, process_image(task.path, settings, task.ground_truth, label=task.label))
+    else:
+        _map_dask(tasks, settings, workers, scheduler, done, on_start)
+    return [r if r is not None else error_rows(t.label, settings, "not run") for r, t in zip(results, tasks)]
+
+
+def quiet_dask_logs() -> None:
+    """Keep distributed's and dask's loggers at WARNING (their INFO chatter is not for a terminal)."""
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@contextlib.contextmanager
+def _environ_kept() -> Iterator[None]:
+    """Undo what the Nanny writes into this process's environment before spawning workers."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
+
+
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook, run in each LocalCluster worker process as it starts (``preload=["segcore.batch"]``).
+
+    Ctrl-C in a terminal reaches every process of the group; a worker ignores it and
+    leaves the shutdown to the command line, which closes the client and the cluster
+    (otherwise each worker prints a KeyboardInterrupt traceback). Returns nothing.
+    """
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
+    """A ``distributed.Client``: on ``scheduler``, else on a new single-threaded LocalCluster.
+
+    Yields the client; the client and the cluster are closed on leaving, on an error and on Ctrl-C.
+    """
+    import dask  # noqa: PLC0415 - Dask only on this path
+    from distributed import Client, LocalCluster  # noqa: PLC0415
+
+    quiet_dask_logs()
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            client = stack.enter_context(Client(scheduler, timeout="20s"))
+        else:
+            stack.enter_context(_environ_kept())
+            stack.enter_context(dask.config.set({"distributed.worker.daemon": True}))
+            cluster = stack.enter_context(LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.WARNING, env=dict(WORKER_ENV), preload=["segcore.batch"],
+            ))
+            client = stack.enter_context(Client(cluster))
+        yield client
+
+
+def _map_dask(tasks, settings, workers, scheduler, done, on_start) -> None:
+    from distributed import as_completed  # noqa: PLC0415 - Dask only on this path
+
+    with dask_client(workers, scheduler) as client:
+        if on_start is not None:
+            n = len(client.scheduler_info(n_workers=-1).get("workers", {})) if scheduler else workers
+            where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
+            on_start(f"{len(tasks)} images on {n} worker(s) of {where}")
+        futures = client.map(
+            _worker_task,
+            [t.path for t in tasks], [settings] * len(tasks), [t.ground_truth for t in tasks],
+            [t.label for t in tasks], pure=False,
+        )
+        index = {f.key: i for i, f in enumerate(futures)}
+        try:
+            for future in as_completed(futures):
+                i = index[future.key]
+                try:
+                    rows = future.result()
+                except Exception as exc:  # noqa: BLE001 - a worker that died, a task that raised
+                    rows = error_rows(tasks[i].label, settings, f"on a Dask worker: {_message(exc)}")
+                future.release()
+                done(i, rows)
+        except KeyboardInterrupt:
+            if scheduler is None:  # our own workers: closing them mid-task is the point, not news
+                with contextlib.suppress(Exception):
+                    client.run(_mute_worker_logs)
+            raise
+        finally:
+            client.cancel([f for f in futures if not f.done()])
+
+
+def _mute_worker_logs() -> None:
+    """In a worker about to be closed: its state machine's warnings about cancelled tasks are expected."""
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+
+
+# --------------------------------------------------------------------------- ground truth files
+
+
+def ground_truth_suffixes() -> set[str]:
+    """File suffixes a ground truth may have: every image type the loader reads, and ``.npy``."""
+    from segcore.loading import UPLOAD_TYPES  # noqa: PLC0415
+
+    return {f".{t}" for t in UPLOAD_TYPES} | {".npy"}
+
+
+def _natural(name: str) -> list[Any]:
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[Path]]:
+    """Each image's ground-truth files in ``folder``, matched by file stem.
+
+    For ``photos/cat.jpg`` the ground truth is ``folder/cat.<ext>``; several of one image
+    are ``folder/cat.<anything>.<ext>`` (``cat.1.png``, ``cat.2.png``: BSDS style), where
+    ``<ext>`` is an image type or ``npy``. A file that fits two images' stems (``cat`` and
+    ``cat.1``) goes to the longer one; an image never counts as its own ground truth.
+
+    Returns
+    -------
+    dict
+        Image path -> its ground-truth files in natural order (``cat.2`` before ``cat.10``);
+        an image without any maps to an empty list.
+    """
+    suffixes = ground_truth_suffixes()
+    candidates = sorted(
+        (f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in suffixes),
+        key=lambda f: _natural(f.name),
+    )
+    stems = {img.stem for img in images}
+    by_stem: dict[str, list[Path]] = {s: [] for s in stems}
+    for f in candidates:
+        fits = [s for s in stems if f.name.startswith(s + ".")]
+        if fits:
+            by_stem[max(fits, key=len)].append(f)
+    own = {os.path.abspath(img) for img in images}
+    return {img: [f for f in by_stem[img.stem] if os.path.abspath(f) not in own] for img in images}
+
+
+# --------------------------------------------------------------------------- output
+
+
+def csv_columns(score_keys: Sequence[str]) -> list[str]:
+    """The scores CSV's header: :data:`LEAD_COLUMNS`, the score keys, then ``error``."""
+    return [*LEAD_COLUMNS, *score_keys, ERROR_COLUMN]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+def write_csv(target: str | os.PathLike | TextIO, rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str]) -> None:
+    """Write ``rows`` as the scores CSV: NaN and missing values as empty cells, floats round-trip exact.
+
+    ``target`` is a path (its folder is created) or an open text stream.
+    """
+    columns = csv_columns(score_keys)
+
+    def write(fh: TextIO) -> None:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+
+    if hasattr(target, "write"):
+        write(target)  # type: ignore[arg-type]
+        return
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.StringIO()
+    write(buf)
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def summarize(rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str]) -> list[tuple[str, str, int, float, float]]:
+    """Per method and column (``time_ms``, then each score key) with values: (method, column, n, mean, median).
+
+    Methods in the order they first appear in ``rows``; rows whose cell is empty or NaN do not count.
+    """
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    out = []
+    for method in methods:
+        mine = [r for r in rows if r["method"] == method]
+        for key in ("time_ms", *score_keys):
+            values = [v for v in (_number(r.get(key)) for r in mine) if v is not None]
+            if values:
+                out.append((method, key, len(values), statistics.mean(values), statistics.median(values)))
+    return out
+
+
+def _fmt(key: str, value: float) -> str:
+    return f"{value:.1f}" if key == "time_ms" else f"{value:.4f}"
+
+
+def summary_table(rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str]) -> str:
+    """:func:`summarize` as aligned text: one line per method and column, numbers right-aligned.
+
+    ``time_ms`` to 0.1 ms, scores to 4 decimals; empty string when nothing has a value.
+    """
+    lines = [("method", "column", "n", "mean", "median")]
+    lines += [(m, k, str(n), _fmt(k, mean), _fmt(k, med)) for m, k, n, mean, med in summarize(rows, score_keys)]
+    if len(lines) == 1:
+        return ""
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    text = []
+    for j, line in enumerate(lines):
+        text.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip())
+        if j == 0:
+            text.append("  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Progress:
+    """Images done / total, rate and ETA on a terminal stream (stderr by default).
+
+    On a TTY one line is redrawn in place with ``\\r``; elsewhere (a log, a pipe) a plain
+    line is printed at most every ``interval`` seconds and once at the end. Lines meant
+    for stdout go through :meth:`echo`, which lifts the bar out of their way.
+    """
+
+    def __init__(self, total: int, *, stream: TextIO | None = None, tty: bool | None = None,
+                 interval: float = 10.0, unit: str = "images") -> None:
+        self.total = total
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
+        self.interval = interval
+        self.unit = unit
+        self.done = 0
+        self.start = time.perf_counter()
+        self._last_print = self.start
+        self._drawn = False
+
+    def restart_clock(self) -> None:
+        """Count the rate from now (after a cluster has started, say)."""
+        self.start = self._last_print = time.perf_counter()
+
+    def text(self) -> str:
+        """The progress line: ``12/200 images (6%), 3.1 images/s, ETA 1:01``."""
+        elapsed = time.perf_counter() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        pct = 100.0 * self.done / self.total if self.total else 100.0
+        line = f"{self.done}/{self.total} {self.unit} ({pct:.0f}%), {rate:.2f} {self.unit}/s"
+        if self.done >= self.total:
+            return line + f", {_duration(elapsed)} elapsed"
+        eta = (self.total - self.done) / rate if rate > 0 else None
+        return line + f", ETA {_duration(eta) if eta is not None else '?'}"
+
+    def _bar(self) -> str:
+        text = self.text()
+        width = shutil.get_terminal_size((80, 20)).columns - len(text) - 4
+        if width >= 10:
+            width = min(width, 40)
+            filled = int(width * self.done / self.total) if self.total else width
+            text = "[" + "#" * filled + "." * (width - filled) + "] " + text
+        return text
+
+    def _clear(self) -> None:
+        if self.tty and self._drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self._drawn = False
+
+    def _draw(self) -> None:
+        sys.stdout.flush()
+        self.stream.write("\r\033[K" + self._bar())
+        self.stream.flush()
+        self._drawn = True
+
+    def update(self, done: int | None = None) -> None:
+        """Count one more item done (or set the count) and show it."""
+        self.done = self.done + 1 if done is None else done
+        if self.tty:
+            self._draw()
+            return
+        now = time.perf_counter()
+        if self.done >= self.total or now - self._last_print >= self.interval:
+            self._last_print = now
+            sys.stdout.flush()  # what went to stdout so far comes first where both reach one log
+            print(self.text(), file=self.stream, flush=True)
+
+    def echo(self, line: str, stream: TextIO | None = None) -> None:
+        """Print ``line`` (to stdout by default) without tearing the bar; the bar returns at the next update."""
+        self._clear()
+        print(line, file=stream if stream is not None else sys.stdout, flush=True)
+
+    def close(self) -> None:
+        """End the bar's line on a TTY (the last state stays visible)."""
+        if self.tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
