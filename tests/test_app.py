@@ -268,6 +268,6 @@ def test_every_page_url_is_its_file_name():
             if isinstance(call.args[0], ast.Constant):
                 kw = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
                 pages[call.args[0].value] = kw.get("url_path")
-    assert len(pages) == 5
+    assert len(pages) == 6  # five techniques and explainer pages, and compare
     for path, url in pages.items():
         assert url == Path(path).stem, f"{path} is served at /{url}"
