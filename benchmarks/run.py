@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/run.py                   # everything, N = 5
     .venv/bin/python benchmarks/run.py --quick           # N = 2, fewer cases: well under a minute
                                                          # (no Mask R-CNN inference unless --only maskrcnn)
-    .venv/bin/python benchmarks/run.py --only methods    # or app, maskrcnn (repeatable)
+    .venv/bin/python benchmarks/run.py --only methods    # or app, compare, maskrcnn (repeatable)
     .venv/bin/python benchmarks/run.py --out docs/benchmarks.md
 
 Sections:
@@ -15,6 +15,9 @@ methods   every registered classic method at the 1600 px working size, against
           (benchmarks/bench_methods.py);
 app       the real server in Chromium: first paint, control re-render, server
           memory (benchmarks/bench_app.py);
+compare   the compare page in Chromium with every classic method: first render
+          of a 1600 x 1200 upload, re-render after one k-means control, server
+          memory (benchmarks/bench_compare.py);
 maskrcnn  Mask R-CNN v1 on the CPU: inference, loading, memory, in a child
           process (benchmarks/bench_maskrcnn.py). GPU frames per second:
           benchmarks/gpu_maskrcnn.py.
@@ -42,10 +45,11 @@ elif str(REPO) not in sys.path:
 
 from benchmarks.common import PHOTO_SOURCE, Row, fmt_ms, machine_info, versions  # noqa: E402
 
-SECTIONS = ("methods", "app", "maskrcnn")
+SECTIONS = ("methods", "app", "compare", "maskrcnn")
 TITLES = {
     "methods": "Classic methods (in process)",
     "app": "The app in a browser (Streamlit server + Chromium)",
+    "compare": "The compare page in a browser (every classic method, 1600 x 1200 uploads)",
     "maskrcnn": "Mask R-CNN on the CPU (child process)",
 }
 
@@ -180,6 +184,10 @@ def main(argv: list[str] | None = None) -> int:
                 from benchmarks import bench_app
 
                 rows += bench_app.run(n, quick=args.quick, log=log)
+            elif section == "compare":
+                from benchmarks import bench_compare
+
+                rows += bench_compare.run(n, quick=args.quick, log=log)
             elif section == "maskrcnn":
                 from benchmarks import bench_maskrcnn
 
