@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages._image_input import LINK_NOTICES_KEY, LINK_SAMPLE_KEY, plain
+from pages._image_input import LINK_NOTICES_KEY, plain
 from pages._result_view import remembered_settings
 from segcore.compare_figure import VIEWS
 from segcore.page_params import COMPARE_METHODS, PAGE_PARAMS, Param, page_defaults, parse, to_text
@@ -28,7 +28,7 @@ VIEW_PARAMS = {
     "present": Param("present", "Presentation mode", "bool", False),
     "cols": Param("cols", "Panels per row", "int", 3, 1, 6, 1),
 }
-_WRITTEN = "cmp_link_written"  # the query parameters this page wrote last: a different URL is a new link
+_WRITTEN = "cmp_link_written"  # the query parameters this page wrote last (absent: no run of this page yet)
 
 
 def key_of(method: str, param: str) -> str:
@@ -64,7 +64,10 @@ def apply_link(image_name: str) -> None:
     its value or default: a URL is user input.
     """
     query = {k: st.query_params.get(k) for k in st.query_params}
-    fresh = query != st.session_state.get(_WRITTEN)
+    # A link is read on the page's first run in the session only (opening a link starts a new
+    # session). Later differences between the address and what this page wrote are not new links:
+    # a rerun can carry the address from before the browser applied the page's last update.
+    fresh = _WRITTEN not in st.session_state
     st.session_state.setdefault("cmp_methods", [m for m in DEFAULT_METHODS if m in COMPARE_METHODS])
     for name, p in VIEW_PARAMS.items():
         st.session_state.setdefault(f"cmp_{name}", p.default)
@@ -151,7 +154,6 @@ def write_link(sample: str | None, methods: list[str], settings: dict[str, dict[
     query: dict[str, str] = {}
     if sample is not None:
         query["sample"] = sample
-        st.session_state[LINK_SAMPLE_KEY] = sample  # our own link: not a new one to apply
     query["methods"] = ",".join(methods)
     for name, p in VIEW_PARAMS.items():
         query[name] = to_text(p, st.session_state[f"cmp_{name}"])

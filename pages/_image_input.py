@@ -45,14 +45,18 @@ LINK_SAMPLE_KEY = "segcore_link_sample"
 
 
 def _sample_from_link() -> None:
-    """Choose the sample a shared link names (``?sample=coins``), once per link value.
+    """Choose the sample a shared link names (``?sample=coins``), on the session's first run only.
 
-    An unknown name is refused with a notice; the sidebar keeps its choice.
+    Opening a link starts a session; later runs may carry an address from before the
+    browser applied the compare page's last update, which must not undo a choice made
+    since. An unknown name is refused with a notice; the sidebar keeps its choice.
     """
-    wanted = st.query_params.get("sample")
-    if wanted is None or wanted == st.session_state.get(LINK_SAMPLE_KEY):
+    if LINK_SAMPLE_KEY in st.session_state:
         return
+    wanted = st.query_params.get("sample")
     st.session_state[LINK_SAMPLE_KEY] = wanted
+    if wanted is None:
+        return
     if wanted in SAMPLES:
         st.session_state["sample"] = wanted
     else:

@@ -272,9 +272,9 @@ if gt is not None and done:
     for title, higher in best.items():
         styler = styler.highlight_max(subset=[title], props="font-weight: bold; background-color: #fde68a") if higher \
             else styler.highlight_min(subset=[title], props="font-weight: bold; background-color: #fde68a")
-    st.dataframe(styler, key="cmp_scores")
+    st.dataframe(styler, key="cmp_scores", placeholder="–")
     st.caption(
-        f"One row per method; the best value of each column is highlighted (click a header to sort); None where a "
+        f"One row per method; the best value of each column is highlighted (click a header to sort); – where a "
         f"score does not apply to the method. "
         f"{SCORE_RULE} Ground truth: {plain(', '.join(gt_files), 300)} ({gt.kind}"
         + (f", {len(gt.maps)} maps: scores are means over them" if len(gt.maps) > 1 else "") + ")."
@@ -295,11 +295,11 @@ if gt is not None and done:
         data = [r for r in rows if not _missing(r.get(y))]
         chart = go.Figure(go.Scatter(
             x=[r["Time (ms)"] for r in data], y=[r[y] for r in data], text=[r["Method"] for r in data],
-            mode="markers+text", textposition="top center", marker=dict(size=14, color="#c2410c"),
+            mode="markers+text", textposition="top center", marker=dict(size=14, color="#c2410c"), cliponaxis=False,
         ))
         better = "higher" if COLUMNS[y].higher_is_better else "lower"
         chart.update_layout(
-            height=420, margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15),
+            height=420, margin=dict(l=10, r=90, t=40, b=10), font=dict(size=15),  # room for a name at the right
             title=f"{COLUMNS[y].title} against time ({better} is better; left is faster)",
             xaxis=dict(title="time (ms, log scale)", type="log"), yaxis=dict(title=COLUMNS[y].title),
         )

@@ -2,8 +2,9 @@
 
 Each panel is one method's result on the same image, drawn as an image trace
 of a plotly subplot. All x axes match and all y axes match, so zooming or
-panning one panel moves every other panel to the same pixels; each y axis is
-anchored to its own x axis so that pixels stay square. The pictures are sent
+panning one panel moves every other panel to the same pixels; the first panel's y
+axis is anchored to its x axis so that pixels stay square, and the others
+share its ranges in cells of the same size. The pictures are sent
 at the working size (PNG or JPEG data URIs), so zooming in shows every pixel.
 """
 
@@ -94,8 +95,10 @@ def grid_figure(
         )
         layout[f"yaxis{n}"] = dict(
             domain=yd, anchor=xa, range=[height - 0.5, -0.5], matches=None if i == 0 else "y",
-            scaleanchor=xa, scaleratio=1, showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
+            showticklabels=False, showgrid=False, zeroline=False, constrain="domain",
         )
+        if i == 0:  # square pixels; the others match its ranges (plotly ignores scaleanchor beside matches)
+            layout["yaxis"].update(scaleanchor="x", scaleratio=1)
         common = dict(x0=0, y0=0, dx=1, dy=1, xaxis=xa, yaxis=ya, hoverinfo="x+y", name=panel.title)
         if panel.picture is not None and photo is not None and view in ("overlay", "boundaries"):
             fig.add_trace(go.Image(source=photo, **common))

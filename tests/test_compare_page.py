@@ -206,3 +206,16 @@ def test_mask_rcnn_matches_are_listed_per_object(offline):
     found = next(d.value for d in at.dataframe if "iou" in getattr(d.value, "columns", []))
     assert len(found) >= 4 and (found["iou"] >= 0.5).all()
     assert set(found["class"]) <= {"circle", "square", "triangle"}
+
+
+def test_a_stale_address_on_a_rerun_does_not_undo_a_change(offline):
+    """A rerun can carry the address from before the browser applied the page's last update
+    (seen after replacing an upload): only the session's first run reads the link."""
+    at = compare_page({"methods": "kmeans", "kmeans.k": "5"})
+    at.slider(key="cmp.kmeans.k").set_value(7).run()
+    at.query_params["kmeans.k"] = "5"  # the browser's address, one update behind
+    at.query_params["sample"] = "coins"
+    at.run()
+    assert at.slider(key="cmp.kmeans.k").value == 7
+    assert at.session_state["segcore_image"].name == "astronaut.png"
+    assert "k=7" in grid(at)["layout"]["meta"]["panels"][0]
