@@ -27,6 +27,7 @@ VIEW_PARAMS = {
     "view": Param("view", "View", "choice", "labels", choices=tuple(VIEWS), labels=tuple(VIEWS.values())),
     "present": Param("present", "Presentation mode", "bool", False),
     "cols": Param("cols", "Panels per row", "int", 3, 1, 6, 1),
+    "full": Param("full", "Every pixel", "bool", False),
 }
 _WRITTEN = "cmp_link_written"  # the query parameters this page wrote last (absent: no run of this page yet)
 

@@ -198,3 +198,27 @@ def test_threshold_minimum_of_random_histograms_is_scikit_images():
         assert threshold_minimum_of_histogram(counts, centers, max_num_iter=300) == expected
         agreed += 1
     assert agreed > 100  # most random histograms do settle on two peaks
+
+
+def test_the_working_images_gray_is_converted_once_and_shared_read_only():
+    from skimage.color import rgb2gray
+
+    from segcore.gray import image_histogram, to_gray
+    from segcore.loading import load_image
+    from segcore.samples import sample_bytes
+
+    image = load_image(sample_bytes("hubble"))  # read-only pixels over read-only memory, 1000 x 872
+    first = to_gray(image.rgb)
+    assert to_gray(image.rgb) is first and not first.flags.writeable
+    assert np.array_equal(first, rgb2gray(image.rgb))
+    assert to_gray(image.rgb, np.float32) is not first  # another dtype, another conversion
+    assert image_histogram(first) is image_histogram(first)
+    writable = np.array(image.rgb)  # anyone may change these pixels: never kept
+    assert to_gray(writable) is not to_gray(writable)
+    view = writable.view()
+    view.setflags(write=False)  # read-only, but its base is not
+    assert to_gray(view) is not to_gray(view)
+    writable[:] = 0
+    assert to_gray(writable).max() == 0
+    small = load_image(sample_bytes("coffee"))  # 600 x 400: below KEEP_MIN_PIXELS, converted as asked
+    assert to_gray(small.rgb) is not to_gray(small.rgb)
