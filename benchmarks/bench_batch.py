@@ -136,6 +136,7 @@ def run(n: int = 1, quick: bool = False, log=print, timeout_s: float = 1800) -> 
                         note=f"{cmd} --workers 0; a fresh process, imports included{spread(walls[0])}"))
         rows.append(Row(SECTION, "folder, --workers 2 (LocalCluster)", size=size, ours_ms=dual,
                         ref_name="--workers 0", ref_ms=single, value=f"{count / dual * 1000:.1f} images/s",
+                        target="not slower than --workers 0", status=check(dual <= single),
                         note=f"{cmd} --workers 2; cluster start included; ref/ours = the speed-up"
                              f"{spread(walls[2])}"))
         try:

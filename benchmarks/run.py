@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/run.py                   # everything, N = 5
     .venv/bin/python benchmarks/run.py --quick           # N = 2, fewer cases: well under a minute
                                                          # (no Mask R-CNN inference unless --only maskrcnn)
-    .venv/bin/python benchmarks/run.py --only methods    # or app, compare, maskrcnn (repeatable)
+    .venv/bin/python benchmarks/run.py --only methods    # or app, compare, batch, maskrcnn (repeatable)
     .venv/bin/python benchmarks/run.py --out docs/benchmarks.md
 
 Sections:
@@ -18,6 +18,9 @@ app       the real server in Chromium: first paint, control re-render, server
 compare   the compare page in Chromium with every classic method: first render
           of a 1600 x 1200 upload, re-render after one k-means control, server
           memory (benchmarks/bench_compare.py);
+batch     the command line's folder mode on 200 synthetic images with ground truth,
+          in one process and on a two-worker Dask LocalCluster
+          (benchmarks/bench_batch.py);
 maskrcnn  Mask R-CNN v1 on the CPU: inference, loading, memory, in a child
           process (benchmarks/bench_maskrcnn.py). GPU frames per second:
           benchmarks/gpu_maskrcnn.py.
@@ -45,11 +48,12 @@ elif str(REPO) not in sys.path:
 
 from benchmarks.common import PHOTO_SOURCE, Row, fmt_ms, machine_info, versions  # noqa: E402
 
-SECTIONS = ("methods", "app", "compare", "maskrcnn")
+SECTIONS = ("methods", "app", "compare", "batch", "maskrcnn")
 TITLES = {
     "methods": "Classic methods (in process)",
     "app": "The app in a browser (Streamlit server + Chromium)",
     "compare": "The compare page in a browser (every classic method, 1600 x 1200 uploads)",
+    "batch": "Batch scoring from the command line (200 images, one process against two Dask workers)",
     "maskrcnn": "Mask R-CNN on the CPU (child process)",
 }
 
@@ -188,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                 from benchmarks import bench_compare
 
                 rows += bench_compare.run(n, quick=args.quick, log=log)
+            elif section == "batch":
+                from benchmarks import bench_batch
+
+                rows += bench_batch.run(1, quick=args.quick, log=log)
             elif section == "maskrcnn":
                 from benchmarks import bench_maskrcnn
 

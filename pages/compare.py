@@ -29,6 +29,7 @@ from pages._compare_controls import (
 )
 from pages._image_input import current_sample, ensure_app_frame, plain, require_image, working_max_side
 from pages._result_view import cached_result, params_key, remember_settings, shown_image, shown_pair
+from pages._weights_secret import weights_from_secrets
 from segcore.batch import params_json, write_csv
 from segcore.compare_figure import VIEWS, Panel, before_after, data_uri, grid_figure, panel_scale
 from segcore.export import comparison_zip
@@ -129,6 +130,7 @@ def _maskrcnn_problem(params: dict) -> str | None:
     """Why Mask R-CNN cannot take part here, in one line (None when its weights are at hand)."""
     from segcore.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
 
+    weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
     try:
         resolve_weights(params["variant"], allow_download=False)
     except WeightsUnavailable:

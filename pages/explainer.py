@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import streamlit as st
 
 from pages._image_input import _STATE_KEY, ensure_app_frame
 from pages._result_view import run_cached, shown_pair
+from pages._weights_secret import weights_from_secrets
 
 from segcore.explain import COCO_METHOD, COCO_SETTINGS, coco_weights_missing, task_views, task_views_from_instances
-from segcore.maskrcnn import ENV_WEIGHTS, WeightsUnavailable, pick_device
+from segcore.maskrcnn import WeightsUnavailable, pick_device
 from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
 from segcore.render import colorize, display_factor, display_labels, draw_boxes, overlay
 from segcore.result import Segmentation
@@ -81,14 +81,7 @@ st.markdown(
 
 # --- the same four answers on the sidebar's image, from Mask R-CNN with COCO weights ----------
 
-# A weights file named in Streamlit secrets counts like the environment variable (as on the Mask R-CNN page).
-if not os.environ.get(ENV_WEIGHTS):
-    try:
-        secret = st.secrets.get(ENV_WEIGHTS)
-    except Exception:  # noqa: BLE001 - no secrets file is the common case
-        secret = None
-    if secret:
-        os.environ[ENV_WEIGHTS] = str(secret)
+weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
 
 # Never a download here: the weights count only when they are already on this machine.
 missing = coco_weights_missing()

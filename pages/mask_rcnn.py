@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import download_name, run_cached, shown_pair
+from pages._weights_secret import weights_from_secrets
 from segcore.loading import LoadedImage, load_array
 from segcore.maskrcnn import (
-    ENV_WEIGHTS,
     WeightsUnavailable,
     coco_json,
     file_name,
@@ -41,14 +39,7 @@ st.markdown(
     "segmentation (each object its own label) and, colouring by class only, a semantic one."
 )
 
-# A weights file named in Streamlit secrets counts like the environment variable.
-if not os.environ.get(ENV_WEIGHTS):
-    try:
-        secret = st.secrets.get(ENV_WEIGHTS)
-    except Exception:  # noqa: BLE001 - no secrets file is the common case
-        secret = None
-    if secret:
-        os.environ[ENV_WEIGHTS] = str(secret)
+weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
 
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 variant = c1.selectbox("Model", list(VARIANTS), format_func=VARIANTS.get, key="mr_variant")

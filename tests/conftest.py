@@ -38,3 +38,11 @@ def coffee() -> np.ndarray:
 def photo_png(coffee) -> bytes:
     """A real colour photo as PNG bytes, as a user would upload it."""
     return encode(coffee)
+
+
+@pytest.fixture()
+def offline(tmp_path, monkeypatch):
+    """No Mask R-CNN weights anywhere, and the download address a closed local port: the app as offline."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.setenv("SEGCORE_MASKRCNN_URL", "http://127.0.0.1:9/")
+    monkeypatch.delenv("SEGCORE_MASKRCNN_WEIGHTS", raising=False)

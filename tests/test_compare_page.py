@@ -16,14 +16,6 @@ from conftest import encode
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-@pytest.fixture()
-def offline(tmp_path, monkeypatch):
-    """No COCO weights anywhere, and the download address a closed local port."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("SEGCORE_MASKRCNN_URL", "http://127.0.0.1:9/")
-    monkeypatch.delenv("SEGCORE_MASKRCNN_WEIGHTS", raising=False)
-
-
 def compare_page(query: dict[str, str] | None = None, sample: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=240)
     for k, v in (query or {}).items():

@@ -151,14 +151,6 @@ def test_known_objects_keep_their_answers():
 # --------------------------------------------------------------------------- the page
 
 
-@pytest.fixture()
-def offline(tmp_path, monkeypatch):
-    """No weights anywhere, and the download address a closed local port (as the Mask R-CNN page test)."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("SEGCORE_MASKRCNN_URL", "http://127.0.0.1:9/")
-    monkeypatch.delenv("SEGCORE_MASKRCNN_WEIGHTS", raising=False)
-
-
 def explainer(upload: bytes | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=240)
     at.run()

@@ -10,14 +10,6 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
-@pytest.fixture()
-def offline(tmp_path, monkeypatch):
-    """No weights anywhere, and the download address a closed local port."""
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("SEGCORE_MASKRCNN_URL", "http://127.0.0.1:9/")
-    monkeypatch.delenv("SEGCORE_MASKRCNN_WEIGHTS", raising=False)
-
-
 def mask_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=240)
     at.run()
