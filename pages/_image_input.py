@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES, ImageLoadError, LoadedImage, load_image
-from segcore.render import for_display
+from segcore.render import for_display, jpeg
 from segcore.samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 
 SIZE_CHOICES = {
@@ -35,9 +35,12 @@ def _decode(digest: str, max_side: int | None, name: str, _data: bytes) -> Loade
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _thumbnail(digest: str, _rgb: np.ndarray) -> np.ndarray:
-    """The sidebar's small picture of the working image, made once per image instead of on every rerun."""
-    return for_display(_rgb, 480)
+def _thumbnail(digest: str, _rgb: np.ndarray) -> bytes:
+    """The sidebar's small picture of the working image as JPEG bytes, made once per image.
+
+    Sent as bytes, st.image passes it on as it is; an array would be encoded again on every rerun of every page.
+    """
+    return jpeg(for_display(_rgb, 480), quality=90)
 
 
 SAMPLE_KEY = "segcore_sample"
@@ -138,7 +141,8 @@ def image_sidebar() -> LoadedImage | None:
 
     st.session_state[_STATE_KEY] = image
     st.session_state[_ERROR_KEY] = None
-    sb.image(_thumbnail(image.sha256, image.rgb), caption=f"{image.name}: {image.size[0]} x {image.size[1]} px", width="stretch")
+    sb.image(_thumbnail(image.sha256, image.rgb), caption=f"{image.name}: {image.size[0]} x {image.size[1]} px",
+             width="stretch", output_format="JPEG")
     if image.reduced:
         ow, oh = image.original_size
         sb.info(

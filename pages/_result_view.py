@@ -14,16 +14,26 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from pages._result_cache import ResultCache
 from segcore.loading import LoadedImage
 from segcore.registry import get_method
 from segcore.render import colorize, display_image, display_labels, display_pair, label_png, overlay, rgb_png
 from segcore.result import Segmentation
 
 
-@st.cache_data(max_entries=48, max_size="600MB", show_spinner=False)
+#: Bytes of results all sessions keep together (label maps and extras; at 2 MP, 8 to 48 MB a result).
+RESULTS_MAX_BYTES = 600 * 2**20
+
+
+@st.cache_resource(show_spinner=False)
+def _results() -> ResultCache:
+    """The one result cache of this server, shared by every session (see :mod:`pages._result_cache`)."""
+    return ResultCache(RESULTS_MAX_BYTES)
+
+
 def _run(method: str, image_sha: str, params_key: str, _rgb: np.ndarray, _params: dict) -> Segmentation:
-    """Cached technique call. Only ``method``, ``image_sha`` and ``params_key`` are hashed."""
-    return get_method(method).run(_rgb, **_params)
+    """Cached technique call, keyed by ``method``, ``image_sha`` and ``params_key``; the result is frozen and shared."""
+    return _results().get((method, image_sha, params_key), lambda: get_method(method).run(_rgb, **_params))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

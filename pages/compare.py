@@ -213,12 +213,16 @@ for method, problem in problems.items():
 # ----------------------------------------------------------------------------- before / after
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _after(method: str, image_sha: str, key: str, _image: LoadedImage, _params: dict) -> np.ndarray:
-    """The result blended over the image at display size, for the before/after wipe."""
+@st.cache_data(max_entries=64, show_spinner=False)
+def _wipe(method: str, image_sha: str, key: str, split: float, _image: LoadedImage, _params: dict) -> bytes:
+    """The before/after picture at display size as JPEG bytes: made once per method, setting and cut.
+
+    Sent as bytes, st.image passes it on as it is; an array would be encoded again on every rerun.
+    """
     seg = cached_result(method, _image, _params)
     shown_rgb, shown_seg = shown_pair(_image, seg)
-    return overlay(shown_rgb, shown_seg, alpha=0.6, skip_zero=method == "maskrcnn")
+    after = overlay(shown_rgb, shown_seg, alpha=0.6, skip_zero=method == "maskrcnn")
+    return jpeg(before_after(shown_image(_image), after, split), quality=90)
 
 
 if done and not present:
@@ -226,10 +230,9 @@ if done and not present:
     b1, b2 = st.columns([2, 3])
     chosen = b1.selectbox("Method", done, format_func=method_title, key="cmp_before")
     split = b2.slider("Wipe: the original left of it, the result right of it", 0.0, 1.0, 0.5, 0.01, key="cmp_split")
-    after = _after(chosen, image.sha256, params_key(run_params[chosen]), image, run_params[chosen])
-    before = shown_image(image)
-    st.image(before_after(before, after, split), caption=f"Left: the working image. Right: {method_title(chosen)}.",
-             width=min(before.shape[1] * 2, 960))  # small samples at most doubled: pixels stay crisp
+    picture = _wipe(chosen, image.sha256, params_key(run_params[chosen]), split, image, run_params[chosen])
+    st.image(picture, caption=f"Left: the working image. Right: {method_title(chosen)}.", output_format="JPEG",
+             width=min(shown_image(image).shape[1] * 2, 960))  # small samples at most doubled: pixels stay crisp
 
 # ----------------------------------------------------------------------------- ground truth and scores
 
