@@ -172,10 +172,16 @@ def method_title(method: str) -> str:
     return get_method(method).title
 
 
-def changed_from_page_defaults(method: str, params: dict[str, Any]) -> str:
-    """The settings that differ from the page's defaults, as 'k=8, lab' text for a panel title ('' if none)."""
+def key_settings(method: str, params: dict[str, Any], most: int = 3) -> str:
+    """The method's settings for its panel title: those changed from the page's defaults first, in bold.
+
+    At most ``most`` of them ('k=8, color_space=lab, ...'); '' for a method without settings.
+    """
     defaults = page_defaults(method)
     specs = {p.name: p for p in PAGE_PARAMS[method]}
-    parts = [f"{name}={to_text(specs[name], v) or 'auto'}" for name, v in params.items()
-             if name in defaults and v != defaults[name]]
-    return ", ".join(parts)
+    shown = [n for n in specs if n in params]
+    changed = [n for n in shown if params[n] != defaults[n]]
+    ordered = changed + [n for n in shown if n not in changed]
+    parts = [(f"<b>{n}={to_text(specs[n], params[n]) or 'auto'}</b>" if n in changed
+              else f"{n}={to_text(specs[n], params[n]) or 'auto'}") for n in ordered[:most]]
+    return ", ".join(parts) + (", ..." if len(ordered) > most else "")

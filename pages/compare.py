@@ -20,7 +20,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from pages._compare_controls import (
     VIEW_PARAMS,
     apply_link,
-    changed_from_page_defaults,
+    key_settings,
     link_notices,
     method_controls,
     method_title,
@@ -190,8 +190,8 @@ for method in methods:
         panels.append(Panel(f"<b>{method_title(method)}</b>", None, *image.size, message=problems.get(method, "")))
         continue
     picture, n_labels, elapsed, _ = outcome[method]
-    changed = changed_from_page_defaults(method, settings[method])
-    title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {changed}" if changed else "")
+    shown = key_settings(method, settings[method])
+    title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {shown}" if shown else "")
     panels.append(Panel(title, picture, *image.size, scale=scale))
 
 cols = int(st.session_state["cmp_cols"]) if not present else min(int(st.session_state["cmp_cols"]), 2)

@@ -54,6 +54,7 @@ def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(off
     assert all(t["source"].startswith("data:image/png;base64,") for t in pictures)
     titles = spec["layout"]["meta"]["panels"]
     assert all(" labels, " in t and " ms" in t for t in titles)
+    assert "; sigma=1, low_threshold=0.05, high_threshold=0.15, ..." in titles[1]  # its key settings, page defaults
 
     table = scores(at)
     assert list(table.index) == ["Otsu", "Canny", "k-means clustering", "Mask R-CNN"]
@@ -96,7 +97,8 @@ def test_a_link_restores_the_same_view_and_the_page_writes_it_back(offline):
     assert at.slider(key="cmp.canny.sigma").value == 2.5
     assert at.selectbox(key="cmp_view").value == "labels" and at.slider(key="cmp_cols").value == 2
     spec = grid(at)
-    assert "k=7" in spec["layout"]["meta"]["panels"][0] and "sigma=2.5" in spec["layout"]["meta"]["panels"][1]
+    assert "; <b>k=7</b>, <b>color_space=lab</b>, xy_weight=0, ..." in spec["layout"]["meta"]["panels"][0]  # changed first
+    assert "sigma=2.5" in spec["layout"]["meta"]["panels"][1]
     assert not any(t["source"].startswith("data:image/jpeg") for t in spec["data"])  # label maps only
     written = {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
                for k in at.query_params}
