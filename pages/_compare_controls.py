@@ -172,16 +172,20 @@ def method_title(method: str) -> str:
     return get_method(method).title
 
 
-def key_settings(method: str, params: dict[str, Any], most: int = 3) -> str:
+def key_settings(method: str, params: dict[str, Any], width: int = 44) -> str:
     """The method's settings for its panel title: those changed from the page's defaults first, in bold.
 
-    At most ``most`` of them ('k=8, color_space=lab, ...'); '' for a method without settings.
+    As many as fit in ``width`` characters ('k=8, color_space=lab, ...'); '' for a method without settings.
     """
     defaults = page_defaults(method)
     specs = {p.name: p for p in PAGE_PARAMS[method]}
     shown = [n for n in specs if n in params]
     changed = [n for n in shown if params[n] != defaults[n]]
-    ordered = changed + [n for n in shown if n not in changed]
-    parts = [(f"<b>{n}={to_text(specs[n], params[n]) or 'auto'}</b>" if n in changed
-              else f"{n}={to_text(specs[n], params[n]) or 'auto'}") for n in ordered[:most]]
-    return ", ".join(parts) + (", ..." if len(ordered) > most else "")
+    parts, used = [], 0
+    for n in changed + [n for n in shown if n not in changed]:
+        text = f"{n}={to_text(specs[n], params[n]) or 'auto'}"
+        if parts and used + len(text) + 2 > width:
+            return ", ".join(parts) + ", ..."
+        parts.append(f"<b>{text}</b>" if n in changed else text)
+        used += len(text) + 2
+    return ", ".join(parts)

@@ -76,7 +76,7 @@ methods = top[0].multiselect("Methods", COMPARE_METHODS, format_func=method_titl
 view = top[1].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
 top[2].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
 top[3].toggle("Presentation mode", key="cmp_present", help="Large panels, no sidebar: for a projector.")
-row = st.columns([2, 3, 5])
+row = st.columns([3, 2, 5])
 if not present:
     row[0].button("Tick every classic method", on_click=tick_all_classic, key="cmp_all")
 row[1].toggle("Every pixel", key="cmp_full",
@@ -191,12 +191,12 @@ for method in methods:
         continue
     picture, n_labels, elapsed, _ = outcome[method]
     shown = key_settings(method, settings[method])
-    title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {shown}" if shown else "")
+    title = f"<b>{method_title(method)}</b>: {n_labels} labels, {elapsed * 1000:.0f} ms<br>{shown or 'no settings'}"
     panels.append(Panel(title, picture, *image.size, scale=scale))
 
 cols = int(st.session_state["cmp_cols"]) if not present else min(int(st.session_state["cmp_cols"]), 2)
-# Panels as tall as the image's shape needs in a page about 1150 px wide (1350 in presentation mode).
-page_width = 1350 if present else 1150
+# Panels as tall as the image's shape needs in a page about 950 px wide (1350 in presentation mode, no sidebar).
+page_width = 1350 if present else 950
 panel_height = int(np.clip(page_width / cols * image.size[1] / image.size[0], 160, 900))
 fig = grid_figure(
     panels, photo=_photo_uri(image.sha256, scale, image.rgb) if view != "labels" else None, view=view, alpha=ALPHA,
