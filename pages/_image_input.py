@@ -171,6 +171,11 @@ def ensure_app_frame() -> None:
         st.rerun()
 
 
+def working_image() -> LoadedImage | None:
+    """The session's working image, or None when there is none (a bad upload); never stops the page."""
+    return st.session_state.get(_STATE_KEY)
+
+
 def require_image() -> LoadedImage:
     """Return the session's working image, or explain what to do and stop the page."""
     image = st.session_state.get(_STATE_KEY)

@@ -67,6 +67,9 @@ else:
         "unless you change them here). Zoom or pan in any panel and all panels follow, at full pixel "
         "detail; score them against a ground truth below. The address bar holds a link to this exact view."
     )
+    if current_sample() is None:
+        st.caption("A link cannot carry your uploaded image: whoever opens it gets the same methods and settings "
+                   "on a sample; send the image along with it.")
 for notice in link_notices():
     st.warning(f"From the link: {notice}")
 

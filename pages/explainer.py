@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages._image_input import _STATE_KEY, ensure_app_frame
+from pages._image_input import ensure_app_frame, working_image
 from pages._result_view import run_cached, shown_pair
 from pages._weights_secret import weights_from_secrets
 
@@ -85,7 +85,7 @@ weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
 
 # Never a download here: the weights count only when they are already on this machine.
 missing = coco_weights_missing()
-image = st.session_state.get(_STATE_KEY)
+image = working_image()
 real = None
 if missing is not None:
     weights_note.info(NO_WEIGHTS)
