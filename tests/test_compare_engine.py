@@ -187,3 +187,21 @@ def test_zip_holds_what_its_manifest_lists_and_label_maps_round_trip(tmp_path):
 def test_cli_command_quotes_values_and_leaves_out_the_device():
     line = cli_command("my photo.jpg", "maskrcnn", {"variant": "shapes", "classes": (), "device": "cpu"}, None)
     assert line == "python -m segcore 'my photo.jpg' -m maskrcnn -p variant=shapes -p 'classes=()' --max-side 0"
+
+
+def test_panel_scale_keeps_the_pictures_within_the_pixel_budget():
+    from segcore.compare_figure import PIXEL_BUDGET, panel_scale
+
+    assert panel_scale(3, (1600, 1200)) == 1 and panel_scale(20, (512, 512)) == 1
+    assert panel_scale(4, (1600, 1200)) == 2 and panel_scale(20, (1600, 1200)) == 3
+    for n in range(1, 25):
+        f = panel_scale(n, (1600, 1200))
+        assert n * -(-1600 // f) * -(-1200 // f) <= PIXEL_BUDGET
+        assert f == 1 or n * -(-1600 // (f - 1)) * -(-1200 // (f - 1)) > PIXEL_BUDGET  # the smallest such f
+
+
+def test_a_scaled_panel_covers_the_same_pixels_of_the_working_image():
+    fig = grid_figure([Panel("a", "data:image/png;base64,", 1600, 1200, scale=3)], photo=None)
+    trace = fig.data[0]
+    assert (trace.x0, trace.dx, trace.y0, trace.dy) == (1.0, 3, 1.0, 3)  # picture pixel i: image pixels 3i..3i+2
+    assert list(fig.layout.xaxis.range) == [-0.5, 1599.5]
