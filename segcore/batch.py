@@ -28,6 +28,7 @@ import shutil
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,7 @@ def process_image(
     ground_truth: Sequence[str] = (),
     *,
     label: str | None = None,
+    out_stem: str | None = None,
 ) -> list[dict[str, Any]]:
     """Segment one image file with every method, save the PNGs and score each result.
 
@@ -156,6 +158,8 @@ def process_image(
         ``settings.ground_truth`` is set means none was found: the rows say so.
     label : str, optional
         What the ``image`` column and the messages call the file (default ``str(path)``).
+    out_stem : str, optional
+        What the output files' names start with (default the file's stem; see :func:`output_stems`).
 
     Returns
     -------
@@ -207,7 +211,7 @@ def process_image(
             continue
         row.update(params=params_json(seg.params), time_ms=round(seg.elapsed_s * 1000.0, 3), n_labels=seg.n_labels)
         if out is not None:
-            stem = f"{path.stem}_{spec.name}"
+            stem = f"{out_stem or path.stem}_{spec.name}"
             try:
                 # zlib level 1: a batch's PNGs encode ~3 x faster (70 % of an image's time at level 6)
                 (out / f"{stem}_labels.png").write_bytes(label_png(seg.labels, compress_level=1))
@@ -225,13 +229,14 @@ def process_image(
     return rows
 
 
-def _worker_task(path: str, settings: BatchSettings, ground_truth: Sequence[str], label: str) -> list[dict[str, Any]]:
+def _worker_task(path: str, settings: BatchSettings, ground_truth: Sequence[str], label: str,
+                 out_stem: str = "") -> list[dict[str, Any]]:
     """:func:`process_image` on a Dask worker: numpy, BLAS and segcore's bands on one thread."""
     from threadpoolctl import threadpool_limits  # noqa: PLC0415
 
     os.environ.setdefault("SEGCORE_THREADS", "1")  # a worker of someone else's cluster too
     with threadpool_limits(1):
-        return process_image(path, settings, ground_truth, label=label)
+        return process_image(path, settings, ground_truth, label=label, out_stem=out_stem or None)
 
 
 # --------------------------------------------------------------------------- mapping
@@ -239,11 +244,36 @@ def _worker_task(path: str, settings: BatchSettings, ground_truth: Sequence[str]
 
 @dataclass(frozen=True)
 class ImageTask:
-    """One image to process: the file a worker reads, its name in the rows, its ground-truth files."""
+    """One image to process: the file a worker reads, its name in the rows, its ground-truth files,
+    and the name its outputs start with (empty: the file's stem)."""
 
     path: str
     label: str
     ground_truth: tuple[str, ...] = ()
+    out_stem: str = ""
+
+
+def output_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """The name each image's output files start with, so that no output replaces another's.
+
+    An image's file stem (``cat`` for ``cat.jpg``), or its whole file name where
+    another input has the same stem (``a.gif`` and ``a.webp`` give
+    ``a.gif_otsu_labels.png`` and ``a.webp_otsu_labels.png``, where both would have
+    written ``a_otsu_labels.png``), numbered where even those are equal (the same
+    name in two folders). Compared ignoring case, as some file systems do.
+    """
+    paths = [Path(p) for p in paths]
+    stems = Counter(p.stem.lower() for p in paths)
+    names = [p.stem if stems[p.stem.lower()] == 1 else p.name for p in paths]
+    repeated = Counter(n.lower() for n in names)
+    seen: Counter = Counter()
+    out = []
+    for name in names:
+        if repeated[name.lower()] > 1:
+            seen[name.lower()] += 1
+            name = f"{name}.{seen[name.lower()]}"
+        out.append(name)
+    return out
 
 
 OnDone = Callable[[int, list[dict[str, Any]]], None]
@@ -289,7 +319,8 @@ def map_images(
 
     if scheduler is None and workers <= 0:
         for i, task in enumerate(tasks):
-            done(i, process_image(task.path, settings, task.ground_truth, label=task.label))
+            done(i, process_image(task.path, settings, task.ground_truth, label=task.label,
+                                  out_stem=task.out_stem or None))
     else:
         _map_dask(tasks, settings, workers, scheduler, done, on_start)
     return [r if r is not None else error_rows(t.label, settings, "not run") for r, t in zip(results, tasks)]
@@ -362,7 +393,7 @@ def _map_dask(tasks, settings, workers, scheduler, done, on_start) -> None:
         futures = client.map(
             _worker_task,
             [t.path for t in tasks], [settings] * len(tasks), [t.ground_truth for t in tasks],
-            [t.label for t in tasks], pure=False,
+            [t.label for t in tasks], [t.out_stem for t in tasks], pure=False,
         )
         index = {f.key: i for i, f in enumerate(futures)}
         try:

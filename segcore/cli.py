@@ -274,9 +274,14 @@ def run(argv: Sequence[str]) -> int:
         ground_truth_kind=args.gt_kind,
         tolerance=args.tolerance,
     )
+    stems = batch.output_stems(files)
+    for f, stem in zip(files, stems):
+        if stem != f.stem:
+            print(f"note: {f} shares its name with another input; its outputs are named {stem}_<method>_...",
+                  file=sys.stderr)
     tasks = [
-        batch.ImageTask(os.path.abspath(f), str(f), tuple(os.path.abspath(g) for g in ground_truth.get(f, ())))
-        for f in files
+        batch.ImageTask(os.path.abspath(f), str(f), tuple(os.path.abspath(g) for g in ground_truth.get(f, ())), stem)
+        for f, stem in zip(files, stems)
     ]
     workers = _workers(args, len(tasks))
     use_dask = bool(tasks) and (workers > 0 or args.scheduler is not None)
@@ -290,7 +295,7 @@ def run(argv: Sequence[str]) -> int:
         echo = progress.echo if progress is not None else lambda line, stream=None: print(line, file=stream)
         for row in rows:
             if row["n_labels"] is not None:
-                labels = out / f"{Path(tasks[i].path).stem}_{row['method']}_labels.png"
+                labels = out / f"{tasks[i].out_stem or Path(tasks[i].path).stem}_{row['method']}_labels.png"
                 echo(f"{row['image']}: {row['n_labels']} labels, {row['width']}x{row['height']} px, "
                      f"{row['time_ms']:.0f} ms -> {labels}")
         errors: dict[str, list[str]] = {}

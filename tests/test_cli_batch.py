@@ -332,3 +332,30 @@ def test_an_existing_scheduler_is_used_with_scheduler(scenes, tmp_path, capsys, 
     _, rows = _read_csv(scores)
     assert [Path(r["image"]).name for r in rows] == ["coins.png", "disc.png", "regions.png"]
     assert all(r["error"] == "" for r in rows) and float(rows[1]["iou"]) > 0.95
+
+
+def test_two_inputs_of_one_name_never_overwrite_each_others_outputs(tmp_path, capsys):
+    """a.gif and a.webp in one folder both wrote a_otsu_labels.png, the second silently replacing the first."""
+    from skimage import data
+
+    from segcore.batch import output_stems
+    from segcore.cli import main
+    from segcore.loading import load_image
+    from segcore.registry import run_method
+    from segcore.render import read_label_png
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "a.gif").write_bytes(encode(data.coins(), "GIF"))
+    (photos / "a.webp").write_bytes(encode(data.astronaut()[::2, ::2], "WEBP", lossless=True))
+    (photos / "b.png").write_bytes(encode(data.camera()[::2, ::2]))
+    out = tmp_path / "out"
+    assert main([str(photos), "-m", "otsu", "--workers", "0", "-o", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["a.gif_otsu_labels.png", "a.gif_otsu_overlay.png", "a.webp_otsu_labels.png",
+                     "a.webp_otsu_overlay.png", "b_otsu_labels.png", "b_otsu_overlay.png"]
+    for name in ("a.gif", "a.webp"):
+        expected = run_method("otsu", load_image((photos / name).read_bytes()).rgb).labels
+        assert (read_label_png((out / f"{name}_otsu_labels.png").read_bytes()) == expected).all(), name
+    assert "shares its name with another input" in capsys.readouterr().err
+    assert output_stems(["x/a.png", "y/a.png", "y/A.jpg", "c.png"]) == ["a.png.1", "a.png.2", "A.jpg", "c"]
