@@ -214,3 +214,40 @@ def test_a_stale_address_on_a_rerun_does_not_undo_a_change(offline):
     assert at.slider(key="cmp.kmeans.k").value == 7
     assert at.session_state["segcore_image"].name == "astronaut.png"
     assert "k=7" in grid(at)["layout"]["meta"]["panels"][0]
+
+
+def test_several_ground_truths_are_averaged_and_a_jpeg_is_refused(offline):
+    from segcore.loading import load_image
+    from segcore.metrics import label_scores
+    from segcore.registry import run_method
+    from segcore.samples import sample_bytes, sample_ground_truth
+
+    truth = sample_ground_truth("mosaic").maps[0]
+    other = truth.copy()
+    other[:, : truth.shape[1] // 2] = 0  # a second person who merged the left half into one region
+    at = compare_page(sample="mosaic")
+    at.multiselect(key="cmp_methods").set_value(["kmeans"]).run()
+    at.radio(key="cmp_gt_source").set_value("upload").run()
+    uploader = at.file_uploader(key="cmp_gt_upload")
+    uploader.upload("mosaic.1.png", encode(truth.astype(np.uint8)), "image/png")
+    uploader.upload("mosaic.2.png", encode(other.astype(np.uint8)), "image/png")
+    at.run()
+    assert not at.exception, at.exception
+    seg = run_method("kmeans", load_image(sample_bytes("mosaic")).rgb, k=5, color_space="rgb", xy_weight=0.0,
+                     exact=False, seed=0)
+    expected = label_scores(seg.labels, [truth, other])
+    table = scores(at)
+    assert table.loc["k-means clustering", "PRI"] == pytest.approx(expected["pri"])
+    assert table.loc["k-means clustering", "VoI (bits)"] == pytest.approx(expected["voi"])
+    assert "2 maps: scores are means over them" in " ".join(c.value for c in at.caption)
+
+    # A JPEG renamed .png (the uploader takes lossless types only): refused, saying why and what to do.
+    at2 = compare_page(sample="mosaic")
+    at2.multiselect(key="cmp_methods").set_value(["otsu"]).run()
+    at2.radio(key="cmp_gt_source").set_value("upload").run()
+    at2.file_uploader(key="cmp_gt_upload").upload("mask.png", encode(truth.astype(np.uint8) * 30, "JPEG"), "image/png")
+    at2.run()
+    assert not at2.exception, at2.exception
+    errors = re.sub(r"\\(.)", r"\1", " ".join(e.value for e in at2.error))
+    assert "JPEG" in errors and "PNG" in errors, errors
+    assert not at2.dataframe
