@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from PIL import Image
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from pages._compare_controls import (
@@ -37,8 +36,7 @@ from segcore.ground_truth import GroundTruth, GroundTruthError, fit_ground_truth
 from segcore.loading import LoadedImage
 from segcore.metrics import COLUMNS, SCORE_RULE, score_details
 from segcore.page_params import COMPARE_METHODS
-from segcore.render import boundary_png, color_png, jpeg, overlay
-from segcore.result import Segmentation
+from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
 from segcore.samples import SAMPLES, sample_ground_truth
 
 def _missing(value) -> bool:
@@ -107,11 +105,7 @@ ALPHA = 0.5  # overlay opacity of the panels
 @st.cache_data(max_entries=8, show_spinner=False)
 def _photo_uri(image_sha: str, scale: int, _rgb: np.ndarray) -> str:
     """The working image (every ``scale``-th pixel's box) as a JPEG data URI, under the overlay and boundary views."""
-    if scale > 1:
-        h, w = _rgb.shape[:2]
-        size = (-(-w // scale), -(-h // scale))  # the subsampled label maps' shape
-        _rgb = np.asarray(Image.fromarray(_rgb).resize(size, Image.Resampling.BOX))
-    return data_uri(jpeg(_rgb), "image/jpeg")
+    return data_uri(jpeg(reduced_image(_rgb, scale)), "image/jpeg")
 
 
 @st.cache_data(max_entries=256, max_size="400MB", show_spinner=False)

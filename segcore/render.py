@@ -221,7 +221,14 @@ def display_labels(labels: np.ndarray, max_side: int = 960) -> np.ndarray:
 
 def display_image(image: np.ndarray, max_side: int = 960) -> np.ndarray:
     """``image`` box-filtered to the shape of its label maps at display size (see :func:`display_pair`)."""
-    factor = display_factor(image.shape, max_side)
+    return reduced_image(image, display_factor(image.shape, max_side))
+
+
+def reduced_image(image: np.ndarray, factor: int) -> np.ndarray:
+    """``image`` box-filtered by ``factor`` to the shape of ``labels[::factor, ::factor]`` (as is for 1).
+
+    The picture to lay under a label map subsampled by the same factor, pixel for pixel.
+    """
     if factor <= 1:
         return image
     h, w = -(-image.shape[0] // factor), -(-image.shape[1] // factor)  # the subsampled labels' shape

@@ -191,7 +191,7 @@ def mosaic_scene() -> tuple[np.ndarray, GroundTruth]:
     """
     from skimage.transform import resize  # noqa: PLC0415
 
-    h, w, n = 360, 480, 7
+    h, w = 360, 480  # seven cells
     rng = np.random.default_rng(MOSAIC_SEED)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     # Seed points spread out: a jittered 4 x 2 grid, one cell dropped.
