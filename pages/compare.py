@@ -187,8 +187,9 @@ for method in methods:
         panels.append(Panel(f"<b>{method_title(method)}</b>", None, *image.size, message=problems.get(method, "")))
         continue
     picture, n_labels, elapsed, _ = outcome[method]
-    shown = key_settings(method, settings[method])
-    title = f"<b>{method_title(method)}</b>: {n_labels} labels, {elapsed * 1000:.0f} ms<br>{shown or 'no settings'}"
+    shown = key_settings(method, settings[method], width=26)
+    # Two short lines: long method names and settings overran into the next panel on one line.
+    title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {shown}" if shown else "")
     panels.append(Panel(title, picture, *image.size, scale=scale))
 
 cols = int(st.session_state["cmp_cols"]) if not present else min(int(st.session_state["cmp_cols"]), 2)
@@ -348,7 +349,7 @@ if gt is not None and done:
             xaxis=dict(title="time (ms, log scale)", type="log"), yaxis=dict(title=COLUMNS[y].title),
         )
         st.plotly_chart(chart, key="cmp_chart")
-elif gt is None and not present:
+elif gt is None and not present and source == "none":
     st.caption("No ground truth: the panels compare the methods with each other only.")
 
 # ----------------------------------------------------------------------------- export
