@@ -21,6 +21,7 @@ PAGES = {
     "thresholding": st.Page("pages/thresholding.py", title="Thresholding", icon=":material/contrast:", url_path="thresholding"),
     "edges": st.Page("pages/edges.py", title="Edge detection", icon=":material/border_style:", url_path="edges"),
     "clustering": st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:", url_path="clustering"),
+    "regions": st.Page("pages/regions.py", title="Regions and superpixels", icon=":material/grain:", url_path="regions"),
     "maskrcnn": st.Page("pages/mask_rcnn.py", title="Mask R-CNN", icon=":material/person_search:", url_path="mask_rcnn"),
     "compare": st.Page("pages/compare.py", title="Compare methods", icon=":material/compare:", url_path="compare"),
     "explainer": st.Page("pages/explainer.py", title="Explainer: which task is which", icon=":material/school:", url_path="explainer"),
@@ -49,6 +50,8 @@ def home() -> None:
         ("thresholding", "global and multi-level thresholds, Otsu, Li, Yen and more, local (adaptive) thresholds"),
         ("edges", "the article's Sobel and Laplace kernels by convolution, Canny, LoG, regions between edges"),
         ("clustering", "k-means on pixel colours (RGB or CIELAB, optional position) and a Gaussian mixture"),
+        ("regions", "the field's baselines: Felzenszwalb's graph segmentation, SLIC superpixels and their merging, "
+                    "Quickshift, watershed, Chan-Vese active contours"),
         ("maskrcnn", "torchvision's Mask R-CNN: each object's class, box, mask and score; instance and semantic views"),
         ("compare", "every method side by side on one image: linked zoom, scores against a ground truth, one zip"),
         ("explainer", "classification vs object detection vs semantic and instance segmentation, side by side"),

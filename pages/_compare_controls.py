@@ -32,8 +32,8 @@ VIEW_PARAMS = {
 _WRITTEN = "cmp_link_written"  # the query parameters this page wrote last (absent: no run of this page yet)
 
 
-def key_of(method: str, param: str) -> str:
-    return f"cmp.{method}.{param}"
+def key_of(method: str, param: str, prefix: str = "cmp") -> str:
+    return f"{prefix}.{method}.{param}"
 
 
 def _widget_value(p: Param, value: Any) -> Any:
@@ -107,9 +107,20 @@ def _link_value(key: str, p: Param, text: str) -> Any:
         return p.default
 
 
-def tick_all_classic() -> None:
-    """Button callback: tick every method but Mask R-CNN (runs before the page, so the multiselect shows it)."""
-    st.session_state["cmp_methods"] = [m for m in COMPARE_METHODS if get_method(m).family != "maskrcnn"]
+#: The article's techniques (thresholds, edges, clustering) and the field's region baselines.
+ARTICLE_FAMILIES = ("threshold", "edges", "clustering")
+
+
+def tick_article_methods() -> None:
+    """Button callback: tick the article's methods only (runs before the page, so the multiselect shows it)."""
+    st.session_state["cmp_methods"] = [m for m in COMPARE_METHODS if get_method(m).family in ARTICLE_FAMILIES]
+
+
+def tick_region_methods() -> None:
+    """Button callback: add the region methods (graph, superpixels, watershed, contours) to those ticked."""
+    ticked = list(st.session_state.get("cmp_methods", []))
+    ticked += [m for m in COMPARE_METHODS if get_method(m).family == "regions" and m not in ticked]
+    st.session_state["cmp_methods"] = [m for m in COMPARE_METHODS if m in ticked]
 
 
 def link_notices() -> list[str]:
@@ -117,32 +128,45 @@ def link_notices() -> list[str]:
     return st.session_state.pop(LINK_NOTICES_KEY, [])
 
 
-def method_controls(method: str, container) -> dict[str, Any]:
+def start_controls(method: str, prefix: str) -> None:
+    """Give ``method``'s controls under ``prefix`` their page defaults, where they have no value yet.
+
+    For a page that draws :func:`method_controls` without a link to apply
+    (the regions page); the compare page's :func:`apply_link` does this and more.
+    """
+    for p in PAGE_PARAMS[method]:
+        st.session_state.setdefault(key_of(method, p.name, prefix), _widget_value(p, p.default))
+
+
+def method_controls(method: str, container, *, prefix: str = "cmp", columns: int = 1) -> dict[str, Any]:
     """Draw ``method``'s settings in ``container``; return its keyword arguments.
 
-    A text setting (a list of thresholds, an optional edge threshold) that
-    does not parse shows why under it and runs with the default.
+    Widgets are keyed ``<prefix>.<method>.<param>`` and laid out in
+    ``columns`` columns. A text setting (a list of thresholds, an optional
+    edge threshold) that does not parse shows why under it and runs with the
+    default.
     """
     params: dict[str, Any] = {}
-    for p in PAGE_PARAMS[method]:
-        key = key_of(method, p.name)
+    cells = container.columns(columns) if columns > 1 else [container]
+    for i, p in enumerate(PAGE_PARAMS[method]):
+        key, cell, tip = key_of(method, p.name, prefix), cells[i % len(cells)], p.help or None
         if p.kind == "int" and (p.hi - p.lo) / (p.step or 1) > 400:
-            params[p.name] = int(container.number_input(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key))
+            params[p.name] = int(cell.number_input(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key, help=tip))
         elif p.kind == "int":
-            params[p.name] = int(container.slider(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key))
+            params[p.name] = int(cell.slider(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key, help=tip))
         elif p.kind == "float":
-            params[p.name] = float(container.slider(p.label, float(p.lo), float(p.hi), step=float(p.step), key=key))
+            params[p.name] = float(cell.slider(p.label, float(p.lo), float(p.hi), step=float(p.step), key=key, help=tip))
         elif p.kind == "bool":
-            params[p.name] = bool(container.toggle(p.label, key=key))
+            params[p.name] = bool(cell.toggle(p.label, key=key, help=tip))
         elif p.kind == "choice":
             names = dict(zip(p.choices, p.labels or p.choices))
-            params[p.name] = container.selectbox(p.label, p.choices, format_func=lambda c, n=names: str(n[c]), key=key)
+            params[p.name] = cell.selectbox(p.label, p.choices, format_func=lambda c, n=names: str(n[c]), key=key, help=tip)
         else:  # floats, auto_float: text
-            text = container.text_input(p.label, key=key, help=p.help or None)
+            text = cell.text_input(p.label, key=key, help=tip)
             try:
                 params[p.name] = parse(p, text)
             except ValueError as exc:
-                container.warning(f"{plain(str(exc))}; using {to_text(p, p.default) or 'auto'}.")
+                cell.warning(f"{plain(str(exc))}; using {to_text(p, p.default) or 'auto'}.")
                 params[p.name] = p.default
     if method == "canny":  # as the edge page: the lower of the two is the low threshold
         lo, hi = params["low_threshold"], params["high_threshold"]

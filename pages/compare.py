@@ -23,7 +23,8 @@ from pages._compare_controls import (
     link_notices,
     method_controls,
     method_title,
-    tick_all_classic,
+    tick_article_methods,
+    tick_region_methods,
     write_link,
 )
 from pages._image_input import current_sample, ensure_app_frame, plain, require_image, working_max_side
@@ -77,10 +78,13 @@ methods = top[0].multiselect("Methods", COMPARE_METHODS, format_func=method_titl
 view = top[1].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
 top[2].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
 top[3].toggle("Presentation mode", key="cmp_present", help="Large panels, no sidebar: for a projector.")
-row = st.columns([3, 2, 5])
+row = st.columns([3, 3, 2, 4])
 if not present:
-    row[0].button("Tick every classic method", on_click=tick_all_classic, key="cmp_all")
-row[1].toggle("Every pixel", key="cmp_full",
+    row[0].button("Tick the article's methods", on_click=tick_article_methods, key="cmp_all",
+                  help="Every threshold, edge and clustering method (Mask R-CNN aside): the article's techniques.")
+    row[1].button("Add the region methods", on_click=tick_region_methods, key="cmp_regions",
+                  help="Felzenszwalb, SLIC, Quickshift, watershed and Chan-Vese: the field's standard baselines.")
+row[2].toggle("Every pixel", key="cmp_full",
               help="Send every panel at the working size, so zooming in shows each pixel. Off: many panels of a "
                    "large image are drawn at every 2nd (3rd...) pixel, which the browser draws several times faster.")
 if not methods:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
-from segcore.edges import ARTICLE_STEPS, KERNELS, MODES, convolution_steps
+from segcore.edges import ARTICLE_STEPS, KERNELS, MODES, REGION_RULES, convolution_steps
 from segcore.gray import to_gray
 from segcore.loading import LoadedImage
 from segcore.render import for_display, to_uint8
@@ -17,6 +17,7 @@ ARTICLE_KERNELS = {
     "sobel_vertical": "Sobel, vertical edges",
     "laplace": "Laplace",
 }
+REGION_RULE_NAMES = {"components": "connected components", "watershed": "watershed"}
 METHODS = {
     "sobel": "Sobel (article kernels, gradient magnitude)",
     "laplace": "Laplace (article kernel, |response|)",
@@ -80,13 +81,20 @@ st.header("From edges to segments")
 st.markdown(
     "Pixels whose edge strength is above a threshold form the **edge mask**; the regions the edges "
     "enclose are labelled as connected components, so this page gives a label map like the others "
-    "(label 0 = edges and regions too small to keep)."
+    "(label 0 = edges and regions too small to keep). Or flood those regions over the edge strength "
+    "with the **watershed**: the edges then join the regions on either side, and no pixel is left out."
 )
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 method = c1.selectbox("Edge detector", list(METHODS), format_func=METHODS.get, key="edge_method")
 auto = c2.toggle("Automatic edge threshold (Otsu)", value=True, key="edge_auto", disabled=method == "canny")
 min_region = c3.slider("Smallest region kept (px)", 0, 2000, 64, 16, key="edge_min_region")
-params: dict = {"mode": mode, "min_region": min_region}
+regions = c4.radio(
+    "Edges to regions", list(REGION_RULES), format_func=REGION_RULE_NAMES.get, key="edge_regions",
+    help="Connected components: the regions the edges enclose; edge pixels stay label 0. Watershed: those "
+    "regions flooded over the edge strength until they meet on its ridges, so every pixel belongs to a region "
+    "(the standard way to turn edges into regions; slower, about a second at 1600 px).",
+)
+params: dict = {"mode": mode, "min_region": min_region, "regions": regions}
 if method == "canny":
     k1, k2, k3 = st.columns(3)
     params["sigma"] = k1.slider("Gaussian sigma", 0.0, 6.0, 1.0, 0.1, key="canny_sigma")

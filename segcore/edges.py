@@ -23,7 +23,11 @@ segments the same way:
 3. the regions the edges enclose: connected components of the non-edge pixels
    (4-connectivity, ``skimage.measure.label``);
 4. regions smaller than ``min_region`` pixels join the edges in label 0; the
-   rest are numbered 1..n consecutively.
+   rest are numbered 1..n consecutively;
+5. with ``regions='watershed'``, those regions are then flooded over the
+   edge strength (``skimage.segmentation.watershed``, the regions as its
+   markers) until they meet on the edges' ridges, so every pixel, edges
+   included, belongs to a region and label 0 is gone.
 
 :func:`convolution_steps` spells out, position by position, what the
 convolution computes, for the explainer page; :data:`ARTICLE_STEPS` is the
@@ -52,6 +56,7 @@ __all__ = [
     "KERNELS",
     "LAPLACE",
     "MODES",
+    "REGION_RULES",
     "PREWITT_HORIZONTAL",
     "PREWITT_VERTICAL",
     "SCHARR_HORIZONTAL",
@@ -128,6 +133,10 @@ ARTICLE_STEPS = (
     "5. Move the kernel by the stride and repeat for the next pixel.",
 )
 
+#: How edges become regions: the components they enclose (edges stay label 0), or those
+#: components flooded over the edge strength by the watershed (every pixel in a region).
+REGION_RULES = ("components", "watershed")
+
 #: Colour of label 0 (edges, and the small regions merged into them).
 _EDGE_COLOR = (20, 20, 20)
 
@@ -152,6 +161,12 @@ def _check_min_region(min_region: int) -> int:
     if isinstance(min_region, bool) or not value.is_integer() or value < 0:
         raise ValueError(f"min_region is a whole number of pixels, 0 or more; got {min_region!r}")
     return int(value)
+
+
+def _check_regions(regions: str) -> str:
+    if regions not in REGION_RULES:
+        raise ValueError(f"regions is one of {', '.join(REGION_RULES)}; got {regions!r}")
+    return regions
 
 
 def _check_edge_threshold(edge_threshold: float | None) -> float | None:
@@ -362,6 +377,7 @@ def segments_from_edges(
     edge_threshold: float | None = None,
     min_region: int = 64,
     edge_mask: np.ndarray | None = None,
+    regions: str = "components",
 ) -> tuple[np.ndarray, dict]:
     """Turn an edge strength image into a label map of the regions edges enclose.
 
@@ -375,8 +391,14 @@ def segments_from_edges(
     min_region : int
         Regions with fewer pixels join label 0.
     edge_mask : bool ndarray, optional
-        A ready-made edge mask (Canny's); ``strength`` and ``edge_threshold``
-        are then not used.
+        A ready-made edge mask (Canny's); ``edge_threshold`` is then not
+        used, nor ``strength`` unless ``regions='watershed'`` (which floods
+        over it; pass the mask as float for Canny).
+    regions : {'components', 'watershed'}
+        ``'watershed'`` floods the regions over ``strength``
+        (:func:`segcore.regions.flood`) so edge pixels join the region on
+        their side of the ridge and no label 0 is left (unless no region
+        was found at all).
 
     Returns
     -------
@@ -390,6 +412,7 @@ def segments_from_edges(
         ``counts`` (``counts[v]`` = pixels with label ``v``).
     """
     min_region = _check_min_region(min_region)
+    regions = _check_regions(regions)
     threshold = None
     if edge_mask is None:
         threshold = _check_edge_threshold(edge_threshold)
@@ -414,6 +437,11 @@ def segments_from_edges(
     n_regions = len(new_counts) - 1
     n_small = n_found - n_regions
     name0 = "edges and small regions" if n_small else "edges"
+    if regions == "watershed" and n_regions:
+        from segcore.regions import flood
+
+        labels = flood(strength, labels)
+        new_counts = np.bincount(labels.ravel(), minlength=n_regions + 1)
     info = {
         "edge_mask": edge_mask,
         "edge_threshold": threshold,
@@ -461,10 +489,12 @@ def _gradient_pair(
     mode: str,
     edge_threshold: float | None,
     min_region: int,
+    regions: str,
 ) -> Segmentation:
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+    regions = _check_regions(regions)
 
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         gray = to_gray(block, np.float64 if exact else np.float32)
@@ -478,8 +508,10 @@ def _gradient_pair(
         # Row bands on every core, each reading one row beyond its own (the
         # kernels' reach): the same numbers as one whole-image convolve.
         h, v, strength = _rows_image(rows, image, halo=_reach(horizontal, vertical), mode=mode)
-        labels, info = segments_from_edges(strength, edge_threshold=edge_threshold, min_region=min_region)
-    params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region}
+        labels, info = segments_from_edges(
+            strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
+        )
+    params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region, "regions": regions}
     return _result(
         name,
         labels,
@@ -580,6 +612,7 @@ def sobel(
     mode: str = "reflect",
     edge_threshold: float | None = None,
     min_region: int = 64,
+    regions: str = "components",
 ) -> Segmentation:
     """The article's two Sobel kernels; edges where the gradient magnitude is high.
 
@@ -607,6 +640,7 @@ def sobel(
         mode=mode,
         edge_threshold=edge_threshold,
         min_region=min_region,
+        regions=regions,
     )
 
 
@@ -617,6 +651,7 @@ def laplace(
     mode: str = "reflect",
     edge_threshold: float | None = None,
     min_region: int = 64,
+    regions: str = "components",
 ) -> Segmentation:
     """The article's Laplace kernel; edges where the absolute response is high.
 
@@ -638,6 +673,7 @@ def laplace(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+    regions = _check_regions(regions)
 
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         response = apply_kernel(to_gray(block), LAPLACE, mode=mode)
@@ -645,8 +681,10 @@ def laplace(
 
     with stopwatch() as t:
         response, strength = _rows_image(rows, image, halo=_reach(LAPLACE), mode=mode)
-        labels, info = segments_from_edges(strength, edge_threshold=edge_threshold, min_region=min_region)
-    params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region}
+        labels, info = segments_from_edges(
+            strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
+        )
+    params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region, "regions": regions}
     return _result(
         "laplace",
         labels,
@@ -666,6 +704,7 @@ def prewitt(
     mode: str = "reflect",
     edge_threshold: float | None = None,
     min_region: int = 64,
+    regions: str = "components",
 ) -> Segmentation:
     """Prewitt's two kernels (uniform weights 1, 1, 1 across the edge), applied as the article applies Sobel.
 
@@ -692,6 +731,7 @@ def prewitt(
         mode=mode,
         edge_threshold=edge_threshold,
         min_region=min_region,
+        regions=regions,
     )
 
 
@@ -702,6 +742,7 @@ def scharr(
     mode: str = "reflect",
     edge_threshold: float | None = None,
     min_region: int = 64,
+    regions: str = "components",
 ) -> Segmentation:
     """Scharr's two kernels (weights 3, 10, 3: better rotation symmetry than Sobel).
 
@@ -728,6 +769,7 @@ def scharr(
         mode=mode,
         edge_threshold=edge_threshold,
         min_region=min_region,
+        regions=regions,
     )
 
 
@@ -745,6 +787,7 @@ def canny(
     high_threshold: float | None = None,
     mode: str = "reflect",
     min_region: int = 64,
+    regions: str = "components",
 ) -> Segmentation:
     """Canny's edge detector; its thin, linked edges enclose the regions.
 
@@ -774,6 +817,7 @@ def canny(
     sigma = _check_sigma(sigma, allow_zero=True)
     mode = _check_mode(mode)
     min_region = _check_min_region(min_region)
+    regions = _check_regions(regions)
     low = CANNY_DEFAULT_LOW if low_threshold is None else _number(low_threshold, "low_threshold")
     high = CANNY_DEFAULT_HIGH if high_threshold is None else _number(high_threshold, "high_threshold")
     for name, value in (("low_threshold", low), ("high_threshold", high)):
@@ -786,8 +830,8 @@ def canny(
         )
     with stopwatch() as t:
         edge_mask = _canny_mask(image, sigma, low, high, mode)
-        labels, info = segments_from_edges(None, edge_mask=edge_mask, min_region=min_region)
         strength = edge_mask.astype(np.float32)
+        labels, info = segments_from_edges(strength, edge_mask=edge_mask, min_region=min_region, regions=regions)
     info["edge_threshold"] = high
     params = {
         "sigma": sigma,
@@ -795,6 +839,7 @@ def canny(
         "high_threshold": None if high_threshold is None else high,
         "mode": mode,
         "min_region": min_region,
+        "regions": regions,
     }
     return _result(
         "canny",
@@ -817,6 +862,7 @@ def laplacian_of_gaussian(
     mode: str = "reflect",
     edge_threshold: float | None = None,
     min_region: int = 64,
+    regions: str = "components",
 ) -> Segmentation:
     """Laplacian of Gaussian: smooth with a Gaussian (``sigma``), then take the Laplacian.
 
@@ -842,6 +888,7 @@ def laplacian_of_gaussian(
     mode = _check_mode(mode)
     edge_threshold = _check_edge_threshold(edge_threshold)
     min_region = _check_min_region(min_region)
+    regions = _check_regions(regions)
 
     def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         response = ndi.gaussian_laplace(to_gray(block, np.float32), sigma, mode=mode)
@@ -849,8 +896,10 @@ def laplacian_of_gaussian(
 
     with stopwatch() as t:
         response, strength = _rows_image(rows, image, halo=_gaussian_reach(sigma), mode=mode)
-        labels, info = segments_from_edges(strength, edge_threshold=edge_threshold, min_region=min_region)
-    params = {"sigma": sigma, "mode": mode, "edge_threshold": edge_threshold, "min_region": min_region}
+        labels, info = segments_from_edges(
+            strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
+        )
+    params = {"sigma": sigma, "mode": mode, "edge_threshold": edge_threshold, "min_region": min_region, "regions": regions}
     return _result(
         "log",
         labels,

@@ -17,8 +17,8 @@ import numpy as np
 from segcore.result import Segmentation
 
 #: Families in the order the dashboard presents them.
-FAMILIES = ("threshold", "edges", "clustering", "maskrcnn")
-_MODULES = ("segcore.threshold", "segcore.edges", "segcore.clustering", "segcore.maskrcnn")
+FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn")
+_MODULES = ("segcore.threshold", "segcore.edges", "segcore.clustering", "segcore.regions", "segcore.maskrcnn")
 
 
 @dataclass(frozen=True)

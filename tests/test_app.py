@@ -13,7 +13,7 @@ from pathlib import Path
 from conftest import encode
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-PAGES = ["pages/thresholding.py", "pages/edges.py", "pages/clustering.py", "pages/explainer.py"]
+PAGES = ["pages/thresholding.py", "pages/edges.py", "pages/clustering.py", "pages/regions.py", "pages/explainer.py"]
 
 
 def new_app() -> AppTest:
@@ -55,7 +55,9 @@ def test_each_page_runs_on_the_default_sample(page):
     at = new_app()
     at.switch_page(page).run()
     assert not at.exception, at.exception
-    assert at.title[0].value in {"Thresholding", "Edge detection", "Clustering", "Classification, detection, segmentation"}
+    assert at.title[0].value in {
+        "Thresholding", "Edge detection", "Clustering", "Regions and superpixels", "Classification, detection, segmentation",
+    }
     image = at.session_state["segcore_image"]
     assert (image.name, image.size) == ("astronaut.png", (512, 512))
     if page != "pages/explainer.py":
@@ -268,6 +270,6 @@ def test_every_page_url_is_its_file_name():
             if isinstance(call.args[0], ast.Constant):
                 kw = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
                 pages[call.args[0].value] = kw.get("url_path")
-    assert len(pages) == 6  # five techniques and explainer pages, and compare
+    assert len(pages) == 7  # five technique pages, compare and the explainer
     for path, url in pages.items():
         assert url == Path(path).stem, f"{path} is served at /{url}"

@@ -80,12 +80,19 @@ def test_mask_rcnn_without_weights_says_why_in_its_panel(offline):
     assert len([t for t in spec["data"] if t["source"].startswith("data:image/jpeg")]) == 1  # the photo under it
 
 
-def test_the_all_classic_button_ticks_every_method_but_mask_rcnn(offline):
+def test_the_buttons_tick_the_article_methods_then_add_the_region_methods(offline):
     at = compare_page({"methods": "otsu"})
     at.button(key="cmp_all").click().run()
     ticked = at.multiselect(key="cmp_methods").value
     assert "maskrcnn" not in ticked and {"otsu", "li", "local", "sobel", "canny", "log", "kmeans", "gmm"} <= set(ticked)
+    assert not {"felzenszwalb", "slic"} & set(ticked)
     assert len(panel_titles(grid(at))) == len(ticked) == 20
+    at.button(key="cmp_regions").click().run()
+    ticked = at.multiselect(key="cmp_methods").value
+    assert ticked[-5:] == ["felzenszwalb", "slic", "quickshift", "watershed", "chan_vese"] and len(ticked) == 25
+    titles = panel_titles(grid(at))
+    assert len(titles) == 25 and titles[-1].startswith("Chan-Vese active contour")
+    assert not at.exception
 
 
 def test_a_link_restores_the_same_view_and_the_page_writes_it_back(offline):

@@ -263,7 +263,7 @@ def test_canny_mask_comes_straight_from_canny(camera):
     assert np.array_equal(seg.extras["edge_mask"], feature.canny(gray32, sigma=1.0, mode="reflect"))
     assert seg.extras["low_threshold"] == 0.1 and seg.extras["high_threshold"] == 0.2
     assert seg.extras["edge_threshold"] == 0.2
-    assert seg.params == {"sigma": 1.0, "low_threshold": None, "high_threshold": None, "mode": "reflect", "min_region": 64}
+    assert seg.params == {"sigma": 1.0, "low_threshold": None, "high_threshold": None, "mode": "reflect", "min_region": 64, "regions": "components"}
     seg2 = run_method("canny", camera, sigma=2.5, low_threshold=0.05, high_threshold=0.3, mode="nearest")
     assert np.array_equal(
         seg2.extras["edge_mask"],
@@ -301,9 +301,12 @@ def test_registry_lists_the_edge_methods():
     specs = list_methods("edges")
     assert {s.name for s in specs} == set(EDGE_METHODS)
     assert all(s.family == "edges" and s.summary for s in specs)
-    assert get_method("sobel").defaults == {"mode": "reflect", "edge_threshold": None, "min_region": 64}
+    assert get_method("sobel").defaults == {
+        "mode": "reflect", "edge_threshold": None, "min_region": 64, "regions": "components",
+    }
     assert get_method("canny").defaults == {
         "sigma": 1.0, "low_threshold": None, "high_threshold": None, "mode": "reflect", "min_region": 64,
+        "regions": "components",
     }
 
 
