@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/run.py                   # everything, N = 5
     .venv/bin/python benchmarks/run.py --quick           # N = 2, fewer cases: well under a minute
                                                          # (no Mask R-CNN inference unless --only maskrcnn)
-    .venv/bin/python benchmarks/run.py --only methods    # or app, compare, batch, maskrcnn (repeatable)
+    .venv/bin/python benchmarks/run.py --only methods    # or regions, app, compare, batch, maskrcnn (repeatable)
     .venv/bin/python benchmarks/run.py --out docs/benchmarks.md
 
 Sections:
@@ -13,6 +13,8 @@ Sections:
 methods   every registered classic method at the 1600 px working size, against
           the article's loops, scikit-learn's full k-means fit and OpenCV
           (benchmarks/bench_methods.py);
+regions   the region methods at 1600 px: each one's time with its default size,
+          at full size, and the largest size under 1 s (benchmarks/bench_regions.py);
 app       the real server in Chromium: first paint, control re-render, server
           memory (benchmarks/bench_app.py);
 compare   the compare page in Chromium with every classic method: first render
@@ -48,9 +50,10 @@ elif str(REPO) not in sys.path:
 
 from benchmarks.common import PHOTO_SOURCE, Row, fmt_ms, machine_info, versions  # noqa: E402
 
-SECTIONS = ("methods", "app", "compare", "batch", "maskrcnn")
+SECTIONS = ("methods", "regions", "app", "compare", "batch", "maskrcnn")
 TITLES = {
     "methods": "Classic methods (in process)",
+    "regions": "Region methods (in process, 1600 x 1200)",
     "app": "The app in a browser (Streamlit server + Chromium)",
     "compare": "The compare page in a browser (every classic method, 1600 x 1200 uploads)",
     "batch": "Batch scoring from the command line (200 images, one process against two Dask workers)",
@@ -184,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
                 from benchmarks import bench_methods
 
                 rows += bench_methods.run(n, quick=args.quick, log=log)
+            elif section == "regions":
+                from benchmarks import bench_regions
+
+                rows += bench_regions.run(n, quick=args.quick, log=log)
             elif section == "app":
                 from benchmarks import bench_app
 

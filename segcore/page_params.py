@@ -66,7 +66,7 @@ _REGIONS = Param(
 MAX_SIDES = (None, 256, 320, 400, 480, 640, 800, 1000, 1200, 1600)
 
 
-def _max_side(default: int) -> Param:
+def _max_side(default: int | None) -> Param:
     return Param(
         "max_side", "Runs at most at (px, long side)", "choice", default, choices=MAX_SIDES,
         labels=tuple("the working size" if v is None else f"{v} px" for v in MAX_SIDES),
@@ -130,7 +130,7 @@ PAGE_PARAMS: dict[str, tuple[Param, ...]] = {
         Param("n_markers", "Grid markers", "int", 400, 2, 5000, 1),
         Param("compactness", "Compactness", "float", 0.0, 0.0, 1.0, 0.0005),
         Param("sigma", "Smoothing sigma", "float", 1.0, 0.0, 8.0, 0.1),
-        _max_side(1200),
+        _max_side(None),
     ),
     "chan_vese": (
         Param("algorithm", "Algorithm", "choice", "morphological", choices=CONTOURS,

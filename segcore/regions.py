@@ -36,7 +36,7 @@ long side: the image is reduced by area averaging, segmented, and the label
 map scaled back (nearest neighbour) to the input's size, so every result
 still has one label per input pixel. ``max_side=None`` runs at the input's
 size. The defaults keep each method under about a second at the dashboard's
-1600 px working size on two cores (``benchmarks/bench_regions.py`` measures
+1600 px working size on two cores (the watershed runs at full size) (``benchmarks/bench_regions.py`` measures
 it); ``extras['run_shape']`` says what size was used.
 """
 
@@ -347,7 +347,7 @@ def watershed(
     n_markers: int = 400,
     compactness: float = 0.0,
     sigma: float = 1.0,
-    max_side: int | None = 1200,
+    max_side: int | None = None,
 ) -> Segmentation:
     """Marker-based watershed of the Sobel gradient (``skimage.segmentation.watershed``).
 

@@ -152,7 +152,10 @@ def test_zip_holds_what_its_manifest_lists_and_label_maps_round_trip(tmp_path):
     photo.write_bytes(encode(data.coffee()))
     image = load_image(photo.read_bytes(), max_side=300, name="coffee.png")
     params = {"otsu": {}, "kmeans": {"k": 4, "color_space": "lab", "xy_weight": 0.0, "exact": False, "seed": 3},
-              "canny": {"sigma": 1.5, "low_threshold": 0.05, "high_threshold": 0.15, "mode": "reflect", "min_region": 64}}
+              "canny": {"sigma": 1.5, "low_threshold": 0.05, "high_threshold": 0.15, "mode": "reflect", "min_region": 64},
+              "slic": {"n_segments": 120, "compactness": 10.0, "merge": "threshold", "merge_threshold": 10.0,
+                       "max_side": 200},
+              "watershed": {"markers": "low", "max_side": None}}
     results = {m: run_method(m, image.rgb, **p) for m, p in params.items()}
     blob = comparison_zip(image, results, max_side=300, metrics_csv="method,iou\notsu,0.5\n",
                           ground_truth={"files": ["gt.png"], "kind": "binary"})

@@ -42,7 +42,7 @@ def test_each_method_shows_its_regions_time_and_explanation(method, offline):
     m = metrics(at)
     regions = int(m["Regions"].replace(",", ""))
     assert (regions == 2) if method == "chan_vese" else (regions > 10)
-    side = min(512, page_defaults(method)["max_side"])  # the 512 x 512 astronaut, reduced where the default is smaller
+    side = min(512, page_defaults(method)["max_side"] or 512)  # the 512 x 512 astronaut, reduced where the default is smaller
     assert m["Time"].endswith(" ms") and m["Ran at"] == f"{side} x {side} px"
     assert (f"at **{side} px**" in " ".join(i.value for i in at.info)) == (side < 512)
     text = " ".join(md.value for md in at.markdown)
