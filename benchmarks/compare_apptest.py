@@ -29,11 +29,12 @@ def main(n: int = 3) -> int:
     from PIL import Image
     from streamlit.testing.v1 import AppTest
 
+    from benchmarks.bench_compare import classic_methods
     from benchmarks.common import photo
-    from segcore.page_params import COMPARE_METHODS
 
+    methods = classic_methods()
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
-    at.query_params["methods"] = ",".join(m for m in COMPARE_METHODS if m != "maskrcnn")
+    at.query_params["methods"] = ",".join(methods)
     at.run()
     at.switch_page("pages/compare.py").run()
     base = photo(1600, 1200)
@@ -52,7 +53,7 @@ def main(n: int = 3) -> int:
             return 1
         first.append((t1 - t0) * 1000)
         again.append((t2 - t1) * 1000)
-    print(f"first render, 20 classic methods, 1600 x 1200: median {statistics.median(first):.0f} ms "
+    print(f"first render, {len(methods)} classic methods, 1600 x 1200: median {statistics.median(first):.0f} ms "
           f"(runs {', '.join(f'{t:.0f}' for t in first)})")
     print(f"re-render after 'Clusters (k)': median {statistics.median(again):.0f} ms "
           f"(runs {', '.join(f'{t:.0f}' for t in again)})")
