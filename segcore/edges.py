@@ -496,8 +496,7 @@ def _gradient_pair(
     min_region = _check_min_region(min_region)
     regions = _check_regions(regions)
 
-    def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        gray = to_gray(block, np.float64 if exact else np.float32)
+    def rows(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         h = apply_kernel(gray, horizontal, mode=mode)
         v = apply_kernel(gray, vertical, mode=mode)
         # magnitude = hypot(h, v), as sqrt(h*h + v*v) in float32: equal to
@@ -507,7 +506,9 @@ def _gradient_pair(
     with stopwatch() as t:
         # Row bands on every core, each reading one row beyond its own (the
         # kernels' reach): the same numbers as one whole-image convolve.
-        h, v, strength = _rows_image(rows, image, halo=_reach(horizontal, vertical), mode=mode)
+        h, v, strength = _rows_image(
+            rows, image, halo=_reach(horizontal, vertical), mode=mode, dtype=np.float64 if exact else np.float32
+        )
         labels, info = segments_from_edges(
             strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
         )
@@ -555,18 +556,23 @@ def _gaussian_reach(sigma: float) -> int:
     return int(4.0 * float(sigma) + 0.5)
 
 
-def _rows_image(rows, image: np.ndarray, *, halo: int, mode: str):
-    """``rows(image)``, computed in row bands on every core (:func:`segcore.parallel.map_rows`).
+def _rows_image(rows, image: np.ndarray, *, halo: int, mode: str, dtype=np.float64):
+    """``rows(gray)`` for the image's gray (``to_gray(image, dtype)``), computed in row bands on every core.
 
-    Not for ``mode='wrap'``: past the top row, 'wrap' reads the image's
-    bottom rows, which a band does not hold, so that mode runs whole.
+    The gray is converted once for the whole image (:func:`segcore.gray.to_gray`
+    keeps it for the working image, so every method asking for the same
+    dtype shares one conversion), then :func:`segcore.parallel.map_rows`
+    hands ``rows`` bands of it. Not for ``mode='wrap'``: past the top row,
+    'wrap' reads the image's bottom rows, which a band does not hold, so that
+    mode runs whole.
     """
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"expected an (H, W, 3) RGB or (H, W) gray image, got shape {image.shape}")
+    gray = to_gray(image, dtype)
     if mode == "wrap":
-        return rows(image)
-    return map_rows(rows, image, halo=halo)
+        return rows(gray)
+    return map_rows(rows, gray, halo=halo)
 
 
 def _canny_mask(image: np.ndarray, sigma: float, low: float, high: float, mode: str) -> np.ndarray:
@@ -585,8 +591,7 @@ def _canny_mask(image: np.ndarray, sigma: float, low: float, high: float, mode: 
     from skimage.feature._canny import _preprocess
     from skimage.feature._canny_cy import _nonmaximum_suppression_bilinear
 
-    def rows(block: np.ndarray) -> np.ndarray:
-        gray = to_gray(block, np.float32)
+    def rows(gray: np.ndarray) -> np.ndarray:
         smoothed, eroded_mask = _preprocess(gray, None, sigma, mode, 0.0)
         jsobel = ndi.sobel(smoothed, axis=1)
         isobel = ndi.sobel(smoothed, axis=0)
@@ -597,7 +602,7 @@ def _canny_mask(image: np.ndarray, sigma: float, low: float, high: float, mode: 
         weak = low_masked > 0
         return weak, weak & (low_masked >= high)
 
-    low_mask, high_mask = _rows_image(rows, image, halo=_gaussian_reach(sigma) + 2, mode=mode)
+    low_mask, high_mask = _rows_image(rows, image, halo=_gaussian_reach(sigma) + 2, mode=mode, dtype=np.float32)
     # Hysteresis: the 8-connected weak-edge components that hold a strong pixel.
     return components.keep_seeded(low_mask, high_mask, 2)
 
@@ -675,8 +680,8 @@ def laplace(
     min_region = _check_min_region(min_region)
     regions = _check_regions(regions)
 
-    def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        response = apply_kernel(to_gray(block), LAPLACE, mode=mode)
+    def rows(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        response = apply_kernel(gray, LAPLACE, mode=mode)
         return response, np.abs(response, dtype=np.float32)
 
     with stopwatch() as t:
@@ -890,12 +895,12 @@ def laplacian_of_gaussian(
     min_region = _check_min_region(min_region)
     regions = _check_regions(regions)
 
-    def rows(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        response = ndi.gaussian_laplace(to_gray(block, np.float32), sigma, mode=mode)
+    def rows(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        response = ndi.gaussian_laplace(gray, sigma, mode=mode)
         return response, np.abs(response)
 
     with stopwatch() as t:
-        response, strength = _rows_image(rows, image, halo=_gaussian_reach(sigma), mode=mode)
+        response, strength = _rows_image(rows, image, halo=_gaussian_reach(sigma), mode=mode, dtype=np.float32)
         labels, info = segments_from_edges(
             strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
         )
