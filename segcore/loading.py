@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass, field
 
@@ -72,7 +73,26 @@ def array_sha256(arr: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
+def _float_to_levels(arr: np.ndarray, notes: list[str], name: str) -> np.ndarray:
+    """A float image's finite range rescaled to 0..255; NaN and -inf pixels black, +inf white."""
+    finite = np.isfinite(arr)
+    n_bad = int(arr.size - np.count_nonzero(finite))
+    if n_bad == arr.size:
+        raise ImageLoadError(
+            f"'{name}' is a 32-bit float image with no finite values (every pixel is NaN or infinite), "
+            "so there is nothing to show. Export it again with real values, or as an 8- or 16-bit image."
+        )
+    values = arr[finite] if n_bad else arr
+    lo, hi = float(values.min()), float(values.max())
+    scaled = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(arr)
+    notes.append(f"32-bit float image rescaled from [{lo:g}, {hi:g}] to 0..255")
+    if n_bad:  # no-data marks (depth maps, scientific images): NaN would cast to an arbitrary level
+        scaled = np.where(finite, scaled, np.where(arr == np.inf, 255.0, 0.0))
+        notes.append(f"{n_bad:,} NaN or infinite pixel{'s' if n_bad > 1 else ''} shown black (+inf white)")
+    return scaled
+
+
+def _to_rgb(img: Image.Image, notes: list[str], name: str = "image") -> Image.Image:
     """Convert any Pillow mode to RGB (8 bits per channel), predictably."""
     mode = img.mode
     if mode == "RGB":
@@ -81,9 +101,7 @@ def _to_rgb(img: Image.Image, notes: list[str]) -> Image.Image:
         # High bit depth grayscale: scale the full range of the type to 0..255.
         arr = np.asarray(img)
         if mode == "F":
-            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-            scaled = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(arr)
-            notes.append(f"32-bit float image rescaled from [{lo:g}, {hi:g}] to 0..255")
+            scaled = _float_to_levels(arr, notes, name)
         elif mode == "I":
             hi_val = 65535.0 if arr.max() <= 65535 and arr.min() >= 0 else None
             if hi_val is None:
@@ -177,7 +195,7 @@ def load_image(
                 img = ImageOps.exif_transpose(img)
                 notes.append("EXIF orientation applied")
             original_size = img.size
-            img = _to_rgb(img, notes)
+            img = _to_rgb(img, notes, name)
     except ImageLoadError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
@@ -191,7 +209,9 @@ def load_image(
             f"'{name}' is not an image this app can read. Use a PNG, JPEG, WebP, BMP, "
             "TIFF or GIF file."
         ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
+        # Pillow on damaged files: IndexError, struct.error counting a truncated GIF's frames;
+        # TypeError ("Missing dimensions") for a TIFF whose size tags are broken
         raise ImageLoadError(
             f"'{name}' could not be decoded ({exc}); the file may be truncated or damaged. "
             "Export it again or try another image."

@@ -170,7 +170,7 @@ def global_mean(image: np.ndarray) -> Segmentation:
     """
     with stopwatch() as t:
         gray = to_gray(image)
-        mean = float(gray.mean())
+        mean = _mean(gray)
     seg = _binary("global_mean", gray, mean, {}, 0.0)
     seg.elapsed_s = t[0]
     return seg
@@ -186,7 +186,7 @@ def multilevel_article(image: np.ndarray) -> Segmentation:
     """
     with stopwatch() as t:
         gray = to_gray(image)
-        mean = float(gray.mean())
+        mean = _mean(gray)
         labels = np.zeros(gray.shape, np.int32)
         labels[gray > 0.25] = 1
         labels[gray > 0.5] = 2
@@ -236,10 +236,18 @@ def _make_auto(name: str, title: str, func: Callable[[np.ndarray], float]) -> Ca
     def method(image: np.ndarray) -> Segmentation:
         with stopwatch() as t:
             gray = to_gray(image)
+            level = None if name == "isodata" else _one_level(gray)  # Isodata refuses it, saying why (below)
             try:
-                thr = float(func(gray))
+                thr = level if level is not None else float(func(gray))
             except RuntimeError as exc:  # threshold_minimum on a histogram without two peaks
                 raise ValueError(f"{title} threshold not found on this image: {exc}") from exc
+            except IndexError as exc:  # threshold_isodata finds no level: one colour, or a few pixels' levels
+                if gray.size and gray.min() == gray.max():
+                    raise ValueError(f"{title} threshold not found on this image: it has one gray level only "
+                                     f"({float(gray.flat[0]):.4f} everywhere), so nothing to separate") from exc
+                raise ValueError(f"{title} threshold not found on this image: no gray level lies halfway between "
+                                 "the mean gray below it and the mean above it (too few pixels or gray levels). "
+                                 "Try Otsu or the mean instead.") from exc
         seg = _binary(name, gray, thr, {}, 0.0)
         seg.elapsed_s = t[0]
         return seg
@@ -254,6 +262,28 @@ def _make_auto(name: str, title: str, func: Callable[[np.ndarray], float]) -> Ca
 
 for _name, (_title, _func) in AUTO_METHODS.items():
     globals()[f"threshold_{_name}"] = _make_auto(_name, _title, _func)
+
+
+def _mean(gray: np.ndarray) -> float:
+    """``gray.mean()``, but exactly the level of a one-level image: the rounded sum put such an
+    image all above its own mean ("foreground") for about a third of the levels."""
+    level = _one_level(gray)
+    return float(gray.mean()) if level is None else level
+
+
+def _one_level(gray: np.ndarray) -> float | None:
+    """The gray level of a one-level (constant) image, else None.
+
+    Such an image's threshold is its level, every pixel at it (background), as
+    Otsu, Li and Triangle give; scikit-image's Yen gave -0.498 for black (all
+    "foreground (gray > -0.4980)"), Minimum found none and Mean's rounded mean
+    could fall a hair below the level (all foreground). The first and last pixels
+    differ on nearly every other image, so the full comparison is rarely made.
+    """
+    if gray.size == 0 or gray.flat[0] != gray.flat[-1]:
+        return None
+    lo = float(gray.min())
+    return lo if lo == float(gray.max()) else None
 
 
 @register("multiotsu", family="threshold", title="Multi-Otsu")
@@ -284,6 +314,13 @@ def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
     )
 
 
+#: Gray above the local threshold by less than this is rounding, not "above": the running mean of
+#: a flat area comes out a few 1e-16 either side of its level, which put about half of a flat
+#: background "above local threshold" at offset 0 (in stripes). Real differences of a pixel and its
+#: block's mean are at least ~1e-11 (block 201).
+_LOCAL_ROUNDING = 1e-12
+
+
 @register("local", family="threshold", title="Local (adaptive) threshold")
 def local(image: np.ndarray, *, block_size: int = 35, offset: float = 0.0, method: str = "mean") -> Segmentation:
     """A local (adaptive) threshold: one that varies across the image.
@@ -303,7 +340,7 @@ def local(image: np.ndarray, *, block_size: int = 35, offset: float = 0.0, metho
     with stopwatch() as t:
         gray = to_gray(image)
         surface = filters.threshold_local(gray, block_size=block_size, method=method, offset=float(offset))
-        labels = (gray > surface).astype(np.int32)
+        labels = (gray > surface + _LOCAL_ROUNDING).astype(np.int32)
     names = {0: "below local threshold", 1: "above local threshold"}
     return Segmentation(
         "local",
