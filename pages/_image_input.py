@@ -2,7 +2,9 @@
 
 app.py calls :func:`image_sidebar` on every run (it is the frame around the
 pages), so the chosen image persists across pages in the session. Pages call
-:func:`require_image` to get it. Uploaded bytes stay in memory only.
+:func:`require_image` to get it. Uploaded bytes stay in memory only (see
+:func:`keep_uploads_in_memory`); file names and messages quoting them are
+shown through :func:`plain`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,14 @@ import hashlib
 import re
 
 import numpy as np
+
+# Imported whole here, in app.py's first run, before any page runs: plotly (every go.Figure)
+# looks pandas up in sys.modules without importing it, so while one session's run was importing
+# pandas (st.dataframe, the compare page), another session's figure met the half-made module:
+# "AttributeError: partially initialized module 'pandas' has no attribute 'Series'" on a fresh
+# server with visitors at once (benchmarks/bench_load.py). A session importing this module waits
+# for the first one to finish it (Python's import lock), so each run finds pandas complete.
+import pandas  # noqa: F401
 import streamlit as st
 
 from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES, ImageLoadError, LoadedImage, load_image
@@ -69,13 +79,95 @@ def _sample_from_link() -> None:
 
 
 LINK_NOTICES_KEY = "segcore_link_notices"
+#: Characters of a file name shown (a browser sends up to 255 bytes of it).
+NAME_LIMIT = 120
+#: Characters of a message quoting user input that are shown.
+MESSAGE_LIMIT = 1000
+
+
+#: Characters markdown acts on wherever they stand: code, emphasis, strikethrough, links and images, raw HTML and
+#: autolinks, entities, LaTeX, tables, Streamlit's ``:emoji:`` / ``:red[...]`` / ``:material/...:`` and ``http:``
+#: or e-mail autolinks.
+_INLINE_SPECIALS = frozenset("\\`*~[]<>&$|:@")
+#: Block markers (heading, list, quote, setext / table rows), active where the text may start a line.
+_LINE_START_SPECIALS = frozenset("#-+>=")
+#: Line breaks would start a new block (an indented one is code); bidirectional controls reorder what is shown
+#: (``gnp.exe`` for ``exe.png``); zero-width characters hide text. Each becomes a space.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+#: Invisible; put after a colon that could start one of Streamlit's ``:shortcode:`` pictures.
+WORD_JOINER = "\u2060"
 
 
 def plain(text: str, limit: int = 80) -> str:
-    """``text`` (user input, e.g. from a link) shown literally in Streamlit's markdown: specials escaped, cut at ``limit``."""
+    """``text`` (user input: a file name, a link's value, a message quoting them) shown literally in Streamlit's markdown.
+
+    Cut at ``limit`` characters. Every character markdown would act on is
+    backslash-escaped (CommonMark renders ``\\x`` as ``x`` for any ASCII
+    punctuation ``x``); those that act only in some places are escaped there:
+    ``_`` unless it stands between two letters or digits (where it cannot
+    emphasise), a ``.`` after ``www`` (an autolink), ``#-+>=`` and a list
+    number's ``1.`` / ``1)`` at the start. Line breaks and invisible controls
+    become spaces, leading spaces no-break spaces (no code block), and a
+    colon before a letter gets an invisible word joiner (:data:`WORD_JOINER`)
+    after it: Streamlit turns ``:smile:`` or ``:material/home:`` into
+    pictures after the escapes are read. So, with the backslashes in front of
+    characters and the word joiners removed, the text reads as typed; an
+    ordinary name such as ``photo_2.png`` is left as it is.
+
+    It is the one escaping helper of the pages: every user-controlled string
+    on its way to ``st.markdown`` / ``st.caption`` / ``st.error`` / a caption
+    goes through it (tests/test_security.py checks the call sites).
+    """
     text = str(text)
     text = text if len(text) <= limit else text[:limit] + "…"
-    return re.sub(r"([\\`*_{}\[\]()<>#+\-.!|~$:])", r"\\\1", text)
+    text = _INVISIBLE.sub(" ", text)
+    out = []
+    for i, ch in enumerate(text):
+        if ch in _INLINE_SPECIALS or (i == 0 and ch in _LINE_START_SPECIALS):
+            out.append("\\" + ch)
+        elif ch == "_" and not (0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()):
+            out.append("\\_")
+        elif ch == "." and text[max(0, i - 3) : i].lower() == "www":
+            out.append("\\.")
+        else:
+            out.append(ch)
+    escaped = "".join(out)
+    number = re.match(r"\d+(?=[.)])", escaped)  # "1. x" / "1) x" would become a list
+    if number:
+        escaped = f"{number.group()}\\{escaped[number.end():]}"
+    # Streamlit swaps :smile:, :material/icon: and :streamlit: for pictures in the parsed text, where the
+    # backslash is gone already: an invisible word joiner after the colon keeps them as typed.
+    escaped = re.sub(r"(?<=\\:)(?=[\w+-])", WORD_JOINER, escaped)
+    stripped = escaped.lstrip(" ")
+    return "\u00a0" * (len(escaped) - len(stripped)) + stripped
+
+
+def keep_uploads_in_memory() -> int | None:
+    """Make Streamlit's upload route keep every file in memory; return the new threshold (None where not needed).
+
+    Streamlit's server parses an upload with starlette, whose multipart
+    parser spools a file part over 1 MB into a temporary file on disk
+    (``SpooledTemporaryFile``, ``MultiPartParser.spool_max_size``) before
+    Streamlit reads it into memory. Raising that threshold above the upload
+    limit (``server.maxUploadSize``) keeps the bytes in memory all the way:
+    no upload is ever written to disk, not even for the length of a request.
+    Called when this module is imported, which app.py does on its first run,
+    before any page can offer an uploader.
+    """
+    try:
+        from starlette.formparsers import MultiPartParser  # noqa: PLC0415
+    except ImportError:  # a Streamlit without starlette: its parser keeps uploads in memory
+        return None
+    # Streamlit refuses a request body more than 1 MB over the limit (multipart framing), while it streams in.
+    limit = (int(st.get_option("server.maxUploadSize")) + 2) * 2**20
+    if MultiPartParser.spool_max_size < limit:
+        MultiPartParser.spool_max_size = limit
+    return MultiPartParser.spool_max_size
+
+
+keep_uploads_in_memory()
 
 
 def working_max_side() -> int | None:
@@ -133,15 +225,15 @@ def image_sidebar() -> LoadedImage | None:
     digest = hashlib.sha256(data).hexdigest()
     try:
         image = _decode(digest, max_side, name, data)
-    except ImageLoadError as exc:
+    except ImageLoadError as exc:  # the message quotes the file's name: shown escaped
         st.session_state[_STATE_KEY] = None
         st.session_state[_ERROR_KEY] = str(exc)
-        sb.error(str(exc))
+        sb.error(plain(str(exc), MESSAGE_LIMIT))
         return None
 
     st.session_state[_STATE_KEY] = image
     st.session_state[_ERROR_KEY] = None
-    sb.image(_thumbnail(image.sha256, image.rgb), caption=f"{image.name}: {image.size[0]} x {image.size[1]} px",
+    sb.image(_thumbnail(image.sha256, image.rgb), caption=f"{plain(image.name, NAME_LIMIT)}: {image.size[0]} x {image.size[1]} px",
              width="stretch", output_format="JPEG")
     if image.reduced:
         ow, oh = image.original_size
@@ -182,7 +274,7 @@ def require_image() -> LoadedImage:
     if image is None:
         err = st.session_state.get(_ERROR_KEY)
         if err:
-            st.error(err)
+            st.error(plain(err, MESSAGE_LIMIT))
         st.info("Upload a valid image or pick a sample in the sidebar to use this page.")
         st.stop()
     return image

@@ -16,6 +16,7 @@ import streamlit as st
 
 from pages._result_cache import ResultCache
 from segcore.loading import LoadedImage
+from segcore.maskrcnn import ModelOutOfMemory, WeightsUnavailable, is_out_of_memory
 from segcore.registry import get_method
 from segcore.render import colorize, display_image, display_labels, display_pair, label_png, overlay, rgb_png
 from segcore.result import Segmentation
@@ -65,9 +66,48 @@ def remembered_settings(method: str) -> dict[str, Any]:
     return dict(st.session_state.get(SETTINGS_KEY, {}).get(method, {}))
 
 
+class MethodFailed(ValueError):
+    """A method could not run this time: out of memory, or its model would not load. The message says why and what to do.
+
+    A ValueError, so that a page showing a method's refusal in one line (the
+    compare page's panels) shows this too. Nothing of the attempt is cached,
+    by the result cache or by Streamlit (a function that raises stores
+    nothing): the next run tries again.
+    """
+
+
+def failure_message(method: str, exc: BaseException) -> str | None:
+    """What to tell the user when ``method`` failed with ``exc`` this time; None when ``exc`` is a bug, to be shown as such."""
+    title = get_method(method).title
+    if is_out_of_memory(exc):
+        text = str(exc).strip()
+        detail = text if text else type(exc).__name__
+        hint = ("Choose a smaller working size in the sidebar"
+                + (" or a smaller inference size" if method == "maskrcnn" else "") + ", then try again.")
+        if isinstance(exc, ModelOutOfMemory):  # segcore's: says where and on what it happened already
+            return f"{detail} {hint}"
+        return f"{title} ran out of memory ({detail.splitlines()[0]}). Nothing was kept. {hint}"
+    if isinstance(exc, WeightsUnavailable):  # e.g. a damaged weights file: the message names it and the fix
+        return f"{title}: {exc}"
+    return None
+
+
 def cached_result(method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
-    """``method``'s result on the working image through the shared cache (ValueError when it refuses)."""
-    return _run(method, image.sha256, params_key(params), image.rgb, params)
+    """``method``'s result on the working image through the shared cache.
+
+    Raises ValueError when the method refuses the image or the parameters,
+    and :class:`MethodFailed` (a ValueError too) when it could not run this
+    time (:func:`failure_message`); anything else is a bug and propagates.
+    """
+    try:
+        return _run(method, image.sha256, params_key(params), image.rgb, params)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - only the failures failure_message knows are translated
+        why = failure_message(method, exc)
+        if why is None:
+            raise
+        raise MethodFailed(why) from exc
 
 
 def remember_settings(method: str, params: dict[str, Any]) -> None:
@@ -81,11 +121,19 @@ def run_cached(method: str, image: LoadedImage, /, **params: Any) -> Segmentatio
     The parameters are remembered for the session (:func:`remembered_settings`),
     so the compare page starts each method with the settings last used on its
     own page. Returns None after showing a clear message when the method
-    refuses this image or these parameters (a ValueError from segcore).
+    refuses this image or these parameters (a ValueError from segcore), or
+    ran out of memory (an error; nothing is cached, the next run tries
+    again). A :class:`~segcore.maskrcnn.WeightsUnavailable` propagates: the
+    pages running Mask R-CNN say what to do about the weights themselves.
     """
     remember_settings(method, params)
     try:
         return cached_result(method, image, params)
+    except MethodFailed as exc:
+        if isinstance(exc.__cause__, WeightsUnavailable):
+            raise exc.__cause__  # noqa: B904 - the original error, as the calling page expects it
+        st.error(str(exc))
+        return None
     except ValueError as exc:
         st.warning(f"{get_method(method).title}: {exc}")
         return None

@@ -28,7 +28,7 @@ from pages._compare_controls import (
     write_link,
 )
 from pages._image_input import current_sample, ensure_app_frame, plain, require_image, working_max_side
-from pages._result_view import cached_result, params_key, remember_settings, shown_image, shown_pair
+from pages._result_view import MethodFailed, cached_result, params_key, remember_settings, shown_image, shown_pair
 from pages._weights_secret import weights_from_secrets
 from segcore.batch import params_json, write_csv
 from segcore.compare_figure import VIEWS, Panel, before_after, data_uri, grid_figure, panel_scale
@@ -120,6 +120,8 @@ def _panel(method: str, image_sha: str, key: str, kind: str, scale: int, _image:
     """
     try:
         seg = cached_result(method, _image, _params)
+    except MethodFailed:
+        raise  # it could not run this time (out of memory, weights): not cached, the next run tries again
     except ValueError as exc:
         return None, 0, 0.0, f"{method_title(method)}: {exc}"
     shown = seg if scale == 1 else replace(seg, labels=seg.labels[::scale, ::scale])
@@ -176,7 +178,10 @@ with ThreadPoolExecutor(max_workers=2, thread_name_prefix="compare") as pool:
     shown_at = time.perf_counter()
     for n_done, future in enumerate(as_completed(futures), start=1):
         method = futures[future]
-        outcome[method] = future.result()
+        try:
+            outcome[method] = future.result()
+        except MethodFailed as exc:
+            outcome[method] = (None, 0, 0.0, str(exc))
         if outcome[method][3]:
             problems[method] = outcome[method][3]
         if time.perf_counter() - shown_at > 0.25:  # a few updates a second: each is a browser redraw

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages._image_input import ensure_app_frame, working_image
+from pages._image_input import NAME_LIMIT, ensure_app_frame, plain, working_image
 from pages._result_view import run_cached, shown_pair
 from pages._weights_secret import weights_from_secrets
 
@@ -109,7 +109,7 @@ if real is not None:
                          "derived from Mask R-CNN's detections.")
     st.header("On your image")
     st.markdown(
-        f"The same four questions on **{image.name}**, answered from one run of Mask R-CNN "
+        f"The same four questions on **{plain(image.name, NAME_LIMIT)}**, answered from one run of Mask R-CNN "
         f"({seg.params.get('variant')}, {'COCO' if seg.params.get('variant') in ('v1', 'v2') else 'its own'} classes): "
         "every panel below is derived from its detections."
     )

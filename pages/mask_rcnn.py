@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._image_input import ensure_app_frame, require_image
-from pages._result_view import download_name, run_cached, shown_pair
+from pages._result_view import MethodFailed, cached_result, download_name, failure_message, remember_settings, shown_pair
 from pages._weights_secret import weights_from_secrets
 from segcore.loading import LoadedImage, load_array
 from segcore.maskrcnn import (
@@ -18,6 +18,7 @@ from segcore.maskrcnn import (
 )
 from segcore.maskrcnn.instances import select_instances
 from segcore.maskrcnn.shapes import make_sample
+from segcore.maskrcnn.weights import explicit_weights
 from segcore.palette import label_colors
 from segcore.render import display_factor, display_labels, draw_boxes, label_png, overlay, rgb_png
 from segcore.result import Segmentation, build_legend
@@ -64,14 +65,25 @@ if variant == "shapes":
 else:
     image = require_image()
 
-# 1. Weights: a local file, the torch hub cache, or a download with a progress bar.
+# 1. Weights: a local file, the torch hub cache, or a download with a progress bar. After a failed
+# download the page says why and downloads again only when asked: the button's callback notes the
+# request in the session, so a rerun before this point (the app frame's, another control's) keeps it.
 fail_key = f"mr_download_failed_{variant}"
+retry_key = f"mr_download_retry_{variant}"
+
+
+def _ask_for_the_download(key: str) -> None:
+    st.session_state[key] = True
+
+
 try:
     resolve_weights(variant, allow_download=False)
 except WeightsUnavailable:
-    retry = st.session_state.get(fail_key) and st.button("Try the download again", key="mr_retry")
+    retry = bool(st.session_state.pop(retry_key, False))
     if st.session_state.get(fail_key) and not retry:
         st.error(st.session_state[fail_key])
+        st.button("Try the download again", key="mr_retry", on_click=_ask_for_the_download, args=(retry_key,),
+                  help="Once the cause is fixed (the network, the disk, the folder): nothing of the failed try was kept.")
         st.info(OFFLINE_HINT)
         st.stop()
     with st.status(f"Downloading {file_name(variant)} (once; then it is cached)...", expanded=True) as status:
@@ -99,24 +111,49 @@ except WeightsUnavailable:
     st.session_state.pop(fail_key, None)
 
 
-# 2. The model: one per (variant, device), shared by every session.
+# 2. The model: one per (variant, device, weights file named), shared by every session. A load that
+# raises is not kept (Streamlit caches only what returns): the next run tries again.
 @st.cache_resource(show_spinner="Loading Mask R-CNN (importing torch, reading the weights)...")
-def _model(variant: str, device: str):
+def _model(variant: str, device: str, named_file: str):
+    """``named_file`` (the file a variable or secret names, or "") keys the cache as it keys get_model's."""
     return get_model(variant, device)
+
+
+def _failed(message: str) -> None:
+    """Say why Mask R-CNN could not load or run, offer the next try, and stop the page.
+
+    Nothing of a failed attempt is cached (st.cache_resource and the result
+    cache keep only what returned), so the button's rerun tries again.
+    """
+    st.error(message)
+    st.button("Try again", key="mr_try_again", help="Loads and runs the model again (nothing of the failed try was kept).")
+    st.stop()
 
 
 device = pick_device("auto")
 try:
-    model = _model(variant, device)
+    named = explicit_weights(variant)
+    model = _model(variant, device, str(named[0]) if named else "")
 except WeightsUnavailable as exc:  # e.g. a damaged file: the message says which and what to do
-    st.error(str(exc))
-    st.stop()
+    _failed(str(exc))
+except Exception as exc:  # noqa: BLE001 - out of memory while loading; anything else is a bug and shows as one
+    if (why := failure_message("maskrcnn", exc)) is None:
+        raise
+    _failed(why)
 
 # 3. Inference (cached per image and model settings); class filter and cap applied afterwards.
 params = dict(variant=variant, score_threshold=score_threshold, mask_threshold=mask_threshold,
               max_instances=100, min_size=min_size if variant != "shapes" else 128, device=device)
+remember_settings("maskrcnn", params)
 with st.spinner(f"Running Mask R-CNN {variant} on {device}..."):
-    full = run_cached("maskrcnn", image, **params)
+    try:
+        full = cached_result("maskrcnn", image, params)
+    except MethodFailed as exc:  # out of memory, or the model would not load: say so, offer the next try
+        full = None
+        _failed(str(exc))
+    except ValueError as exc:  # refused: these settings or this image
+        full = None
+        st.warning(f"Mask R-CNN: {exc}")
 if full is None:
     st.stop()
 found = list(full.extras["class_counts"])

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._image_input import ensure_app_frame, require_image
-from pages._result_view import run_cached, show_result
+from pages._image_input import ensure_app_frame, plain, require_image
+from pages._result_view import MethodFailed, cached_result, run_cached, show_result
 from segcore.gray import gray_histogram, to_gray
 from segcore.loading import LoadedImage
 from segcore.render import colorize, for_display, rgb_png
@@ -112,15 +112,21 @@ def _tile(image_sha: str, name: str, _image: LoadedImage) -> tuple[bytes | None,
     every rerun (8 tiles, ~15 ms a rerun).
     """
     title = AUTO_METHODS[name][0]
-    result = run_cached(name, _image)
-    if result is None:
+    try:
+        result = cached_result(name, _image, {})
+    except MethodFailed:
+        raise  # e.g. out of memory: not cached here, the next run tries again
+    except ValueError:
         return None, f"**{title}**: not found on this image"
     return rgb_png(for_display(colorize(result), 480)), f"{title}: {result.extras['thresholds'][0]:.4f}"
 
 
 tiles = st.columns(4)
 for i, name in enumerate(AUTO_METHODS):
-    picture, caption = _tile(image.sha256, name, image)
+    try:
+        picture, caption = _tile(image.sha256, name, image)
+    except MethodFailed as exc:
+        picture, caption = None, plain(str(exc), 300)
     if picture is None:
         tiles[i % 4].markdown(caption)
     else:

@@ -11,7 +11,8 @@ Pieces, for the page and the command line:
 - :mod:`.weights`: :func:`resolve_weights`, :func:`download_weights`,
   :func:`weights_status`, :class:`WeightsUnavailable`;
 - :mod:`.model`: :func:`load_model`, :func:`get_model`, :func:`predict`,
-  :func:`pick_device`, :data:`INFERENCE_LOCK`;
+  :func:`pick_device`, :data:`INFERENCE_LOCK`, :class:`ModelOutOfMemory`,
+  :func:`is_out_of_memory`;
 - :mod:`.coco`: :func:`to_coco_results`, :func:`coco_json`, :func:`from_coco_results`.
 
 Importing this package does not import torch (3 s); the functions do, when called.
@@ -26,9 +27,11 @@ import numpy as np
 from segcore.maskrcnn.coco import coco_json, decode_rle, encode_mask, from_coco_results, to_coco_results
 from segcore.maskrcnn.model import (
     INFERENCE_LOCK,
+    ModelOutOfMemory,
     clear_models,
     detections_to_segmentation,
     get_model,
+    is_out_of_memory,
     load_model,
     pick_device,
     predict,
@@ -59,6 +62,7 @@ __all__ = [
     "INFERENCE_LOCK",
     "VARIANTS",
     "DownloadError",
+    "ModelOutOfMemory",
     "WeightsFileError",
     "WeightsUnavailable",
     "available_variants",
@@ -74,6 +78,7 @@ __all__ = [
     "file_name",
     "from_coco_results",
     "get_model",
+    "is_out_of_memory",
     "load_model",
     "maskrcnn",
     "pick_device",

@@ -39,7 +39,9 @@ torch is imported inside functions only: ``import segcore.maskrcnn`` stays cheap
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import threading
 import time
 import warnings
@@ -69,9 +71,52 @@ ENV_THREADS = "SEGCORE_TORCH_THREADS"
 #: Smallest and largest accepted ``min_size``.
 MIN_SIZE_RANGE = (128, 2048)
 
-_models: dict[tuple, Any] = {}
+_models: dict[tuple, Any] = {}  # only models that loaded: a failed load is never kept
 _models_lock = threading.Lock()
 _threads_set = False
+
+
+# --- out of memory ------------------------------------------------------------------------
+
+
+class ModelOutOfMemory(MemoryError):
+    """Mask R-CNN ran out of memory while loading or running; the message says where and what to try.
+
+    Nothing of the failed attempt is kept (no model, no result), and the
+    memory it held is given back before this is raised: the next call tries
+    again from scratch.
+    """
+
+
+#: Phrases of the RuntimeErrors torch raises when an allocation fails (CUDA, the CPU allocator, MPS).
+_OOM_PHRASES = ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says memory ran out: ``MemoryError``, ``torch.OutOfMemoryError``, or torch's allocator's RuntimeError.
+
+    Does not import torch (checked only when torch is loaded already).
+    """
+    if isinstance(exc, MemoryError):
+        return True
+    torch = sys.modules.get("torch")
+    oom_type = getattr(torch, "OutOfMemoryError", None) if torch is not None else None
+    if isinstance(oom_type, type) and isinstance(exc, oom_type):
+        return True
+    return isinstance(exc, RuntimeError) and any(p in str(exc).lower() for p in _OOM_PHRASES)
+
+
+def release_memory(device: str | None = None) -> None:
+    """Give back what a failed attempt held: a garbage collection, and CUDA's cached blocks on a GPU."""
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and (device is None or str(device).startswith("cuda")) and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # --- devices and threads ---------------------------------------------------------------
@@ -196,15 +241,35 @@ def load_model(
     ------
     WeightsUnavailable / WeightsFileError
         No weights, or a file that is not a state dict of this model.
+    ModelOutOfMemory
+        Memory ran out while loading (reading the file, moving it to a GPU);
+        what the attempt held is given back first, so a later call can work.
     """
-    import torch
-
     dev = pick_device(device)
     if dev == "cpu":
         limit_threads()
     t0 = time.perf_counter()
     explicit = W.explicit_weights(variant, path)
     file = W.resolve_weights(variant, path=path, allow_download=allow_download, progress=progress, url=url)
+    failed = None
+    try:
+        return _load(variant, dev, file, explicit, t0)
+    except Exception as exc:  # noqa: BLE001 - only running out of memory is translated
+        if not is_out_of_memory(exc):
+            raise
+        failed = _first_line(exc)
+    release_memory(dev)  # out of the except block: the half-built model is unreachable now
+    raise ModelOutOfMemory(
+        f"Mask R-CNN {variant} ran out of memory while loading {file.name} onto {dev} ({failed})."
+        f"{' Other work on the GPU may hold its memory; or run on the CPU.' if dev.startswith('cuda') else ''}"
+        " Nothing was kept: the next try loads it again."
+    )
+
+
+def _load(variant: str, dev: str, file, explicit, t0: float):
+    """:func:`load_model` once the weights file is known: build on the meta device, assign, fold, move."""
+    import torch
+
     model = build_model(variant, device="meta")
     try:
         W.load_state_dict_file(model, file, variant=variant, origin=explicit[1] if explicit else "")
@@ -295,8 +360,10 @@ def get_model(
     """:func:`load_model`, cached: one model per (variant, device, weights file named).
 
     Thread-safe; a second caller waits for the first load instead of loading
-    again. This is the cache the registered ``maskrcnn`` method uses; a page
-    that calls it too shares the same model (no second copy in memory).
+    again. A load that fails (no weights, a damaged file, out of memory) is
+    not kept: the next call tries again. This is the cache the registered
+    ``maskrcnn`` method uses; a page that calls it too shares the same model
+    (no second copy in memory).
     """
     dev = pick_device(device)
     explicit = W.explicit_weights(variant, path)
@@ -491,6 +558,14 @@ def predict(
     Segmentation
         See :func:`detections_to_segmentation`; ``extras`` adds ``device``,
         ``variant`` and ``inference_s`` (the forward pass alone).
+
+    Raises
+    ------
+    ModelOutOfMemory
+        The pass ran out of memory (``torch.OutOfMemoryError``, a CPU
+        allocation failure, ``MemoryError``). The model's settings are
+        restored and what the pass held is given back, so the next call
+        (e.g. at a smaller ``min_size``) starts clean.
     """
     import torch
 
@@ -527,14 +602,22 @@ def predict(
         heads.segcore_keep = torch.tensor(keep_ids, dtype=torch.int64) if keep_ids else None
         model.transform.min_size = (min_size,)
         model.transform.max_size = max_size
+        failed = None
         try:
             t1 = time.perf_counter()
             raw = run_model(model, image)
             raw = {k: v if k == "mask_probs" else v.to("cpu") for k, v in raw.items()}  # masks: pasted on the device
             inference_s = time.perf_counter() - t1
+        except Exception as exc:  # noqa: BLE001 - only running out of memory is translated
+            if not is_out_of_memory(exc):
+                raise
+            failed = _first_line(exc)
         finally:
             heads.score_thresh, heads.detections_per_img, model.transform.min_size, model.transform.max_size = saved
             heads.segcore_keep = None
+    device = meta.get("device", str(next(model.parameters()).device))
+    if failed is not None:
+        raise _out_of_memory(variant, device, image, min_size, failed)
     params = {
         "variant": variant,
         "score_threshold": score_threshold,
@@ -542,21 +625,41 @@ def predict(
         "max_instances": max_instances,
         "min_size": min_size,
         "classes": classes,
-        "device": meta.get("device", str(next(model.parameters()).device)),
+        "device": device,
     }
-    seg = detections_to_segmentation(
-        raw,
-        image_shape=image.shape[:2],
-        categories=categories,
-        score_threshold=score_threshold,
-        mask_threshold=mask_threshold,
-        max_instances=max_instances,
-        classes=params["classes"],
-        params=params,
-    )
+    try:
+        seg = detections_to_segmentation(  # pastes the masks on the model's device: may run out of memory too
+            raw,
+            image_shape=image.shape[:2],
+            categories=categories,
+            score_threshold=score_threshold,
+            mask_threshold=mask_threshold,
+            max_instances=max_instances,
+            classes=params["classes"],
+            params=params,
+        )
+    except Exception as exc:  # noqa: BLE001 - only running out of memory is translated
+        if not is_out_of_memory(exc):
+            raise
+        failed = _first_line(exc)
+    if failed is not None:
+        del raw
+        raise _out_of_memory(variant, device, image, min_size, failed)
     seg.extras.update(device=params["device"], variant=variant, inference_s=inference_s)
     seg.elapsed_s = time.perf_counter() - t0
     return seg
+
+
+def _out_of_memory(variant: str, device: str, image: np.ndarray, min_size: int, detail: str) -> ModelOutOfMemory:
+    """The error :func:`predict` raises when memory ran out, after giving back what the pass held."""
+    release_memory(device)
+    h, w = image.shape[:2]
+    gpu = " Other work on the GPU may hold its memory; or run on the CPU." if str(device).startswith("cuda") else ""
+    return ModelOutOfMemory(
+        f"Mask R-CNN {variant} ran out of memory on {device} on a {w} x {h} px image at inference size"
+        f" {min_size} px ({detail}). A smaller inference size or a smaller image needs less.{gpu}"
+        " Nothing was kept: the next try runs it again."
+    )
 
 
 # --- from detections to a label map ---------------------------------------------------------

@@ -29,7 +29,9 @@ when the dashboard starts.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
 import os
 import re
 import threading
@@ -350,10 +352,11 @@ def download_weights(
     The bytes go to a temporary file in the cache folder while the SHA-256 is
     computed; only a complete file (as long as the server announced) whose
     hash starts with the prefix in its name is renamed into place
-    (``os.replace``, atomic). Anything else -- refused connection, a cut
-    mid-file, a hash mismatch -- removes the temporary file and raises
-    :class:`DownloadError`, so no broken file is ever left where the loader
-    would pick it up.
+    (``os.replace``, atomic, after an ``fsync``). Anything else -- refused
+    connection, a cut mid-file, a body shorter or longer than announced, a
+    hash mismatch, a read-only or full cache folder -- removes the temporary
+    file and raises :class:`DownloadError`, so no broken file is ever left
+    where the loader would pick it up, and the next call starts afresh.
 
     Parameters
     ----------
@@ -383,55 +386,126 @@ def download_weights(
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DownloadError(f"cannot create the cache folder {folder}: {exc}") from exc
+            raise DownloadError(_disk_problem(exc, folder, "cannot create torch hub's cache folder")) from exc
         tmp = folder / f"{name}.{uuid.uuid4().hex}.partial"
         try:
             _fetch(source, tmp, expected, progress)
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise DownloadError(
+                    _disk_problem(exc, folder, f"cannot move the finished download into place as {name} in")
+                ) from exc
         finally:
-            if tmp.exists():
-                tmp.unlink()
+            _remove_quietly(tmp)
     return target
 
 
+def _remove_quietly(path: Path) -> None:
+    """Delete ``path`` if it is there; a folder that refuses (read-only) leaves it, under its ``.partial`` name."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _disk_problem(exc: OSError, folder: Path, what: str, done: int = 0, total: int | None = None) -> str:
+    """One message for a file-system error in the cache folder: what is wrong there and what to do."""
+    where = f"{what} {folder}"
+    fix_place = (
+        "set the environment variable TORCH_HOME to a folder on a disk with room"
+        " (the weights then go to $TORCH_HOME/hub/checkpoints)"
+    )
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        need = f"; the file is {total / 1e6:.1f} MB" if total else ""
+        return (
+            f"{where}: the disk is full ({exc.strerror or exc}) after {done:,} bytes were written{need}."
+            f" The partial file was removed. Free some space there, or {fix_place}; then try again."
+        )
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"{where}: the folder is read-only here ({exc.strerror or exc}). Make it writable, or set the"
+            " environment variable TORCH_HOME to a writable folder (the weights then go to"
+            " $TORCH_HOME/hub/checkpoints); then try again."
+        )
+    return f"{where}: {exc.strerror or exc}. Check that folder, or {fix_place}; then try again."
+
+
 def _fetch(source: str, tmp: Path, expected_hash: str | None, progress: ProgressCallback | None) -> None:
-    """Stream ``source`` into ``tmp``; raise DownloadError unless it is complete and verified."""
+    """Stream ``source`` into ``tmp``; raise DownloadError unless it is complete and verified.
+
+    Network failures and file-system failures get different messages: a
+    full or read-only cache folder is not a broken connection.
+    """
     req = urllib.request.Request(source, headers={"User-Agent": "segcore (torch.hub compatible)"})
     sha = hashlib.sha256()
     done = 0
     total: int | None = None
+    network_errors = (OSError, ValueError, http.client.HTTPException)  # reset, timeout, IncompleteRead...
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp, open(tmp, "wb") as out:
-            length = resp.headers.get("Content-Length")
-            total = int(length) if length and length.strip().isdigit() else None
-            if progress is not None:
-                progress(0, total)
-            while True:
-                chunk = resp.read(CHUNK_BYTES)
-                if not chunk:
-                    break
-                out.write(chunk)
-                sha.update(chunk)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
+        resp = urllib.request.urlopen(req, timeout=TIMEOUT_S)
     except urllib.error.HTTPError as exc:
         raise DownloadError(f"{source} answered HTTP {exc.code} {exc.reason}") from exc
     except urllib.error.URLError as exc:
         raise DownloadError(f"cannot reach {source} ({exc.reason})") from exc
-    except (OSError, ValueError) as exc:  # reset connection, socket timeout, http.client errors
-        raise DownloadError(
-            f"the connection to {source} broke after {done:,} of {_size(total)} bytes ({exc!r})"
-        ) from exc
+    except network_errors as exc:
+        raise DownloadError(f"cannot reach {source} ({exc!r})") from exc
+    with resp:
+        length = resp.headers.get("Content-Length")
+        total = int(length) if length and length.strip().isdigit() else None
+        try:
+            out = open(tmp, "wb")
+        except OSError as exc:
+            raise DownloadError(_disk_problem(exc, tmp.parent, "cannot write the download into")) from exc
+        try:
+            if progress is not None:
+                progress(0, total)
+            while True:
+                try:
+                    chunk = resp.read(CHUNK_BYTES)
+                except network_errors as exc:
+                    raise DownloadError(
+                        f"the connection to {source} broke after {done:,} of {_size(total)} bytes ({exc!r});"
+                        " the partial file was removed: try again"
+                    ) from exc
+                if not chunk:
+                    break
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    raise DownloadError(
+                        _disk_problem(exc, tmp.parent, "cannot write the download into", done, total)
+                    ) from exc
+                sha.update(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+            try:  # buffered bytes reach the disk here: a full disk shows now, not after the rename
+                out.flush()
+                os.fsync(out.fileno())
+            except OSError as exc:
+                raise DownloadError(
+                    _disk_problem(exc, tmp.parent, "cannot write the download into", done, total)
+                ) from exc
+        finally:
+            try:
+                out.close()
+            except OSError:
+                pass  # the file is removed by the caller either way
     if total is not None and done != total:
-        raise DownloadError(f"the connection to {source} closed after {done:,} of {total:,} bytes")
+        raise DownloadError(
+            f"the connection to {source} closed after {done:,} of {total:,} bytes (the size the server"
+            " announced); the partial file was removed: try again"
+        )
     if done == 0:
         raise DownloadError(f"{source} sent an empty file")
     digest = sha.hexdigest()
     if expected_hash is not None and not digest.startswith(expected_hash):
         raise DownloadError(
             f"{source}: SHA-256 mismatch, the file name promises a hash starting {expected_hash!r},"
-            f" the {done:,} bytes received hash to {digest}; the file was discarded"
+            f" the {done:,} bytes received hash to {digest}; the file was discarded. The server sent"
+            f" another file, or a damaged or cut one{' (of the size it announced)' if total is not None else ''}:"
+            f" try again later, or check the mirror (${ENV_URL}) if one is set"
         )
 
 
@@ -548,6 +622,10 @@ def read_state_dict(file: str | os.PathLike) -> dict:
             ) from exc
         raise WeightsFileError(f"{file} is not a PyTorch weights file ({detail})") from exc
     except Exception as exc:
+        from segcore.maskrcnn.model import is_out_of_memory  # noqa: PLC0415 - model imports this module
+
+        if is_out_of_memory(exc):  # not the file's fault: the caller says so, and the next try may work
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WeightsFileError(f"{file} is not a PyTorch weights file ({type(exc).__name__}: {first})") from exc
     obj = _unwrap(obj)
