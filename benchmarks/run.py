@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/run.py                   # everything, N = 5
     .venv/bin/python benchmarks/run.py --quick           # N = 2, fewer cases: well under a minute
                                                          # (no Mask R-CNN inference unless --only maskrcnn)
-    .venv/bin/python benchmarks/run.py --only methods    # or regions, app, compare, batch, maskrcnn (repeatable)
+    .venv/bin/python benchmarks/run.py --only methods    # or regions, app, compare, load, batch, maskrcnn (repeatable)
     .venv/bin/python benchmarks/run.py --out docs/benchmarks.md
 
 Sections:
@@ -20,6 +20,13 @@ app       the real server in Chromium: first paint, control re-render, server
 compare   the compare page in Chromium with every classic method: first render
           of a 1600 x 1200 upload, re-render after one k-means control, server
           memory (benchmarks/bench_compare.py);
+load      many visitors at once: 8 browser sessions on one server, each uploading
+          its own image through the thresholding, Mask R-CNN (shapes model) and
+          compare pages, checked for errors and cross-talk; server memory per wave
+          (peak, held, settled) over three waves and while six more waves of new
+          images fill the caches, then 16 sessions on a fresh server for the
+          Community Cloud budget (those two not with --quick)
+          (benchmarks/bench_load.py);
 batch     the command line's folder mode on 200 synthetic images with ground truth,
           in one process and on a two-worker Dask LocalCluster
           (benchmarks/bench_batch.py);
@@ -50,12 +57,13 @@ elif str(REPO) not in sys.path:
 
 from benchmarks.common import PHOTO_SOURCE, Row, fmt_ms, machine_info, versions  # noqa: E402
 
-SECTIONS = ("methods", "regions", "app", "compare", "batch", "maskrcnn")
+SECTIONS = ("methods", "regions", "app", "compare", "load", "batch", "maskrcnn")
 TITLES = {
     "methods": "Classic methods (in process)",
     "regions": "Region methods (in process, 1600 x 1200)",
     "app": "The app in a browser (Streamlit server + Chromium)",
     "compare": "The compare page in a browser (every classic method, 1600 x 1200 uploads)",
+    "load": "Many visitors at once (browser sessions on one server: errors, cross-talk, memory)",
     "batch": "Batch scoring from the command line (200 images, one process against two Dask workers)",
     "maskrcnn": "Mask R-CNN on the CPU (child process)",
 }
@@ -199,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
                 from benchmarks import bench_compare
 
                 rows += bench_compare.run(n, quick=args.quick, log=log)
+            elif section == "load":
+                from benchmarks import bench_load
+
+                rows += bench_load.run(n, quick=args.quick, log=log)
             elif section == "batch":
                 from benchmarks import bench_batch
 
