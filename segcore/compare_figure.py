@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +72,11 @@ def grid_shape(n: int, columns: int) -> tuple[int, int]:
     return max(1, math.ceil(n / cols)), cols
 
 
+def _wrapped(message: str, width: int) -> str:
+    """``message`` in lines of at most ``width`` characters joined by ``<br>``: plotly does not wrap annotations."""
+    return "<br>".join(line for part in message.split("\n") for line in textwrap.wrap(part, width) or [""])
+
+
 def grid_figure(
     panels: list[Panel],
     *,
@@ -128,8 +134,11 @@ def grid_figure(
             opacity = alpha if view == "overlay" else 1.0
             traces.append(dict(source=panel.picture, opacity=opacity, **common))
         else:
+            # An empty trace on its axes: plotly.js makes a subplot only for axes that carry a trace, and
+            # without one this panel's title and message were drawn over the first panel.
+            traces.append(dict(type="scatter", x=[], y=[], xaxis=xa, yaxis=ya, hoverinfo="skip", name=panel.title))
             annotations.append(dict(
-                text=panel.message.replace("\n", "<br>"), xref=f"{xa} domain", yref=f"{ya} domain", x=0.5, y=0.5,
+                text=_wrapped(panel.message, max(24, 110 // cols)), xref=f"{xa} domain", yref=f"{ya} domain", x=0.5, y=0.5,
                 showarrow=False, font=dict(size=font_size), align="center",
             ))
         annotations.append(dict(

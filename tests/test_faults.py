@@ -515,7 +515,7 @@ def _panels(at: AppTest) -> tuple[int, str]:
     """(how many panels show a picture, the panels' texts) of the compare grid."""
     spec = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if '"panels"' in c.proto.spec))
     pictures = [t for t in spec["data"] if t["type"] == "image" and t["source"].startswith("data:image/png")]
-    return len(pictures), " ".join(a.get("text", "") for a in spec["layout"].get("annotations", []))
+    return len(pictures), " ".join(a.get("text", "").replace("<br>", " ") for a in spec["layout"].get("annotations", []))  # lines wrapped
 
 
 @pytest.mark.parametrize("fault", ["out_of_memory", "damaged_file"])
