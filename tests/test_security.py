@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import concurrent.futures
 import builtins
 import io
 import json
@@ -255,7 +256,9 @@ def _parse_like_streamlit(body: bytes, content_type: str, monkeypatch) -> tuple[
         finally:
             await form.close()
 
-    data = asyncio.run(parse())
+    # In a thread of its own: after the browser tests, Playwright's loop may be running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        data = pool.submit(asyncio.run, parse()).result()
     monkeypatch.setattr(tempfile, "TemporaryFile", real)
     return data, len(made)
 
