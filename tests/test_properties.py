@@ -728,3 +728,31 @@ def test_partition_scores(pair, data):
     # several ground truths: the mean of the scores against each
     both = label_scores(a, [b, a])
     assert both == pytest.approx({k: (scores[k] + same[k]) / 2 for k in scores}, abs=1e-9)
+
+
+@_settings(8)
+@given(image=rgb_images())
+def test_mask_rcnn_shapes_model_on_random_images(image):
+    """Mask R-CNN too (the shipped shapes model, offline, on the CPU): its label map and legend hold the same properties.
+
+    Each instance's score is in [0, 1], and its visible area is the pixels the label map gives its id.
+    """
+    image = np.ascontiguousarray(image)
+    seg = run_and_check_mask_rcnn(image)
+    if seg is not None:
+        for inst in seg.extras.get("instances", []):
+            assert 0.0 <= float(inst["score"]) <= 1.0
+            assert inst["visible_area"] == int((np.asarray(seg.labels) == inst["id"]).sum())
+
+
+def run_and_check_mask_rcnn(image: np.ndarray) -> Segmentation | None:
+    before = image.copy()
+    try:
+        seg = get_method("maskrcnn").run(image, variant="shapes")
+    except ValueError as exc:  # a refusal must say why; tiny images may be refused
+        assert str(exc).strip()
+        assert min(image.shape[:2]) < 8 or "too small" in str(exc) or "pixel" in str(exc), str(exc)
+        return None
+    assert np.array_equal(image, before), "maskrcnn changed its input image"
+    check_segmentation(seg, "maskrcnn", image)
+    return seg
