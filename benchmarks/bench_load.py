@@ -81,7 +81,7 @@ if __name__ == "__main__":  # run as a file: put the repository, not benchmarks/
 import numpy as np  # noqa: E402
 
 from benchmarks.common import REPO, Row, check, errored, mb, skipped  # noqa: E402
-from benchmarks.server import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from benchmarks.server import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS  # noqa: E402
 
 SECTION = "load"
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -103,20 +103,7 @@ APP = '[data-testid="stApp"]'
 EXCEPTION = '[data-testid="stException"]'
 
 # Counts finished script runs (transitions out of "running"), so that no wait misses a run.
-INIT_SCRIPT = """
-(() => {
-  window.__stFinishedRuns = 0;
-  const obs = new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.type === 'attributes' && r.oldValue === 'running') window.__stFinishedRuns += 1;
-    }
-  });
-  const start = () => obs.observe(document.documentElement, {
-    subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
-  });
-  if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
-})();
-"""
+INIT_SCRIPT = RUN_COUNTER_JS
 
 # Helpers for the conditions below. Each condition is the app idle (no script running, connected) with
 # content that only the awaited run can have put there: a fast run (a cached result) can go from

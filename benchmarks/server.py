@@ -40,6 +40,24 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Counts finished script runs (transitions out of "running") in the page, so that a wait after an
+#: interaction cannot miss a run that was already over: Playwright's ``add_init_script`` for every page.
+RUN_COUNTER_JS = """
+(() => {
+  window.__stFinishedRuns = 0;
+  const obs = new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.type === 'attributes' && r.oldValue === 'running') window.__stFinishedRuns += 1;
+    }
+  });
+  const start = () => obs.observe(document.documentElement, {
+    subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-test-script-state'],
+  });
+  if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
+})();
+"""
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

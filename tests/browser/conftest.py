@@ -39,7 +39,7 @@ from typing import Iterator
 
 import pytest
 
-from benchmarks.server import CHROMIUM, CHROMIUM_ARGS, free_port, health
+from benchmarks.server import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS, free_port, health
 
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -208,21 +208,7 @@ class App:
 
     # Counts finished script runs (transitions out of "running") in the page, so
     # that a wait after an interaction cannot miss a run that was already over.
-    INIT_SCRIPT = """
-    (() => {
-      window.__stFinishedRuns = 0;
-      const obs = new MutationObserver((records) => {
-        for (const r of records) {
-          if (r.type === 'attributes' && r.oldValue === 'running') window.__stFinishedRuns += 1;
-        }
-      });
-      const start = () => obs.observe(document.documentElement, {
-        subtree: true, attributes: true, attributeOldValue: true,
-        attributeFilter: ['data-test-script-state'],
-      });
-      if (document.documentElement) start(); else document.addEventListener('DOMContentLoaded', start);
-    })();
-    """
+    INIT_SCRIPT = RUN_COUNTER_JS
 
     def __init__(self, page, base_url: str):
         self.page = page
