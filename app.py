@@ -10,9 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._gc_freeze import freeze_new_imports
+from pages._huge_pages import avoid_huge_pages
 from pages._image_input import image_sidebar
 
 st.set_page_config(page_title="Segmentation explorer", page_icon="🧩", layout="wide")
+avoid_huge_pages()  # a fresh server's memory growth on 4 KB pages: see pages/_huge_pages.py
 
 # Each url_path is its file's name: on a freshly started server, the first visit's address is
 # checked against the files in pages/ before st.navigation has run, and any other path shows a

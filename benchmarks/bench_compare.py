@@ -258,8 +258,10 @@ class _Page:
         main = self.page.locator('[data-testid="stMain"]')
         expander = main.locator('[data-testid="stExpander"]').filter(has_text="Settings of each method").first
         if not expander.evaluate("e => { const d = e.querySelector('details'); return !!(d && d.open); }"):
-            expander.locator("summary").first.click()
-        main.get_by_role("tab", name=get_method("kmeans").title, exact=True).click()
+            expander.locator("summary").first.click()  # reruns the page, which draws the open tab's controls
+            self.quiet()
+        main.get_by_role("tab", name=get_method("kmeans").title, exact=True).click()  # reruns, drawing k-means'
+        self.quiet()
         panel = main.locator('[role="tabpanel"]:visible').first
         slider = panel.locator('[data-testid="stSlider"]').filter(has_text="Clusters (k)").first
         return slider.get_by_role("slider").first  # [role="slider"], or Streamlit 1.67's <input type="range">

@@ -31,12 +31,16 @@ def main(n: int = 3) -> int:
 
     from benchmarks.bench_compare import classic_methods
     from benchmarks.common import photo
+    from pages._compare_controls import SETTINGS_OPEN, SETTINGS_TAB, method_title
 
     methods = classic_methods()
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=300)
     at.query_params["methods"] = ",".join(methods)
     at.run()
     at.switch_page("pages/compare.py").run()
+    # The settings open on k-means' tab: only its controls are drawn.
+    at.session_state[SETTINGS_OPEN], at.session_state[SETTINGS_TAB] = True, method_title("kmeans")
+    at.run()
     base = photo(1600, 1200)
     first, again = [], []
     for i in range(n):

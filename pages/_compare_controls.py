@@ -29,6 +29,8 @@ VIEW_PARAMS = {
     "cols": Param("cols", "Panels per row", "int", 3, 1, 6, 1),
     "full": Param("full", "Every pixel", "bool", False),
 }
+#: State keys of the settings expander (open or not) and of its tabs (the open tab's method title).
+SETTINGS_OPEN, SETTINGS_TAB = "cmp_settings_open", "cmp_settings_tab"
 _WRITTEN = "cmp_link_written"  # the query parameters this page wrote last (absent: no run of this page yet)
 
 
@@ -149,26 +151,63 @@ def method_controls(method: str, container, *, prefix: str = "cmp", columns: int
     params: dict[str, Any] = {}
     cells = container.columns(columns) if columns > 1 else [container]
     for i, p in enumerate(PAGE_PARAMS[method]):
-        key, cell, tip = key_of(method, p.name, prefix), cells[i % len(cells)], p.help or None
+        cell = cells[i % len(cells)]
+        # persist_state: the value outlives a run that does not draw the control (another tab open).
+        kw = dict(key=key_of(method, p.name, prefix), help=p.help or None, persist_state="page")
         if p.kind == "int" and (p.hi - p.lo) / (p.step or 1) > 400:
-            params[p.name] = int(cell.number_input(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key, help=tip))
+            raw = cell.number_input(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), **kw)
         elif p.kind == "int":
-            params[p.name] = int(cell.slider(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), key=key, help=tip))
+            raw = cell.slider(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), **kw)
         elif p.kind == "float":
-            params[p.name] = float(cell.slider(p.label, float(p.lo), float(p.hi), step=float(p.step), key=key, help=tip))
+            raw = cell.slider(p.label, float(p.lo), float(p.hi), step=float(p.step), **kw)
         elif p.kind == "bool":
-            params[p.name] = bool(cell.toggle(p.label, key=key, help=tip))
+            raw = cell.toggle(p.label, **kw)
         elif p.kind == "choice":
             names = dict(zip(p.choices, p.labels or p.choices))
-            params[p.name] = cell.selectbox(p.label, p.choices, format_func=lambda c, n=names: str(n[c]), key=key, help=tip)
+            raw = cell.selectbox(p.label, p.choices, format_func=lambda c, n=names: str(n[c]), **kw)
         else:  # floats, auto_float: text
-            text = cell.text_input(p.label, key=key, help=tip)
-            try:
-                params[p.name] = parse(p, text)
-            except ValueError as exc:
-                cell.warning(f"{plain(str(exc))}; using {to_text(p, p.default) or 'auto'}.")
-                params[p.name] = p.default
-    if method == "canny":  # as the edge page: the lower of the two is the low threshold
+            raw = cell.text_input(p.label, **kw)
+        params[p.name], problem = _setting(p, raw)
+        if problem:
+            cell.warning(problem)
+    return _ordered(method, params)
+
+
+def stored_controls(method: str, *, prefix: str = "cmp") -> dict[str, Any]:
+    """``method``'s keyword arguments from its controls' values in session state, without drawing them.
+
+    What :func:`method_controls` returns for the same values: the compare page
+    draws the controls of the one method whose settings tab is open and takes
+    the others' from here (twenty methods' controls, drawn on every run, made
+    each run of the page re-render some eighty widgets in the browser). A
+    value that is missing or does not parse runs with the default.
+    """
+    params: dict[str, Any] = {}
+    for p in PAGE_PARAMS[method]:
+        raw = st.session_state.get(key_of(method, p.name, prefix), _widget_value(p, p.default))
+        params[p.name], _ = _setting(p, raw)
+    return _ordered(method, params)
+
+
+def _setting(p: Param, raw: Any) -> tuple[Any, str | None]:
+    """(the keyword argument a control's value ``raw`` stands for, why it fell back to the default or None)."""
+    if p.kind == "int":
+        return int(raw), None
+    if p.kind == "float":
+        return float(raw), None
+    if p.kind == "bool":
+        return bool(raw), None
+    if p.kind == "choice":
+        return (raw, None) if raw in p.choices else (p.default, None)
+    try:  # floats, auto_float: text
+        return parse(p, str(raw)), None
+    except ValueError as exc:
+        return p.default, f"{plain(str(exc))}; using {to_text(p, p.default) or 'auto'}."
+
+
+def _ordered(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Canny as the edge page runs it: the lower of its two thresholds is the low one."""
+    if method == "canny":
         lo, hi = params["low_threshold"], params["high_threshold"]
         params["low_threshold"], params["high_threshold"] = min(lo, hi), max(lo, hi)
     return params

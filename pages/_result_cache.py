@@ -71,6 +71,11 @@ class ResultCache:
         with self._lock:
             return len(self._items)
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Whether ``key``'s result is held now (a look that does not count as a use)."""
+        with self._lock:
+            return key in self._items
+
     def _lookup(self, key: Hashable) -> Segmentation | None:
         with self._lock:
             item = self._items.get(key)

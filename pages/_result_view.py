@@ -92,6 +92,11 @@ def failure_message(method: str, exc: BaseException) -> str | None:
     return None
 
 
+def is_cached(method: str, image: LoadedImage, params: dict[str, Any]) -> bool:
+    """Whether ``method``'s result on the working image with ``params`` is in the shared cache now (no run needed)."""
+    return (method, image.sha256, params_key(params)) in _results()
+
+
 def cached_result(method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
     """``method``'s result on the working image through the shared cache.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import math
@@ -21,14 +22,25 @@ from pages._compare_controls import (
     apply_link,
     key_settings,
     link_notices,
+    SETTINGS_OPEN,
+    SETTINGS_TAB,
     method_controls,
     method_title,
+    stored_controls,
     tick_article_methods,
     tick_region_methods,
     write_link,
 )
 from pages._image_input import current_sample, ensure_app_frame, plain, require_image, working_max_side
-from pages._result_view import MethodFailed, cached_result, params_key, remember_settings, shown_image, shown_pair
+from pages._result_view import (
+    MethodFailed,
+    cached_result,
+    is_cached,
+    params_key,
+    remember_settings,
+    shown_image,
+    shown_pair,
+)
 from pages._weights_secret import weights_from_secrets
 from segcore.batch import params_json, write_csv
 from segcore.compare_figure import VIEWS, Panel, before_after, data_uri, grid_figure, panel_scale
@@ -37,6 +49,7 @@ from segcore.ground_truth import GroundTruth, GroundTruthError, fit_ground_truth
 from segcore.loading import LoadedImage
 from segcore.metrics import COLUMNS, SCORE_RULE, score_details
 from segcore.page_params import COMPARE_METHODS
+from segcore.parallel import n_threads, thread_cap
 from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
 from segcore.samples import SAMPLES, sample_ground_truth
 
@@ -92,11 +105,18 @@ if not methods:
     write_link(current_sample(), [], {})
     st.stop()
 
+# Only the open tab's controls are drawn (the expander and its tabs rerun the page when opened or
+# switched); the other methods take their values from session state, as the same controls hold them.
 settings: dict[str, dict] = {}
-with st.expander("Settings of each method", expanded=False):
-    tabs = st.tabs([method_title(m) for m in methods])
+box = st.expander("Settings of each method", key=SETTINGS_OPEN, on_change="rerun")
+if box.open:
+    tabs = box.tabs([method_title(m) for m in methods], key=SETTINGS_TAB, on_change="rerun")
     for method, tab in zip(methods, tabs):
-        settings[method] = method_controls(method, tab)
+        if tab.open:
+            settings[method] = method_controls(method, tab)
+for method in methods:
+    if method not in settings:
+        settings[method] = stored_controls(method)
 ALPHA = 0.5  # overlay opacity of the panels
 
 
@@ -149,6 +169,8 @@ kind = "boundaries" if view == "boundaries" else "colors"
 full_detail = bool(st.session_state["cmp_full"])
 scale = 1 if full_detail else panel_scale(len(methods), image.size)
 for method in methods:
+    # Remembered for the session: a control not drawn in a run loses its state, and starts from this next time.
+    remember_settings(method, settings[method])
     params = run_params[method] = dict(settings[method])
     if method == "maskrcnn":
         problem = _maskrcnn_problem(params)
@@ -158,22 +180,27 @@ for method in methods:
         params.update(max_instances=100, device="auto")
         if params["variant"] == "shapes":  # the small model runs at its training size, as on its page
             params["min_size"] = None
-    remember_settings(method, params)
 
-# Two at a time: each method splits its big array work over the cores already, and running two
-# overlaps the rest (measured: 20 methods at 1600 x 1200 in 0.64-0.71 s against 0.72-0.94 s one by one).
+# Two at a time, each on its share of the cores (segcore.parallel.thread_cap) when several have to run:
+# measured, 20 methods at 1600 x 1200 in 0.60 s, against 0.70 s with each split over both cores and
+# 1.0 s one by one. A method that runs alone (a re-render after one control) uses every core.
+WORKERS = 2
+PROGRESS_EVERY_S = 1.0
 jobs = [m for m in methods if m in run_params and m not in problems]
 slow = "Mask R-CNN (seconds on a CPU) and " if "maskrcnn" in jobs else ""
 bar = st.progress(0.0, text=f"Running {slow}{len(jobs)} method(s)...")
 ctx = get_script_run_ctx()
+to_run = [m for m in jobs if not is_cached(m, image, run_params[m])]
+share = max(1, n_threads() // min(WORKERS, max(len(to_run), 1)))
 
 
 def _work(method: str) -> tuple:
     add_script_run_ctx(threading.current_thread(), ctx)  # the cached calls need the session's context
-    return _panel(method, image.sha256, params_key(run_params[method]), kind, scale, image, run_params[method])
+    with thread_cap(share) if method != "maskrcnn" else contextlib.nullcontext():  # torch keeps its own threads
+        return _panel(method, image.sha256, params_key(run_params[method]), kind, scale, image, run_params[method])
 
 
-with ThreadPoolExecutor(max_workers=2, thread_name_prefix="compare") as pool:
+with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="compare") as pool:
     futures = {pool.submit(_work, m): m for m in jobs}
     shown_at = time.perf_counter()
     for n_done, future in enumerate(as_completed(futures), start=1):
@@ -184,7 +211,9 @@ with ThreadPoolExecutor(max_workers=2, thread_name_prefix="compare") as pool:
             outcome[method] = (None, 0, 0.0, str(exc))
         if outcome[method][3]:
             problems[method] = outcome[method][3]
-        if time.perf_counter() - shown_at > 0.25:  # a few updates a second: each is a browser redraw
+        # Each update redraws the page in the browser (about 0.1-0.2 s of a core on this page, 2 cores shared with
+        # the methods): none for a run that is over in well under a second, one a second for the slow ones.
+        if time.perf_counter() - shown_at > PROGRESS_EVERY_S:
             bar.progress(n_done / len(jobs), text=f"{n_done} of {len(jobs)} done ({method_title(method)})")
             shown_at = time.perf_counter()
 bar.empty()

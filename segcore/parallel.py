@@ -16,16 +16,20 @@ hysteresis) does not split this way and stays whole.
 
 ``SEGCORE_THREADS`` caps the number of bands (``1`` turns the splitting off);
 by default there is one per CPU the process may use (:func:`cpu_budget`:
-affinity and cgroup quota), at most 4.
+affinity and cgroup quota), at most 4. :func:`thread_cap` lowers it for the
+calls one thread makes: a caller that already runs several methods at once
+(the compare page, two at a time) gives each its share of the cores instead
+of splitting each over all of them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -34,7 +38,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["Band", "bands", "cpu_budget", "each_band", "map_rows", "n_threads", "run_all"]
+__all__ = ["Band", "bands", "cpu_budget", "each_band", "map_rows", "n_threads", "run_all", "thread_cap"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -47,6 +51,7 @@ MAX_THREADS = 4
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _inside = threading.local()
+_cap = threading.local()  # .n: the most bands this thread's calls split into (thread_cap)
 
 
 def _forget_pool_in_child() -> None:
@@ -90,14 +95,39 @@ def cpu_budget() -> int:
 
 
 def n_threads() -> int:
-    """Threads the helpers use: ``SEGCORE_THREADS`` if set, else :func:`cpu_budget` (at most 4)."""
+    """Threads the helpers use: ``SEGCORE_THREADS`` if set, else :func:`cpu_budget` (at most 4).
+
+    Within :func:`thread_cap` in the calling thread, at most its cap.
+    """
+    n = max(1, min(cpu_budget(), MAX_THREADS))
     env = os.environ.get("SEGCORE_THREADS", "").strip()
     if env:
         try:
-            return max(1, min(int(env), 64))
+            n = max(1, min(int(env), 64))
         except ValueError:
             pass
-    return max(1, min(cpu_budget(), MAX_THREADS))
+    cap = getattr(_cap, "n", None)
+    return n if cap is None else min(n, cap)
+
+
+@contextlib.contextmanager
+def thread_cap(n: int) -> Iterator[None]:
+    """Within the block, the helpers called from this thread split work into at most ``n`` bands.
+
+    For a caller that runs several whole-image methods at once: on 2 cores,
+    two methods side by side each on one core (``thread_cap(1)``) finish
+    sooner than each split over both cores, where the bands' threads queue
+    behind the other method's (measured: 20 methods at 1600 x 1200 in
+    0.60 s against 0.70 s). Every helper returns the same result whatever the
+    number of bands. Other threads are not affected; caps nest (the lower wins).
+    """
+    before = getattr(_cap, "n", None)
+    n = max(1, int(n))
+    _cap.n = n if before is None else min(before, n)
+    try:
+        yield
+    finally:
+        _cap.n = before
 
 
 def _get_pool() -> ThreadPoolExecutor:

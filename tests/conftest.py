@@ -18,6 +18,16 @@ def encode(arr_or_img, fmt: str = "PNG", **save_kwargs) -> bytes:
     return buf.getvalue()
 
 
+def open_settings(at, method: str):
+    """Open the compare page's "Settings of each method" on ``method``'s tab and rerun: only that tab's
+    controls are drawn (as when a person opens the expander and clicks the tab). Returns ``at``."""
+    from pages._compare_controls import SETTINGS_OPEN, SETTINGS_TAB, method_title
+
+    at.session_state[SETTINGS_OPEN] = True
+    at.session_state[SETTINGS_TAB] = method_title(method)
+    return at.run()
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     return data.astronaut()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import encode
+from conftest import encode, open_settings
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -46,7 +46,10 @@ def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(off
     at = compare_page(sample="shapes")
     at.multiselect(key="cmp_methods").set_value(["otsu", "canny", "kmeans", "maskrcnn"]).run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="cmp.maskrcnn.variant").value == "shapes"  # the sample the small model knows
+    assert at.session_state["cmp.maskrcnn.variant"] == "shapes"  # the sample the small model knows
+    assert not [s for s in at.selectbox if s.key.startswith("cmp.")]  # settings closed: no method's control drawn
+    assert open_settings(at, "maskrcnn").selectbox(key="cmp.maskrcnn.variant").value == "shapes"
+    assert not [s for s in at.slider if s.key.startswith("cmp.kmeans.")]  # only the open tab's controls
     spec = grid(at)
     assert panel_titles(spec) == ["Otsu", "Canny", "k-means clustering", "Mask R-CNN"]
     pictures = [t for t in spec["data"] if t["type"] == "image" and t["source"].startswith("data:image/png")]
@@ -72,7 +75,7 @@ def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(off
 def test_mask_rcnn_without_weights_says_why_in_its_panel(offline):
     at = compare_page({"view": "overlay"})
     at.multiselect(key="cmp_methods").set_value(["otsu", "maskrcnn"]).run()
-    assert at.selectbox(key="cmp.maskrcnn.variant").value == "v1"
+    assert open_settings(at, "maskrcnn").selectbox(key="cmp.maskrcnn.variant").value == "v1"
     spec = grid(at)
     texts = " ".join(a["text"].replace("<br>", " ") for a in spec["layout"]["annotations"])
     assert "no v1 weights on this machine" in texts
@@ -102,8 +105,10 @@ def test_a_link_restores_the_same_view_and_the_page_writes_it_back(offline):
     at = compare_page(query)
     assert at.session_state["segcore_image"].name == "coins.png"
     assert at.multiselect(key="cmp_methods").value == ["kmeans", "canny"]
+    open_settings(at, "kmeans")
     assert at.slider(key="cmp.kmeans.k").value == 7 and at.selectbox(key="cmp.kmeans.color_space").value == "lab"
-    assert at.slider(key="cmp.canny.sigma").value == 2.5
+    assert open_settings(at, "canny").slider(key="cmp.canny.sigma").value == 2.5
+    open_settings(at, "kmeans")
     assert at.selectbox(key="cmp_view").value == "labels" and at.slider(key="cmp_cols").value == 2
     spec = grid(at)
     assert spec["layout"]["meta"]["panels"][0].endswith(" ms; <b>k=7</b>, <b>color_space=lab</b>, ...")
@@ -131,7 +136,8 @@ def test_bad_link_values_get_a_notice_and_the_default(offline):
     assert "view=sideways" in warnings and "nope.x" in warnings and "no such sample" in warnings
     assert "sample=<b>nosuch</b>" in warnings
     assert at.multiselect(key="cmp_methods").value == ["otsu", "kmeans"]
-    assert at.slider(key="cmp.kmeans.k").value == 5 and at.selectbox(key="cmp_view").value == "labels"
+    assert open_settings(at, "kmeans").slider(key="cmp.kmeans.k").value == 5
+    assert at.selectbox(key="cmp_view").value == "labels"
     assert at.session_state["segcore_image"].name == "astronaut.png"
 
 
@@ -142,7 +148,7 @@ def test_settings_changed_on_a_technique_page_carry_over(offline):
     at.slider(key="cl_k").set_value(8).run()
     at.switch_page("pages/compare.py").run()
     assert not at.exception, at.exception
-    assert at.slider(key="cmp.kmeans.k").value == 8
+    assert open_settings(at, "kmeans").slider(key="cmp.kmeans.k").value == 8
     assert "k=8" in " ".join(grid(at)["layout"]["meta"]["panels"])
 
 
@@ -197,6 +203,8 @@ def test_each_method_runs_once_per_image_and_setting(offline, monkeypatch):
     assert calls.count("otsu") == 1 and calls.count("kmeans") == 1
     at.multiselect(key="cmp_methods").set_value(["otsu", "kmeans", "canny"]).run()  # tick another
     assert calls.count("otsu") == 1 and calls.count("kmeans") == 1 and calls.count("canny") == 1
+    open_settings(at, "kmeans")  # the settings opened: no method runs again
+    assert len(calls) == 3
     at.slider(key="cmp.kmeans.k").set_value(3).run()  # one method's control
     assert calls.count("kmeans") == 2 and calls.count("otsu") == 1 and calls.count("canny") == 1
     at.selectbox(key="cmp_view").set_value("boundaries").run()  # another view: pictures, no method
@@ -215,7 +223,7 @@ def test_a_stale_address_on_a_rerun_does_not_undo_a_change(offline):
     """A rerun can carry the address from before the browser applied the page's last update
     (seen after replacing an upload): only the session's first run reads the link."""
     at = compare_page({"methods": "kmeans", "kmeans.k": "5"})
-    at.slider(key="cmp.kmeans.k").set_value(7).run()
+    open_settings(at, "kmeans").slider(key="cmp.kmeans.k").set_value(7).run()
     at.query_params["kmeans.k"] = "5"  # the browser's address, one update behind
     at.query_params["sample"] = "coins"
     at.run()
@@ -259,3 +267,33 @@ def test_several_ground_truths_are_averaged_and_a_jpeg_is_refused(offline):
     errors = re.sub(r"\\(.)", r"\1", " ".join(e.value for e in at2.error))
     assert "JPEG" in errors and "PNG" in errors, errors
     assert not at2.dataframe
+
+
+def test_settings_kept_across_tabs_and_when_the_settings_close(offline):
+    """Only the open tab's controls are drawn; every method keeps its own values and runs with them."""
+    at = compare_page({"methods": "otsu,canny,kmeans"})
+    assert not [w for w in [*at.slider, *at.selectbox] if w.key.startswith("cmp.")]  # closed: no method's control
+    open_settings(at, "kmeans").slider(key="cmp.kmeans.k").set_value(9).run()
+    assert {s.key for s in at.slider if s.key.startswith("cmp.")} == {"cmp.kmeans.k", "cmp.kmeans.xy_weight"}
+    open_settings(at, "canny").slider(key="cmp.canny.sigma").set_value(2.0).run()
+    assert not [s for s in at.slider if s.key.startswith("cmp.kmeans.")]
+    at.session_state["cmp_settings_open"] = False
+    at.run()
+    at.run()  # a second run without any control drawn: nothing forgotten
+    titles = grid(at)["layout"]["meta"]["panels"]
+    assert "<b>sigma=2</b>" in titles[1] and "<b>k=9</b>" in titles[2], titles
+    assert at.query_params["kmeans.k"] in ("9", ["9"]) and at.query_params["canny.sigma"] in ("2", ["2"])
+    assert open_settings(at, "kmeans").slider(key="cmp.kmeans.k").value == 9
+    assert open_settings(at, "canny").slider(key="cmp.canny.sigma").value == 2.0
+    assert not at.exception
+
+
+def test_a_bad_text_setting_of_a_closed_tab_runs_with_the_default(offline):
+    """A setting typed into a text box that does not parse: its tab says why; closed, the method still runs."""
+    at = compare_page({"methods": "multilevel"})
+    open_settings(at, "multilevel").text_input(key="cmp.multilevel.thresholds").input("0.3, x").run()
+    assert any("using" in w.value for w in at.warning)
+    at.session_state["cmp_settings_open"] = False
+    at.run()
+    assert not at.exception and len(grid(at)["layout"]["meta"]["panels"]) == 1
+    assert " labels, " in grid(at)["layout"]["meta"]["panels"][0]

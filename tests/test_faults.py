@@ -507,7 +507,7 @@ def compare_with_mask_rcnn() -> AppTest:
     at.run()
     at.switch_page("pages/compare.py").run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="cmp.maskrcnn.variant").value == "shapes"
+    assert at.session_state["cmp.maskrcnn.variant"] == "shapes"
     return at
 
 

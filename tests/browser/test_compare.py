@@ -334,10 +334,13 @@ def test_shared_link_reproduces_the_view(app, browser):
         assert _stable(again["panels"]) == _stable(state["panels"]), (again["panels"], state["panels"])
         assert again["axes"] == state["axes"]
         assert parse_qs(urlsplit(page.url).query) == query, (page.url, link)
-        # The k-means tab of the settings holds the link's k.
-        other.main.locator('[data-testid="stExpander"]').filter(has_text="Settings of each method").locator(
-            "summary").first.click()
-        other.main.get_by_role("tab", name=_title("kmeans")).click()
+        # The k-means tab of the settings holds the link's k (opening the settings and a tab reruns the page,
+        # which draws that tab's controls only).
+        with other.rerun():
+            other.main.locator('[data-testid="stExpander"]').filter(has_text="Settings of each method").locator(
+                "summary").first.click()
+        with other.rerun():
+            other.main.get_by_role("tab", name=_title("kmeans")).click()
         panel = other.main.locator('[role="tabpanel"]:visible').first
         k_value = other.slider("Clusters (k)", scope=panel).locator('[data-testid="stSliderThumbValue"]')
         expect(k_value).to_have_text("8")
