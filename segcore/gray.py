@@ -147,13 +147,16 @@ def _image_histogram(values: np.ndarray, nbins: int) -> tuple[np.ndarray, np.nda
     return counts, (edges[:-1] + edges[1:]) / 2.0
 
 
-def threshold_from_histogram(func, values: np.ndarray) -> float:
+def threshold_from_histogram(func, values: np.ndarray, *, scalar: bool = True):
     """``func(values)`` for a scikit-image threshold that takes ``hist=``: the same value, the histogram on every core.
 
     scikit-image histograms the values on one core (about a third of such a
     threshold's time on 2 million pixels); :func:`image_histogram` gives it the
-    same counts. A constant image goes to ``func`` itself, which has a
-    shortcut for it.
+    same counts, computed once per working image for every threshold that asks.
+    A constant image goes to ``func`` itself, which has a shortcut for it (or
+    says why it finds no threshold). Returns a float, or with ``scalar=False``
+    what ``func`` returns (multi-Otsu's array of thresholds).
     """
     hist = image_histogram(values)
-    return func(values) if hist is None else func(hist=hist)
+    out = func(values) if hist is None else func(hist=hist)
+    return float(out) if scalar else out

@@ -298,8 +298,8 @@ def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
         raise ValueError("multi-Otsu takes 2 to 6 classes")
     with stopwatch() as t:
         gray = to_gray(image)
-        try:
-            ts = filters.threshold_multiotsu(gray, classes=classes)
+        try:  # from the histogram the other thresholds share (the same counts as scikit-image's own)
+            ts = threshold_from_histogram(partial(filters.threshold_multiotsu, classes=classes), gray, scalar=False)
         except ValueError as exc:
             raise ValueError(f"multi-Otsu with {classes} classes failed on this image: {exc}") from exc
         labels = np.digitize(gray, bins=ts).astype(np.int32)

@@ -87,6 +87,22 @@ def test_multiotsu_matches_scikit_image(image):
     assert seg.n_labels == 4
 
 
+def test_multiotsu_from_the_shared_banded_histogram_is_scikit_images(monkeypatch, coffee):
+    """Multi-Otsu takes the histogram the other thresholds share, counted in bands: the same thresholds."""
+    from segcore import parallel
+
+    monkeypatch.setenv("SEGCORE_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
+    working = coffee.copy()
+    working.setflags(write=False)  # the working image: its gray and histogram are kept and shared
+    run_method("otsu", working)  # the histogram made first by another method
+    for classes in (2, 3, 5):
+        seg = run_method("multiotsu", working, classes=classes)
+        assert seg.extras["thresholds"] == [float(t) for t in filters.threshold_multiotsu(rgb2gray(coffee), classes=classes)]
+    with pytest.raises(ValueError, match="multi-Otsu with 3 classes failed"):
+        run_method("multiotsu", np.full((40, 50, 3), 90, np.uint8), classes=3)  # one level: nothing to split
+
+
 def test_local_threshold_matches_scikit_image(image):
     gray = rgb2gray(image)
     for method in ["mean", "gaussian"]:
