@@ -31,6 +31,8 @@ VIEW_PARAMS = {
 }
 #: State keys of the settings expander (open or not) and of its tabs (the open tab's method title).
 SETTINGS_OPEN, SETTINGS_TAB = "cmp_settings_open", "cmp_settings_tab"
+#: State key of the before/after expander (open or not).
+WIPE_OPEN = "cmp_wipe_open"
 _WRITTEN = "cmp_link_written"  # the query parameters this page wrote last (absent: no run of this page yet)
 
 

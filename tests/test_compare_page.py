@@ -297,3 +297,28 @@ def test_a_bad_text_setting_of_a_closed_tab_runs_with_the_default(offline):
     at.run()
     assert not at.exception and len(grid(at)["layout"]["meta"]["panels"]) == 1
     assert " labels, " in grid(at)["layout"]["meta"]["panels"][0]
+
+
+def test_the_before_after_wipe_opens_on_demand_and_keeps_its_choice(offline):
+    """Closed by default (nothing of it is made); opened, the chosen method's wipe; closed and opened again, the same."""
+    at = compare_page({"sample": "coins", "methods": "otsu,kmeans"})
+
+    def wipes() -> list[str]:
+        return [el.proto.imgs[0].caption for el in at.main if getattr(el, "type", None) == "image"]
+
+    assert [e.label for e in at.expander if e.label.startswith("Before and after")] == [
+        "Before and after: one method against the original"]
+    assert wipes() == []
+    at.session_state["cmp_wipe_open"] = True
+    at.run()
+    assert wipes() == ["Left: the working image. Right: Otsu."]
+    at.selectbox(key="cmp_before").set_value("kmeans").run()
+    at.slider(key="cmp_split").set_value(0.25).run()
+    assert not at.exception, at.exception
+    assert wipes() == ["Left: the working image. Right: k-means clustering."]
+    at.session_state["cmp_wipe_open"] = False
+    at.run()
+    assert wipes() == []
+    at.session_state["cmp_wipe_open"] = True
+    at.run()
+    assert at.selectbox(key="cmp_before").value == "kmeans" and at.slider(key="cmp_split").value == 0.25
