@@ -86,21 +86,22 @@ else:
 for notice in link_notices():
     st.warning(f"From the link: {notice}")
 
-top = st.columns([5, 3, 2, 3])
+# Sized for a 1280 px laptop screen with the sidebar open: no label is cut short.
+top = st.columns([6, 3, 3])
 methods = top[0].multiselect("Methods", COMPARE_METHODS, format_func=method_title, key="cmp_methods",
                              placeholder="Tick methods to compare")
 view = top[1].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
 top[2].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
-top[3].toggle("Presentation mode", key="cmp_present", help="Large panels, no sidebar: for a projector.")
-row = st.columns([3, 3, 2, 4])
+row = st.columns([5, 5, 4, 5], vertical_alignment="center")
 if not present:
-    row[0].button("Tick the article's methods", on_click=tick_article_methods, key="cmp_all",
+    row[0].button("Tick the article's methods", on_click=tick_article_methods, key="cmp_all", width="stretch",
                   help="Every threshold, edge and clustering method (Mask R-CNN aside): the article's techniques.")
-    row[1].button("Add the region methods", on_click=tick_region_methods, key="cmp_regions",
+    row[1].button("Add the region methods", on_click=tick_region_methods, key="cmp_regions", width="stretch",
                   help="Felzenszwalb, SLIC, Quickshift, watershed and Chan-Vese: the field's standard baselines.")
 row[2].toggle("Every pixel", key="cmp_full",
               help="Send every panel at the working size, so zooming in shows each pixel. Off: many panels of a "
                    "large image are drawn at every 2nd (3rd...) pixel, which the browser draws several times faster.")
+row[3].toggle("Presentation mode", key="cmp_present", help="Large panels, no sidebar: for a projector.")
 if not methods:
     st.info("Tick at least one method above.")
     write_link(current_sample(), [], {})
