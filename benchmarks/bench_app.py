@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import PHOTO_SOURCE, Row, check, errored, mb, photo, skipped
-from benchmarks.server import CHROMIUM, CHROMIUM_ARGS
+from benchmarks.server import CHROMIUM, CHROMIUM_ARGS, METRIC_TEXT_JS
 
 SECTION = "app"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -70,17 +70,7 @@ INIT_SCRIPT = """
 """
 
 # Helpers evaluated in the page.
-_JS_HELPERS = """
-const metricText = (label) => {
-  for (const m of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMetric"]')) {
-    const l = m.querySelector('[data-testid="stMetricLabel"]');
-    if (l && l.innerText.trim() === label) {
-      const v = m.querySelector('[data-testid="stMetricValue"]');
-      return v ? v.innerText.trim() : null;
-    }
-  }
-  return null;
-};
+_JS_HELPERS = METRIC_TEXT_JS + """
 const labelImg = () => {
   for (const el of document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"]')) {
     if ((el.innerText || '').trim().startsWith('Label map:')) return el.querySelector('img');

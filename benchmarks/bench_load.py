@@ -81,7 +81,7 @@ if __name__ == "__main__":  # run as a file: put the repository, not benchmarks/
 import numpy as np  # noqa: E402
 
 from benchmarks.common import REPO, Row, check, errored, mb, skipped  # noqa: E402
-from benchmarks.server import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS  # noqa: E402
+from benchmarks.server import CHROMIUM, CHROMIUM_ARGS, METRIC_TEXT_JS, RUN_COUNTER_JS  # noqa: E402
 
 SECTION = "load"
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -109,7 +109,7 @@ INIT_SCRIPT = RUN_COUNTER_JS
 # content that only the awaited run can have put there: a fast run (a cached result) can go from
 # "running" to "notRunning" within one React commit, so the DOM never shows it running and a count of
 # finished runs misses it.
-_JS = """
+_JS = METRIC_TEXT_JS + """
 const idle = (a) => {
   const app = document.querySelector('[data-testid="stApp"]');
   return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -121,16 +121,6 @@ const picture = () => {
 };
 const h1 = () => { const e = document.querySelector('[data-testid="stMain"] h1'); return e ? e.innerText.trim() : ''; };
 const texts = (sel) => [...document.querySelectorAll(sel)].map(e => e.innerText.trim());
-const metric = (label) => {
-  for (const m of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMetric"]')) {
-    const l = m.querySelector('[data-testid="stMetricLabel"]');
-    if (l && l.innerText.trim() === label) {
-      const v = m.querySelector('[data-testid="stMetricValue"]');
-      return v ? v.innerText.trim() : null;
-    }
-  }
-  return null;
-};
 const gd = () => document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
 """
 
@@ -149,7 +139,7 @@ THRESHOLDING_JS = _cond("""
   if (!(idle(a) && h1() === 'Thresholding')) return false;
   const caps = texts('[data-testid="stMain"] [data-testid="stImageCaption"], [data-testid="stMain"] [data-testid="stCaptionContainer"]');
   return caps.some(t => /^Otsu: \\d\\.\\d{4}$/.test(t)) && caps.some(t => / labels on \\d+ x \\d+ px/.test(t))
-    && metric('Threshold') !== null;
+    && metricText('Threshold') !== null;
 """)
 # What the page shows, for an error message.
 STATE_JS = "() => {" + _JS + """
@@ -164,21 +154,21 @@ THRESHOLDING_READ_JS = "() => {" + _JS + """
   const tiles = texts('[data-testid="stMain"] [data-testid="stImageCaption"]');
   const caps = texts('[data-testid="stMain"] [data-testid="stCaptionContainer"]');
   return {otsu: tiles.filter(t => /^Otsu: /.test(t)), result: caps.filter(t => / labels on \\d+ x \\d+ px/.test(t)),
-          mean: metric('Threshold'),
+          mean: metricText('Threshold'),
           sidebar: texts('[data-testid="stSidebar"] [data-testid="stImageCaption"]')};
 }"""
 # The page's first run: offline, the COCO weights are refused and it points at the offline model.
 MASK_PAGE_JS = _cond("""
   const main = document.querySelector('[data-testid="stMain"]');
   return idle(a) && h1() === 'Mask R-CNN' && !!document.querySelector('[data-testid="stMain"] [data-testid="stSelectbox"]')
-    && (metric('Instances') !== null || (!!main && main.innerText.includes('choose Offline demo')));
+    && (metricText('Instances') !== null || (!!main && main.innerText.includes('choose Offline demo')));
 """)
-INSTANCES_JS = _cond("return idle(a) && h1() === 'Mask R-CNN' && metric('Instances') !== null;")
+INSTANCES_JS = _cond("return idle(a) && h1() === 'Mask R-CNN' && metricText('Instances') !== null;")
 # A new result: the instance picture (the first in the page's main area) is another one.
-NEW_PICTURE_JS = _cond("return idle(a) && metric('Instances') !== null && picture() !== null && picture() !== a.old;")
+NEW_PICTURE_JS = _cond("return idle(a) && metricText('Instances') !== null && picture() !== null && picture() !== a.old;")
 MASK_READ_JS = "() => {" + _JS + """
   const main = document.querySelector('[data-testid="stMain"]');
-  return {instances: metric('Instances'), text: main ? main.innerText : ''};
+  return {instances: metricText('Instances'), text: main ? main.innerText : ''};
 }"""
 # The compare grid drawn with ``a.n`` panels, the subplot of every panel with a picture drawn (a method
 # that cannot run here, Mask R-CNN without its weights, has a message and no picture, so no subplot).
@@ -456,24 +446,26 @@ class _Session:
         self.expect("compare: sidebar caption", got["sidebar"], [self.v.caption])
         self.expect("compare: x range (working width)", [round(v, 3) for v in got["x"]], [-0.5, w - 0.5])
         self.expect("compare: y range (working height)", [round(v, 3) for v in got["y"]], [h - 0.5, -0.5])
-        otsu = _decode(got["pictures"].get(otsu_p, ""))
-        if otsu is None or otsu.shape != self.v.otsu_picture.shape:
-            self.expect("compare: Otsu picture shape", None if otsu is None else otsu.shape,
-                        self.v.otsu_picture.shape)
-        else:
-            differ = int(np.any(otsu != self.v.otsu_picture, axis=2).sum())
-            self.expect("compare: Otsu picture, pixels not its own image's", differ, 0)
+        differ = self._picture("compare: Otsu picture", got["pictures"].get(otsu_p, ""), self.v.otsu_picture)
+        if differ is not None:
+            self.expect("compare: Otsu picture, pixels not its own image's", int(differ.sum()), 0)
         if maskrcnn:
             title = next((t for t in got["panels"] if t.startswith(mr_p)), "")
             n = re.search(r"<br>(\d+) labels", title)
             self.expect("compare: Mask R-CNN labels", int(n.group(1)) if n else title, self.v.maskrcnn_labels)
-            pic = _decode(got["pictures"].get(mr_p, ""))
-            if pic is None or pic.shape != self.v.maskrcnn_picture.shape:
-                self.expect("compare: Mask R-CNN picture shape", None if pic is None else pic.shape,
-                            self.v.maskrcnn_picture.shape)
-            else:
-                share = float(np.any(pic != self.v.maskrcnn_picture, axis=2).mean())
+            differ = self._picture("compare: Mask R-CNN picture", got["pictures"].get(mr_p, ""), self.v.maskrcnn_picture)
+            if differ is not None:
+                share = float(differ.mean())
                 self.expect("compare: Mask R-CNN picture, share of pixels not its own (<= 1 %)", share <= 0.01, True)
+
+    def _picture(self, what: str, uri: str, expected: np.ndarray) -> np.ndarray | None:
+        """Where the panel's picture ``uri`` differs from ``expected`` (bool per pixel); None, with the
+        mismatch recorded, when it is missing or of another shape."""
+        got = _decode(uri)
+        if got is None or got.shape != expected.shape:
+            self.expect(f"{what} shape", None if got is None else got.shape, expected.shape)
+            return None
+        return np.any(got != expected, axis=2)
 
 
 async def _visit(session: _Session, start: asyncio.Event, methods: list[str], maskrcnn: bool) -> None:

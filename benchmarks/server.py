@@ -58,6 +58,21 @@ RUN_COUNTER_JS = """
 """
 
 
+#: ``metricText(label)``: the value of the main area's ``st.metric`` with that label (null if none), for
+#: scripts evaluated in the page (the app benchmark and the load benchmark).
+METRIC_TEXT_JS = """
+const metricText = (label) => {
+  for (const m of document.querySelectorAll('[data-testid="stMain"] [data-testid="stMetric"]')) {
+    const l = m.querySelector('[data-testid="stMetricLabel"]');
+    if (l && l.innerText.trim() === label) {
+      const v = m.querySelector('[data-testid="stMetricValue"]');
+      return v ? v.innerText.trim() : null;
+    }
+  }
+  return null;
+};
+"""
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
