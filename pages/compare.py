@@ -18,13 +18,13 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from pages._compare_controls import (
+    SETTINGS_OPEN,
+    SETTINGS_TAB,
     VIEW_PARAMS,
+    WIPE_OPEN,
     apply_link,
     key_settings,
     link_notices,
-    SETTINGS_OPEN,
-    SETTINGS_TAB,
-    WIPE_OPEN,
     method_controls,
     method_title,
     stored_controls,
@@ -171,7 +171,8 @@ kind = "boundaries" if view == "boundaries" else "colors"
 full_detail = bool(st.session_state["cmp_full"])
 scale = 1 if full_detail else panel_scale(len(methods), image.size)
 for method in methods:
-    # Remembered for the session: a control not drawn in a run loses its state, and starts from this next time.
+    # Remembered for the session: after a page switch the controls start from this (their own state lasts
+    # only while the visitor stays on this page).
     remember_settings(method, settings[method])
     params = run_params[method] = dict(settings[method])
     if method == "maskrcnn":

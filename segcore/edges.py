@@ -368,7 +368,7 @@ def _otsu(strength: np.ndarray) -> float:
 
     See :func:`segcore.gray.threshold_from_histogram`.
     """
-    return float(threshold_from_histogram(filters.threshold_otsu, strength))
+    return threshold_from_histogram(filters.threshold_otsu, strength)
 
 
 def segments_from_edges(
