@@ -116,6 +116,8 @@ if box.open:
     for method, tab in zip(methods, tabs):
         if tab.open:
             settings[method] = method_controls(method, tab)
+            if not settings[method]:
+                tab.caption(f"{method_title(method)} has no settings to change: it works from the image alone.")
 for method in methods:
     if method not in settings:
         settings[method] = stored_controls(method)

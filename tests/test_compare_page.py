@@ -277,6 +277,7 @@ def test_settings_kept_across_tabs_and_when_the_settings_close(offline):
     assert {s.key for s in at.slider if s.key.startswith("cmp.")} == {"cmp.kmeans.k", "cmp.kmeans.xy_weight"}
     open_settings(at, "canny").slider(key="cmp.canny.sigma").set_value(2.0).run()
     assert not [s for s in at.slider if s.key.startswith("cmp.kmeans.")]
+    assert "Otsu has no settings to change" in " ".join(c.value for c in open_settings(at, "otsu").caption)
     at.session_state["cmp_settings_open"] = False
     at.run()
     at.run()  # a second run without any control drawn: nothing forgotten
