@@ -37,10 +37,10 @@ def load_registry(root: Path) -> ModuleType:
         del sys.modules[name]
     sys.path.insert(0, str(root))
     try:
-        import segcore.clustering  # noqa: F401  (registers its methods)
-        import segcore.edges  # noqa: F401
+        import segcore.methods.clustering  # noqa: F401  (registers its methods)
+        import segcore.methods.edges  # noqa: F401
+        import segcore.methods.threshold  # noqa: F401
         import segcore.registry as registry
-        import segcore.threshold  # noqa: F401
     finally:
         sys.path.remove(str(root))
     return registry

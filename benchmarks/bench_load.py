@@ -8,13 +8,13 @@ loop (one Playwright, one browser; the sync API cannot be shared by threads).
 Each session, as a visitor would:
 
 1. opens the app (``/``) and uploads its own image in the sidebar: a synthetic
-   shapes picture (:func:`segcore.maskrcnn.shapes.make_sample`, a seed of its
+   shapes picture (:func:`segcore.methods.maskrcnn.shapes.make_sample`, a seed of its
    own) resized to a size of its own (600 + 16 k x 450 + 12 k for visitor k,
    PNG), so that every visitor's working size, thresholds and results differ;
 2. the thresholding page: the sidebar caption, the result caption ("... on W x H
    px"), the "Threshold" metric (the gray mean, the page's first method) and the
    Otsu tile ("Otsu: 0.xxxx") must be its own image's, computed here with segcore
-   on the same working image (:func:`segcore.loading.load_image`, same max_side);
+   on the same working image (:func:`segcore.io.loading.load_image`, same max_side);
 3. the Mask R-CNN page: the COCO weights cannot be had (offline: the page says
    so), so the visitor picks the small shapes model and a synthetic picture number
    of its own; the "Instances" metric and the class counts must be those this
@@ -221,7 +221,7 @@ class Visitor:
 
 
 def visitor_size(k: int) -> tuple[int, int]:
-    """Visitor ``k``'s image size: distinct for any 32 visitors in a row, all above segcore.gray's kept-gray size."""
+    """Visitor ``k``'s image size: distinct for any 32 visitors in a row, all above segcore.fast.gray's kept-gray size."""
     return 600 + 16 * (k % 32), 450 + 12 * (k % 32)
 
 
@@ -234,8 +234,8 @@ def make_visitors(tmp: Path, first: int, count: int, *, maskrcnn: bool) -> list[
     """
     from PIL import Image
 
-    from segcore.loading import DEFAULT_MAX_SIDE, load_array, load_image
-    from segcore.maskrcnn.shapes import make_sample
+    from segcore.io.loading import DEFAULT_MAX_SIDE, load_array, load_image
+    from segcore.methods.maskrcnn.shapes import make_sample
     from segcore.registry import run_method
     from segcore.render import colorize
 
@@ -549,7 +549,7 @@ def run_sessions(base: str, visitors: list[Visitor], *, maskrcnn: bool, methods:
     """
     if methods is None:
         from pages._compare_controls import DEFAULT_METHODS
-        from segcore.page_params import COMPARE_METHODS
+        from segcore.spec import COMPARE_METHODS
 
         methods = [m for m in DEFAULT_METHODS if m in COMPARE_METHODS]
     return _in_thread(_wave, base, visitors, maskrcnn=maskrcnn, methods=methods, held=held, timeout_ms=timeout_ms)

@@ -9,7 +9,7 @@ download), on the 1600 x 1200 photo the other sections use:
 * ``import torch, torchvision``;
 * v1 inference at min_size 800: torchvision's plain call, ``model([x])`` in
   ``torch.inference_mode()``, against the page's path,
-  ``segcore.maskrcnn.predict(load_model("v1", "cpu", path=...), rgb)`` with its
+  ``segcore.methods.maskrcnn.predict(load_model("v1", "cpu", path=...), rgb)`` with its
   defaults (score 0.5 inside the model, RPN top-n 500, masks pasted one patch
   at a time); with the peak RSS of each phase (VmHWM reset through
   /proc/self/clear_refs);
@@ -20,7 +20,7 @@ download), on the 1600 x 1200 photo the other sections use:
   path saves;
 * loading v1 from a local state-dict file: torchvision's way (build, then
   ``torch.load(weights_only=True)`` + ``load_state_dict``) against
-  ``segcore.maskrcnn.load_model(path=...)``.
+  ``segcore.methods.maskrcnn.load_model(path=...)``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,17 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import REPO, Row, check, errored, mb, photo, proc_status, size_str, skipped
+from benchmarks.common import (
+    REPO,
+    Row,
+    check,
+    errored,
+    mb,
+    photo,
+    proc_status,
+    size_str,
+    skipped,
+)
 
 SECTION = "maskrcnn"
 #: The issue's targets: v1 at the page's defaults, and loading from a local file after the import.
@@ -161,11 +171,11 @@ def child(n: int, quick: bool, inference: bool = True) -> list[Row]:
     size_mb = weights.stat().st_size / 1024 / 1024
 
     try:
-        from segcore.maskrcnn import model as segmodel
+        from segcore.methods.maskrcnn import model as segmodel
     except Exception as exc:  # noqa: BLE001 - not written yet, or broken
         segmodel = None
-        rows.append(skipped(SECTION, "v1 inference: page defaults (segcore.maskrcnn.predict)",
-                            f"segcore.maskrcnn.model is not available yet ({exc})", size))
+        rows.append(skipped(SECTION, "v1 inference: page defaults (segcore.methods.maskrcnn.predict)",
+                            f"segcore.methods.maskrcnn.model is not available yet ({exc})", size))
 
     page_model = None
     if segmodel is not None:

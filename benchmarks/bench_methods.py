@@ -24,7 +24,17 @@ import warnings
 
 import numpy as np
 
-from benchmarks.common import PHOTO_SOURCE, Row, Timing, check, errored, photo, size_str, skipped, time_call
+from benchmarks.common import (
+    PHOTO_SOURCE,
+    Row,
+    Timing,
+    check,
+    errored,
+    photo,
+    size_str,
+    skipped,
+    time_call,
+)
 
 SECTION = "methods"
 WORK_SIZE = (1600, 1200)  # the default working size's long side, 4:3
@@ -168,7 +178,7 @@ def kmeans_vs_full_fit(n: int, ref_runs: int | None = None) -> list[Row]:
     try:
         spec = get_method("kmeans")
     except KeyError:
-        return [skipped(SECTION, name, "segcore.clustering (method 'kmeans') is not registered yet", size)]
+        return [skipped(SECTION, name, "segcore.methods.clustering (method 'kmeans') is not registered yet", size)]
     from sklearn.cluster import KMeans
 
     pixels = (img / 255).reshape(-1, 3)
@@ -233,8 +243,8 @@ def opencv_yardsticks(img: np.ndarray, n: int) -> list[Row]:
         import cv2
     except ImportError as exc:
         return [skipped(SECTION, "OpenCV yardsticks", f"opencv is not importable ({exc})", size)]
-    from segcore.edges import SOBEL_VERTICAL, apply_kernel
-    from segcore.gray import to_gray
+    from segcore.fast.gray import to_gray
+    from segcore.methods.edges import SOBEL_VERTICAL, apply_kernel
     from segcore.registry import run_method
 
     rows = []

@@ -1,4 +1,4 @@
-"""Speed of the region methods (segcore.regions) at the 1600 px working size.
+"""Speed of the region methods (segcore.methods.regions) at the 1600 px working size.
 
 Rows:
 
@@ -11,7 +11,7 @@ Rows:
 * the largest of the page's sizes (``MAX_SIDES``) at which the method stays
   under 1 s, found by running it at each size from the smallest up;
 * the edge methods' watershed option (Sobel, Canny) at 1600 x 1200;
-* scikit-image's ``rag_mean_color`` against segcore.adjacency's on SLIC's
+* scikit-image's ``rag_mean_color`` against segcore.fast.adjacency's on SLIC's
   superpixels at 1000 px (the graph SLIC's merging is built on).
 """
 
@@ -49,8 +49,8 @@ def _largest_under(spec, img, sizes, log) -> tuple[int | None, list[str]]:
 
 
 def run(n: int, quick: bool = False, log=print) -> list[Row]:
-    from segcore.page_params import MAX_SIDES, page_defaults
     from segcore.registry import get_method, list_methods
+    from segcore.spec import MAX_SIDES, page_defaults
 
     img = photo(*WORK_SIZE)
     img.setflags(write=False)  # as the app's working image
@@ -109,8 +109,8 @@ def run(n: int, quick: bool = False, log=print) -> list[Row]:
 def _rag_row(n: int) -> Row:
     from skimage import color, graph, segmentation
 
-    from segcore.adjacency import rag_mean_color
-    from segcore.regions import reduce_to
+    from segcore.fast.adjacency import rag_mean_color
+    from segcore.methods.regions import reduce_to
 
     small = reduce_to(photo(*WORK_SIZE), 1000)
     lab = color.rgb2lab(small)

@@ -189,7 +189,7 @@ def photo(width: int, height: int) -> np.ndarray:
         ch = round(sw / aspect)
         box = (0, (sh - ch) // 2, sw, (sh - ch) // 2 + ch)
     img = src.crop(box).resize((width, height), Image.Resampling.LANCZOS)
-    # A writable copy: segcore.gray keeps the gray of a read-only image (the app's working image)
+    # A writable copy: segcore.fast.gray keeps the gray of a read-only image (the app's working image)
     # for the next method, and every timed run must pay for its own conversion.
     return np.array(img, dtype=np.uint8)
 

@@ -15,7 +15,7 @@ Two rows per variant:
   transform keeps at that size (min_size 800, max_size 1333); torchvision's
   own score threshold (0.05) and full-image mask pasting.
 - ``segcore``: what the Mask R-CNN page runs. The same random weights saved to
-  a file and loaded by ``segcore.maskrcnn.model.load_model`` (batch norms
+  a file and loaded by ``segcore.methods.maskrcnn.model.load_model`` (batch norms
   folded, weights channels-last), then ``predict`` at the page's defaults
   (score 0.5, mask 0.5, 100 instances, min_size 800) on the photo at the
   page's default working size, 1600 x 1200, ending with the label maps and
@@ -68,7 +68,7 @@ def _stages(model, image, frames: int, min_size: int, torch) -> None:
     The second half is timed twice: with the 28 x 28 masks left on the GPU
     (what ``predict`` does) and with them moved to the CPU first.
     """
-    from segcore.maskrcnn import model as M
+    from segcore.methods.maskrcnn import model as M
 
     heads, tr = model.roi_heads, model.transform
     saved = heads.score_thresh, tr.min_size, tr.max_size
@@ -109,8 +109,8 @@ def main(argv=None) -> int:
     import torchvision
 
     from benchmarks.common import photo
-    from segcore.maskrcnn import model as M
-    from segcore.maskrcnn import weights as W
+    from segcore.methods.maskrcnn import model as M
+    from segcore.methods.maskrcnn import weights as W
 
     dev = torch.device("cuda")
     w = round(args.min_size * 4 / 3)

@@ -5,9 +5,9 @@ Usage::
     .venv/bin/python benchmarks/quality.py                 # print the tables
     .venv/bin/python benchmarks/quality.py --out docs/quality.md
 
-Each method runs with its page's defaults (segcore.page_params) on each sample
+Each method runs with its page's defaults (segcore.spec) on each sample
 that ships a ground truth, at the sample's own size, and is scored by
-segcore.metrics, the same formulas as the compare page and the CLI:
+segcore.scoring.metrics, the same formulas as the compare page and the CLI:
 
 * every sample: the partition scores (VoI, PRI, ARI) against the ground truth
   read as a partition (a binary mask is a two-region partition: object and
@@ -40,7 +40,7 @@ FAMILY_NAMES = {"threshold": "thresholds", "edges": "edges", "clustering": "clus
 
 
 def _cases(sample: str) -> list[tuple[str, dict]]:
-    from segcore.page_params import COMPARE_METHODS, page_defaults
+    from segcore.spec import COMPARE_METHODS, page_defaults
 
     cases = [(m, page_defaults(m)) for m in COMPARE_METHODS if m != "maskrcnn"]
     if sample == "shapes":
@@ -51,10 +51,10 @@ def _cases(sample: str) -> list[tuple[str, dict]]:
 
 def score_sample(sample: str, log=print) -> list[dict]:
     """One row per method on ``sample``: family, regions, time, and the scores that apply."""
-    from segcore import metrics
-    from segcore.loading import load_image
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes, sample_ground_truth
     from segcore.registry import get_method
-    from segcore.samples import sample_bytes, sample_ground_truth
+    from segcore.scoring import metrics
 
     image = load_image(sample_bytes(sample), name=f"{sample}.png", max_side=None)
     gt = sample_ground_truth(sample)
@@ -133,13 +133,13 @@ def family_summary(results: dict[str, tuple[str, list[dict]]]) -> list[str]:
 
 
 def markdown(results: dict[str, tuple[str, list[dict]]], versions: dict[str, str]) -> str:
-    from segcore.samples import SAMPLES
+    from segcore.io.samples import SAMPLES
 
     lines = [
         "# Quality on the shipped ground truth",
         "",
         "Every method with its page's default settings, scored against the ground truth of each sample "
-        "that ships one, by `segcore.metrics` (the compare page's and the CLI's formulas). Regenerate with "
+        "that ships one, by `segcore.scoring.metrics` (the compare page's and the CLI's formulas). Regenerate with "
         "`.venv/bin/python benchmarks/quality.py --out docs/quality.md` (deterministic: every method is "
         "seeded; times vary with the machine).",
         "",
@@ -166,7 +166,7 @@ def markdown(results: dict[str, tuple[str, list[dict]]], versions: dict[str, str
 
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.common import versions
-    from segcore.samples import SAMPLES, sample_ground_truth
+    from segcore.io.samples import SAMPLES, sample_ground_truth
 
     ap = argparse.ArgumentParser(description="Every method's scores on the shipped ground-truth samples.")
     ap.add_argument("--out", help="write the tables as Markdown to this file (e.g. docs/quality.md)")

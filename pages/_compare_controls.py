@@ -3,7 +3,7 @@
 Every control's value lives in session state under a key of its own
 (``cmp.<method>.<param>`` for a method's setting). Its starting value is, in
 order: a shared link's value (``?kmeans.k=8``, validated by
-:mod:`segcore.page_params`), the setting last used on the method's own page in
+:mod:`segcore.spec`), the setting last used on the method's own page in
 this session, and the page's default. After each run the page writes the
 current values back into ``st.query_params``, so the address bar always holds
 a link that reproduces the view.
@@ -15,11 +15,18 @@ from typing import Any
 
 import streamlit as st
 
+from pages._compare_figure import VIEWS
 from pages._image_input import LINK_NOTICES_KEY, plain
 from pages._result_view import remembered_settings
-from segcore.compare_figure import VIEWS
-from segcore.page_params import COMPARE_METHODS, PAGE_PARAMS, Param, page_defaults, parse, to_text
 from segcore.registry import get_method
+from segcore.spec import (
+    COMPARE_METHODS,
+    PAGE_PARAMS,
+    Param,
+    page_defaults,
+    parse,
+    to_text,
+)
 
 DEFAULT_METHODS = ("otsu", "multiotsu", "canny", "kmeans", "gmm", "maskrcnn")
 #: Page-level settings kept in the link, besides the methods' own (state key ``cmp_<name>``).

@@ -34,7 +34,9 @@ def avoid_huge_pages() -> bool:
     if os.environ.get("NUMPY_MADVISE_HUGEPAGE", "").strip() == "1":
         return False
     try:
-        from numpy._core.multiarray import _set_madvise_hugepage  # numpy >= 2; what the variable sets
+        from numpy._core.multiarray import (
+            _set_madvise_hugepage,  # numpy >= 2; what the variable sets
+        )
     except ImportError:  # pragma: no cover - another numpy layout
         return False
     _set_madvise_hugepage(False)

@@ -23,9 +23,15 @@ import numpy as np
 import pandas  # noqa: F401
 import streamlit as st
 
-from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES, ImageLoadError, LoadedImage, load_image
+from segcore.io.loading import (
+    DEFAULT_MAX_SIDE,
+    UPLOAD_TYPES,
+    ImageLoadError,
+    LoadedImage,
+    load_image,
+)
+from segcore.io.samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 from segcore.render import for_display, jpeg
-from segcore.samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes
 
 SIZE_CHOICES = {
     "800 px": 800,

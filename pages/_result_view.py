@@ -15,12 +15,23 @@ import numpy as np
 import streamlit as st
 
 from pages._result_cache import ResultCache
-from segcore.loading import LoadedImage
-from segcore.maskrcnn import ModelOutOfMemory, WeightsUnavailable, is_out_of_memory
+from segcore.io.loading import LoadedImage
+from segcore.methods.maskrcnn import (
+    ModelOutOfMemory,
+    WeightsUnavailable,
+    is_out_of_memory,
+)
 from segcore.registry import get_method
-from segcore.render import colorize, display_image, display_labels, display_pair, label_png, overlay, rgb_png
+from segcore.render import (
+    colorize,
+    display_image,
+    display_labels,
+    display_pair,
+    label_png,
+    overlay,
+    rgb_png,
+)
 from segcore.result import Segmentation
-
 
 #: Bytes of results all sessions keep together (label maps and extras; at 2 MP, 8 to 48 MB a result).
 RESULTS_MAX_BYTES = 600 * 2**20
@@ -128,7 +139,7 @@ def run_cached(method: str, image: LoadedImage, /, **params: Any) -> Segmentatio
     own page. Returns None after showing a clear message when the method
     refuses this image or these parameters (a ValueError from segcore), or
     ran out of memory (an error; nothing is cached, the next run tries
-    again). A :class:`~segcore.maskrcnn.WeightsUnavailable` propagates: the
+    again). A :class:`~segcore.methods.maskrcnn.WeightsUnavailable` propagates: the
     pages running Mask R-CNN say what to do about the weights themselves.
     """
     remember_settings(method, params)

@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from segcore.maskrcnn import ENV_WEIGHTS
+from segcore.methods.maskrcnn import ENV_WEIGHTS
 
 
 def weights_from_secrets() -> None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
-from segcore.loading import LoadedImage
+from segcore.io.loading import LoadedImage
 from segcore.result import Segmentation
 
 ensure_app_frame()

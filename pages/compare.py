@@ -32,7 +32,21 @@ from pages._compare_controls import (
     tick_region_methods,
     write_link,
 )
-from pages._image_input import current_sample, ensure_app_frame, plain, require_image, working_max_side
+from pages._compare_figure import (
+    VIEWS,
+    Panel,
+    before_after,
+    data_uri,
+    grid_figure,
+    panel_scale,
+)
+from pages._image_input import (
+    current_sample,
+    ensure_app_frame,
+    plain,
+    require_image,
+    working_max_side,
+)
 from pages._result_view import (
     MethodFailed,
     cached_result,
@@ -44,15 +58,20 @@ from pages._result_view import (
 )
 from pages._weights_secret import weights_from_secrets
 from segcore.batch import params_json, write_csv
-from segcore.compare_figure import VIEWS, Panel, before_after, data_uri, grid_figure, panel_scale
 from segcore.export import comparison_zip
-from segcore.ground_truth import GroundTruth, GroundTruthError, fit_ground_truth, load_ground_truth
-from segcore.loading import LoadedImage
-from segcore.metrics import COLUMNS, SCORE_RULE, score_details
-from segcore.page_params import COMPARE_METHODS
-from segcore.parallel import n_threads, thread_cap
+from segcore.fast.parallel import n_threads, thread_cap
+from segcore.io.ground_truth import (
+    GroundTruth,
+    GroundTruthError,
+    fit_ground_truth,
+    load_ground_truth,
+)
+from segcore.io.loading import LoadedImage
+from segcore.io.samples import SAMPLES, sample_ground_truth
 from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
-from segcore.samples import SAMPLES, sample_ground_truth
+from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
+from segcore.spec import COMPARE_METHODS
+
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -155,7 +174,7 @@ def _panel(method: str, image_sha: str, key: str, kind: str, scale: int, _image:
 
 def _maskrcnn_problem(params: dict) -> str | None:
     """Why Mask R-CNN cannot take part here, in one line (None when its weights are at hand)."""
-    from segcore.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
+    from segcore.methods.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
 
     weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
     try:
@@ -186,7 +205,7 @@ for method in methods:
         if params["variant"] == "shapes":  # the small model runs at its training size, as on its page
             params["min_size"] = None
 
-# Two at a time, each on its share of the cores (segcore.parallel.thread_cap) when several have to run:
+# Two at a time, each on its share of the cores (segcore.fast.parallel.thread_cap) when several have to run:
 # measured, 20 methods at 1600 x 1200 in 0.60 s, against 0.70 s with each split over both cores and
 # 1.0 s one by one. A method that runs alone (a re-render after one control) uses every core.
 WORKERS = 2
@@ -334,7 +353,7 @@ if not present:
 @st.cache_data(max_entries=512, show_spinner=False)
 def _scores(method: str, image_sha: str, key: str, gt_key: str, tolerance: int,
             _image: LoadedImage, _params: dict, _gt: GroundTruth) -> dict:
-    """One method's scores and what explains them (segcore.metrics.score_details), once per result, truth and tolerance."""
+    """One method's scores and what explains them (segcore.scoring.metrics.score_details), once per result, truth and tolerance."""
     return score_details(cached_result(method, _image, _params), _gt, tolerance=tolerance)
 
 

@@ -7,9 +7,15 @@ import streamlit as st
 
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
-from segcore.edges import ARTICLE_STEPS, KERNELS, MODES, REGION_RULES, convolution_steps
-from segcore.gray import to_gray
-from segcore.loading import LoadedImage
+from segcore.fast.gray import to_gray
+from segcore.io.loading import LoadedImage
+from segcore.methods.edges import (
+    ARTICLE_STEPS,
+    KERNELS,
+    MODES,
+    REGION_RULES,
+    convolution_steps,
+)
 from segcore.render import for_display, to_uint8
 
 ARTICLE_KERNELS = {

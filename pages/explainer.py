@@ -9,10 +9,15 @@ import streamlit as st
 from pages._image_input import NAME_LIMIT, ensure_app_frame, plain, working_image
 from pages._result_view import run_cached, shown_pair
 from pages._weights_secret import weights_from_secrets
-
-from segcore.explain import COCO_METHOD, COCO_SETTINGS, coco_weights_missing, task_views, task_views_from_instances
-from segcore.maskrcnn import WeightsUnavailable, pick_device
-from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
+from segcore.explain import (
+    COCO_METHOD,
+    COCO_SETTINGS,
+    coco_weights_missing,
+    task_views,
+    task_views_from_instances,
+)
+from segcore.methods.maskrcnn import WeightsUnavailable, pick_device
+from segcore.methods.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
 from segcore.render import colorize, display_factor, display_labels, draw_boxes, overlay
 from segcore.result import Segmentation
 

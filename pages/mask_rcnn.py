@@ -5,10 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._image_input import ensure_app_frame, require_image
-from pages._result_view import MethodFailed, cached_result, download_name, failure_message, remember_settings, shown_pair
+from pages._result_view import (
+    MethodFailed,
+    cached_result,
+    download_name,
+    failure_message,
+    remember_settings,
+    shown_pair,
+)
 from pages._weights_secret import weights_from_secrets
-from segcore.loading import LoadedImage, load_array
-from segcore.maskrcnn import (
+from segcore.io.loading import LoadedImage, load_array
+from segcore.methods.maskrcnn import (
     WeightsUnavailable,
     coco_json,
     file_name,
@@ -16,11 +23,18 @@ from segcore.maskrcnn import (
     pick_device,
     resolve_weights,
 )
-from segcore.maskrcnn.instances import select_instances
-from segcore.maskrcnn.shapes import make_sample
-from segcore.maskrcnn.weights import explicit_weights
+from segcore.methods.maskrcnn.instances import select_instances
+from segcore.methods.maskrcnn.shapes import make_sample
+from segcore.methods.maskrcnn.weights import explicit_weights
 from segcore.palette import label_colors
-from segcore.render import display_factor, display_labels, draw_boxes, label_png, overlay, rgb_png
+from segcore.render import (
+    display_factor,
+    display_labels,
+    draw_boxes,
+    label_png,
+    overlay,
+    rgb_png,
+)
 from segcore.result import Segmentation, build_legend
 
 VARIANTS = {

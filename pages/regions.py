@@ -7,10 +7,10 @@ import streamlit as st
 from pages._compare_controls import method_controls, start_controls
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
-from segcore.loading import LoadedImage
-from segcore.page_params import page_defaults
+from segcore.io.loading import LoadedImage
 from segcore.registry import get_method
 from segcore.render import boundary_image, for_display, to_uint8
+from segcore.spec import page_defaults
 
 METHODS = ("felzenszwalb", "slic", "quickshift", "watershed", "chan_vese")
 

@@ -8,10 +8,10 @@ import streamlit as st
 
 from pages._image_input import ensure_app_frame, plain, require_image
 from pages._result_view import MethodFailed, cached_result, run_cached, show_result
-from segcore.gray import gray_histogram, to_gray
-from segcore.loading import LoadedImage
+from segcore.fast.gray import gray_histogram, to_gray
+from segcore.io.loading import LoadedImage
+from segcore.methods.threshold import AUTO_METHODS
 from segcore.render import colorize, for_display, rgb_png
-from segcore.threshold import AUTO_METHODS
 
 METHODS = {
     "global_mean": "Global threshold at the mean (article)",

@@ -5,7 +5,7 @@ Load an image with :func:`load_image`, run a technique by name with
 :mod:`segcore.render`.
 """
 
-from segcore.loading import ImageLoadError, LoadedImage, load_array, load_image
+from segcore.io.loading import ImageLoadError, LoadedImage, load_array, load_image
 from segcore.registry import get_method, list_methods, run_method
 from segcore.result import Label, Segmentation
 

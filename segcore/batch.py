@@ -124,7 +124,7 @@ def error_rows(label: str, settings: BatchSettings, message: str) -> list[dict[s
 
 def _load_ground_truth(paths: Sequence[str], image, settings: BatchSettings):
     """Read, decode and fit the image's ground truth files; return (GroundTruth, None) or (None, message)."""
-    from segcore.ground_truth import fit_ground_truth, load_ground_truth  # noqa: PLC0415 - only when scoring
+    from segcore.io.ground_truth import fit_ground_truth, load_ground_truth  # noqa: PLC0415 - only when scoring
 
     shown = "; ".join(paths)
     try:
@@ -169,7 +169,7 @@ def process_image(
         row worked) and ``n_labels`` (labels in the result; not a CSV column). Failures are
         caught and reported in the rows, never raised, so one bad file stops nothing else.
     """
-    from segcore.loading import load_image  # noqa: PLC0415 - keep the worker's first import small
+    from segcore.io.loading import load_image  # noqa: PLC0415 - keep the worker's first import small
     from segcore.registry import get_method  # noqa: PLC0415
     from segcore.render import label_png, overlay, rgb_png  # noqa: PLC0415
 
@@ -194,7 +194,7 @@ def process_image(
 
     score = None
     if gt is not None:
-        from segcore.metrics import score  # noqa: PLC0415 - only when scoring
+        from segcore.scoring.metrics import score  # noqa: PLC0415 - only when scoring
 
     out = Path(settings.out) if settings.out is not None else None
     rows = []
@@ -424,7 +424,7 @@ def _mute_worker_logs() -> None:
 
 def ground_truth_suffixes() -> set[str]:
     """File suffixes a ground truth may have: every image type the loader reads, and ``.npy``."""
-    from segcore.loading import UPLOAD_TYPES  # noqa: PLC0415
+    from segcore.io.loading import UPLOAD_TYPES  # noqa: PLC0415
 
     return {f".{t}" for t in UPLOAD_TYPES} | {".npy"}
 

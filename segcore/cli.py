@@ -7,7 +7,7 @@
 
 Writes, per image and method, ``<stem>_<method>_labels.png`` (16-bit, value =
 label) and ``<stem>_<method>_overlay.png``. With ``--ground-truth`` each result
-is scored (:func:`segcore.metrics.score`, as on the compare page); ``--metrics``
+is scored (:func:`segcore.scoring.metrics.score`, as on the compare page); ``--metrics``
 writes one CSV row per image and method, and a summary of the scores per method
 ends the run. Several images run on a local Dask cluster (``--workers``) or an
 existing scheduler (``--scheduler``); see :mod:`segcore.batch`. Exits 0 when
@@ -24,14 +24,14 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from segcore.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES
+from segcore.io.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES
 from segcore.registry import MethodSpec, get_method, list_methods
 
 IMAGE_SUFFIXES = {f".{t}" for t in UPLOAD_TYPES}
 #: With no --workers, a folder of at least this many images runs on a local Dask cluster
 #: (starting one costs a few seconds, more than a handful of images take on their own).
 AUTO_CLUSTER_MIN_IMAGES = 8
-#: Ground-truth kinds ``--gt-kind`` accepts (segcore.ground_truth.KINDS and "auto").
+#: Ground-truth kinds ``--gt-kind`` accepts (segcore.io.ground_truth.KINDS and "auto").
 GT_KINDS = ("auto", "binary", "labels", "instances")
 
 
@@ -211,7 +211,7 @@ def _workers(args: argparse.Namespace, n_images: int) -> int:
         return 0
     if args.workers is not None:
         return args.workers
-    from segcore.parallel import cpu_budget  # noqa: PLC0415
+    from segcore.fast.parallel import cpu_budget  # noqa: PLC0415
 
     n = cpu_budget()
     return n if n > 1 and n_images >= AUTO_CLUSTER_MIN_IMAGES else 0
@@ -221,10 +221,10 @@ def _score_keys(args: argparse.Namespace) -> list[str] | None:
     """The score columns (metrics.COLUMNS) when scores are asked for; None when not."""
     if not (args.metrics or args.ground_truth):
         return None
-    from segcore import metrics  # noqa: PLC0415 - only when scoring
+    from segcore.scoring import metrics  # noqa: PLC0415 - only when scoring
 
     if args.ground_truth:
-        import segcore.ground_truth  # noqa: F401, PLC0415 - fail here, not once per image
+        import segcore.io.ground_truth  # noqa: F401, PLC0415 - fail here, not once per image
 
     return list(metrics.COLUMNS)
 
@@ -344,7 +344,7 @@ def run(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "weights":
-        from segcore.maskrcnn.weights_cli import main as weights_main  # noqa: PLC0415 - torch-free until used
+        from segcore.methods.maskrcnn.weights_cli import main as weights_main  # noqa: PLC0415 - torch-free until used
 
         return weights_main(argv[1:])
     return run(argv)

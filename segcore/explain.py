@@ -158,8 +158,8 @@ def task_views_from_instances(seg: Segmentation) -> TaskViews:
     Parameters
     ----------
     seg : Segmentation
-        As :func:`segcore.maskrcnn.maskrcnn` returns it (or
-        :func:`segcore.maskrcnn.instances.select_instances`): an instance
+        As :func:`segcore.methods.maskrcnn.maskrcnn` returns it (or
+        :func:`segcore.methods.maskrcnn.instances.select_instances`): an instance
         label map whose ``extras`` hold ``instances`` (``id``, ``class``,
         ``category_id``, ``score``, ``box``), ``semantic`` (category id per
         pixel) and ``semantic_names``.
@@ -244,7 +244,7 @@ def coco_weights_missing() -> str | None:
     """Why Mask R-CNN with COCO weights cannot run here without a download, or None when it can.
 
     Looks for the weights of ``COCO_SETTINGS["variant"]`` as
-    :func:`segcore.maskrcnn.resolve_weights` does (a file named by
+    :func:`segcore.methods.maskrcnn.resolve_weights` does (a file named by
     ``$SEGCORE_MASKRCNN_WEIGHTS``, else torch hub's cache) with downloading
     turned off: the explainer never starts a download.
 
@@ -252,11 +252,11 @@ def coco_weights_missing() -> str | None:
     -------
     str or None
         None when a weights file is there; else the
-        :class:`~segcore.maskrcnn.WeightsUnavailable` message (what was
+        :class:`~segcore.methods.maskrcnn.WeightsUnavailable` message (what was
         tried, how to fix it). Finding the file's name imports torchvision
         (about 3 s, once per process).
     """
-    from segcore.maskrcnn import WeightsUnavailable, resolve_weights
+    from segcore.methods.maskrcnn import WeightsUnavailable, resolve_weights
 
     try:
         resolve_weights(COCO_SETTINGS["variant"], allow_download=False)

@@ -20,7 +20,7 @@ import zipfile
 from importlib import metadata
 from typing import Any, Mapping
 
-from segcore.loading import LoadedImage
+from segcore.io.loading import LoadedImage
 from segcore.registry import get_method
 from segcore.render import label_png, overlay, rgb_png
 from segcore.result import Segmentation

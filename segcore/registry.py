@@ -18,7 +18,7 @@ from segcore.result import Segmentation
 
 #: Families in the order the dashboard presents them.
 FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn")
-_MODULES = ("segcore.threshold", "segcore.edges", "segcore.clustering", "segcore.regions", "segcore.maskrcnn")
+_MODULES = ("segcore.methods.threshold", "segcore.methods.edges", "segcore.methods.clustering", "segcore.methods.regions", "segcore.methods.maskrcnn")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 from skimage.segmentation import find_boundaries
 
-from segcore.parallel import Band, each_band
+from segcore.fast.parallel import Band, each_band
 from segcore.result import Segmentation
 
 

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from segcore.histogram import label_counts
+from segcore.fast.histogram import label_counts
 from segcore.palette import label_colors
 
 
@@ -79,7 +79,7 @@ def build_legend(
 ) -> list[Label]:
     """Return one :class:`Label` per value present in ``labels``.
 
-    Shares are counted in one pass (:func:`segcore.histogram.label_counts`),
+    Shares are counted in one pass (:func:`segcore.fast.histogram.label_counts`),
     or taken from ``counts`` (``counts[v]`` = pixels labelled ``v``) when the
     caller already has them.
     Values missing from ``names`` get ``"<name_prefix> <value>"``; values

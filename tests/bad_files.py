@@ -18,18 +18,19 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
-
 from conftest import encode
-from test_loading import _png_header_only as png_header_only  # a PNG header claiming any size
+from PIL import Image
+from test_loading import (
+    _png_header_only as png_header_only,  # a PNG header claiming any size
+)
 
 #: Streamlit's upload limit (.streamlit/config.toml: maxUploadSize = 50, in MB). The browser
 #: counts a MB as 10^6 or 2^20 bytes depending on the platform: the smaller one counts here.
 UPLOAD_LIMIT_BYTES = 50 * 1000 * 1000
-#: The loader's working-size cap (segcore.loading.DEFAULT_MAX_SIDE), restated: sizes below are at it.
+#: The loader's working-size cap (segcore.io.loading.DEFAULT_MAX_SIDE), restated: sizes below are at it.
 MAX_SIDE = 1600
 
-#: Phrases of the loader's refusals (segcore.loading.load_image).
+#: Phrases of the loader's refusals (segcore.io.loading.load_image).
 NOT_AN_IMAGE = "is not an image this app can read"
 DAMAGED = "the file may be truncated or damaged"
 EMPTY = "is empty (0 bytes)"

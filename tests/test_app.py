@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from conftest import encode
 from skimage import data
 from skimage.color import rgb2gray
 from streamlit.testing.v1 import AppTest
-
-from pathlib import Path
-
-from conftest import encode
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ["pages/thresholding.py", "pages/edges.py", "pages/clustering.py", "pages/regions.py", "pages/explainer.py"]

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bad_files import BadFile, corpus, near_limit_file, not_label_maps, photo
+from conftest import encode
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from bad_files import BadFile, corpus, near_limit_file, not_label_maps, photo
-from conftest import encode
 from segcore.cli import main
-from segcore.loading import ImageLoadError, load_image
+from segcore.io.loading import ImageLoadError, load_image
 from segcore.render import read_label_png
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,8 +121,8 @@ def test_a_float_image_with_no_data_pixels_is_rescaled_over_its_real_values():
 
 def test_every_automatic_threshold_on_a_one_colour_image_gives_a_result_or_says_why():
     """Isodata raised IndexError on a one-colour image: a traceback on the thresholding page's "try all" grid."""
+    from segcore.methods.threshold import AUTO_METHODS  # noqa: PLC0415
     from segcore.registry import run_method  # noqa: PLC0415
-    from segcore.threshold import AUTO_METHODS  # noqa: PLC0415
 
     flat = load_image(CORPUS["one_colour"].data).rgb
     for name in AUTO_METHODS:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import encode
 from skimage import data
 
-from conftest import encode
 from segcore.cli import main, parse_param
 from segcore.render import read_label_png
 

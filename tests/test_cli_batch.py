@@ -18,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import encode
 from scipy import ndimage as ndi
 from skimage import data, filters
 
-from conftest import encode
-from segcore import batch, metrics
+from segcore import batch
 from segcore.cli import UsageError, main, parse_methods, route_params
-from segcore.ground_truth import fit_ground_truth, load_ground_truth
-from segcore.loading import load_image
+from segcore.io.ground_truth import fit_ground_truth, load_ground_truth
+from segcore.io.loading import load_image
 from segcore.registry import get_method
+from segcore.scoring import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_SIDE = "96"  # working size: every image here is reduced, so each ground truth is fitted
@@ -340,7 +341,7 @@ def test_two_inputs_of_one_name_never_overwrite_each_others_outputs(tmp_path, ca
 
     from segcore.batch import output_stems
     from segcore.cli import main
-    from segcore.loading import load_image
+    from segcore.io.loading import load_image
     from segcore.registry import run_method
     from segcore.render import read_label_png
 

@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from benchmarks.article_code import article_kmeans
 from segcore import get_method, list_methods, run_method
-from segcore.clustering import (
+from segcore.methods.clustering import (
     _argmin_rows,
     _assign,
     _color_stats,
@@ -271,7 +271,7 @@ def test_gmm_labels_are_the_mixtures_predictions():
 def test_fast_gmm_predict_is_sklearn_predict(covariance_type, xy_weight):
     from sklearn.mixture import GaussianMixture
 
-    from segcore.clustering import _gmm_predict
+    from segcore.methods.clustering import _gmm_predict
 
     img = sample_image("astronaut")
     X = _features(img, "rgb", xy_weight, np.float32)
@@ -466,7 +466,7 @@ def test_openmp_threads_wait_passively_unless_told_otherwise():
 
     code = (
         "import os, numpy as np\n"
-        "from segcore.clustering import gmm\n"
+        "from segcore.methods.clustering import gmm\n"
         "gmm(np.zeros((8, 8, 3), np.uint8) + np.arange(8, dtype=np.uint8)[:, None, None] * 30, k=2)\n"
         "print(os.environ['OMP_WAIT_POLICY'])\n"
     )
@@ -484,7 +484,7 @@ def test_openmp_threads_wait_passively_unless_told_otherwise():
 def test_lloyd_makes_scikit_learns_iterations(k):
     from sklearn.cluster import KMeans
 
-    from segcore.clustering import _lloyd
+    from segcore.methods.clustering import _lloyd
 
     img = sample_image("astronaut")
     X = _sample(img.reshape(-1, 3), 50_000, np.random.default_rng(0)) / 255.0
@@ -506,7 +506,7 @@ def test_lloyd_makes_scikit_learns_iterations(k):
 
 
 def test_lloyd_leaves_an_empty_cluster_to_scikit_learn():
-    from segcore.clustering import _lloyd
+    from segcore.methods.clustering import _lloyd
 
     X = np.random.default_rng(0).random((1000, 3))
     start = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.1, 0.1, 0.1]])  # a repeated centre: one gets no row

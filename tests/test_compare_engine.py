@@ -9,18 +9,17 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import encode
 from PIL import Image
 from skimage import data
 
-from conftest import encode
+from pages._compare_figure import Panel, before_after, data_uri, grid_figure, grid_shape
 from segcore.cli import main as cli_main
-from segcore.compare_figure import Panel, before_after, data_uri, grid_figure, grid_shape
 from segcore.export import cli_command, comparison_zip, library_versions
-from segcore.loading import load_image
-from segcore.page_params import COMPARE_METHODS, PAGE_PARAMS, page_defaults, parse, to_text
+from segcore.io.loading import load_image
 from segcore.registry import get_method, run_method
 from segcore.render import color_png, colorize, read_label_png
-
+from segcore.spec import COMPARE_METHODS, PAGE_PARAMS, page_defaults, parse, to_text
 
 # ----------------------------------------------------------------------------- settings as text
 
@@ -195,7 +194,7 @@ def test_cli_command_quotes_values_and_leaves_out_the_device():
 
 
 def test_panel_scale_keeps_the_pictures_within_the_pixel_budget():
-    from segcore.compare_figure import PIXEL_BUDGET, panel_scale
+    from pages._compare_figure import PIXEL_BUDGET, panel_scale
 
     assert panel_scale(3, (1600, 1200)) == 1 and panel_scale(20, (512, 512)) == 1
     assert panel_scale(4, (1600, 1200)) == 2 and panel_scale(20, (1600, 1200)) == 3

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import encode, open_settings
+from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -167,9 +166,9 @@ def test_uploaded_ground_truth_of_another_size_is_refused_clearly(offline):
 
 
 def test_uploaded_binary_mask_scores_every_method(offline):
-    from segcore.loading import load_image
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes
     from segcore.registry import run_method
-    from segcore.samples import sample_bytes
 
     mask = (run_method("otsu", load_image(sample_bytes("camera")).rgb).labels * 255).astype(np.uint8)
     at = compare_page(sample="camera")
@@ -233,10 +232,10 @@ def test_a_stale_address_on_a_rerun_does_not_undo_a_change(offline):
 
 
 def test_several_ground_truths_are_averaged_and_a_jpeg_is_refused(offline):
-    from segcore.loading import load_image
-    from segcore.metrics import label_scores
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes, sample_ground_truth
     from segcore.registry import run_method
-    from segcore.samples import sample_bytes, sample_ground_truth
+    from segcore.scoring.metrics import label_scores
 
     truth = sample_ground_truth("mosaic").maps[0]
     other = truth.copy()

@@ -1,4 +1,4 @@
-"""segcore.components: labelling in row bands gives ndimage.label's labels and numbering exactly."""
+"""segcore.fast.components: labelling in row bands gives ndimage.label's labels and numbering exactly."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from scipy import ndimage as ndi
 from skimage import data, feature, filters
 
-from segcore import components, parallel
-from segcore.gray import to_gray
+from segcore.fast import components, parallel
+from segcore.fast.gray import to_gray
 
 
 @pytest.fixture(params=["1", "2", "3", "4"], ids=lambda n: f"{n}-bands")

@@ -1,4 +1,4 @@
-"""segcore.convolve.convolve gives ndimage.convolve's numbers bit for bit, on its fast path and off it."""
+"""segcore.fast.convolve.convolve gives ndimage.convolve's numbers bit for bit, on its fast path and off it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from scipy import ndimage as ndi
 from skimage import data
 
-from segcore.convolve import convolve
-from segcore.edges import KERNELS, MODES
-from segcore.gray import to_gray
+from segcore.fast.convolve import convolve
+from segcore.fast.gray import to_gray
+from segcore.methods.edges import KERNELS, MODES
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:

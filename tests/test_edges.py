@@ -10,7 +10,8 @@ from skimage.color import rgb2gray
 from skimage.segmentation import relabel_sequential
 
 from segcore import get_method, list_methods, run_method
-from segcore.edges import (
+from segcore.fast.gray import to_gray
+from segcore.methods.edges import (
     ARTICLE_STEPS,
     KERNELS,
     LAPLACE,
@@ -22,7 +23,6 @@ from segcore.edges import (
     laplacian_of_gaussian,
     segments_from_edges,
 )
-from segcore.gray import to_gray
 
 EDGE_METHODS = ("sobel", "laplace", "prewitt", "scharr", "canny", "log")
 ARTICLE_KERNELS = {

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import encode
 from streamlit.testing.v1 import AppTest
 
-from conftest import encode
 from segcore import explain
 from segcore.explain import class_color, task_views, task_views_from_instances
-from segcore.maskrcnn.coco import decode_rle, encode_mask
-from segcore.maskrcnn.instances import instances_to_segmentation
-from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
+from segcore.io.coco import decode_rle, encode_mask
+from segcore.methods.maskrcnn.instances import instances_to_segmentation
+from segcore.methods.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SHAPES_SETTINGS = {"variant": "shapes", "score_threshold": 0.5, "mask_threshold": 0.5, "max_instances": 100,
@@ -32,7 +32,7 @@ PAGE_SEED = 200_010  # three classes, overlapping masks, best scores that differ
 def shapes_result():
     """The shapes model's result on a held-out picture, by seed (one model load for the module)."""
     pytest.importorskip("torch")
-    from segcore.maskrcnn import maskrcnn
+    from segcore.methods.maskrcnn import maskrcnn
 
     cache: dict[int, object] = {}
 

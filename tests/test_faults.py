@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import builtins
 import errno
-import json
 import hashlib
 import http.server
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -22,16 +22,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import encode
+from streamlit.testing.v1 import AppTest
 
 torch = pytest.importorskip("torch")
 
-import segcore.maskrcnn as MR  # noqa: E402
-from segcore.maskrcnn import model as M  # noqa: E402
-from segcore.maskrcnn import weights as W  # noqa: E402
-from segcore.maskrcnn.shapes import SHAPES_WEIGHTS, make_sample  # noqa: E402
+import segcore.methods.maskrcnn as MR  # noqa: E402
+from segcore.methods.maskrcnn import model as M  # noqa: E402
+from segcore.methods.maskrcnn import weights as W  # noqa: E402
+from segcore.methods.maskrcnn.shapes import SHAPES_WEIGHTS, make_sample  # noqa: E402
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAYLOAD = SHAPES_WEIGHTS.read_bytes()  # 6 MB: several chunks of CHUNK_BYTES

@@ -6,17 +6,17 @@ import io
 
 import numpy as np
 import pytest
+from conftest import encode
 from PIL import Image
 
-from conftest import encode
-from segcore.ground_truth import (
+from segcore.io.ground_truth import (
     KINDS,
     GroundTruth,
     GroundTruthError,
     fit_ground_truth,
     load_ground_truth,
 )
-from segcore.loading import load_image
+from segcore.io.loading import load_image
 
 
 def npy(arr) -> bytes:

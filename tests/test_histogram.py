@@ -1,4 +1,4 @@
-"""segcore.histogram: counts gives np.histogram's counts exactly (values on the bin edges included), label_counts np.bincount's."""
+"""segcore.fast.histogram: counts gives np.histogram's counts exactly (values on the bin edges included), label_counts np.bincount's."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from segcore import histogram
-from segcore.edges import laplace, sobel
-from segcore.gray import to_gray
+from segcore.fast import histogram
+from segcore.fast.gray import to_gray
+from segcore.methods.edges import laplace, sobel
 
 
 def _cases() -> dict[str, np.ndarray]:

@@ -7,10 +7,10 @@ import zlib
 
 import numpy as np
 import pytest
+from conftest import encode
 from PIL import Image
 
-from conftest import encode
-from segcore.loading import ImageLoadError, load_image, working_size
+from segcore.io.loading import ImageLoadError, load_image, working_size
 
 
 def _png_header_only(width: int, height: int) -> bytes:

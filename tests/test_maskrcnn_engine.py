@@ -20,9 +20,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
-from segcore.maskrcnn import coco
-from segcore.maskrcnn import model as M
-from segcore.maskrcnn import weights as W
+from segcore.io import coco
+from segcore.methods.maskrcnn import model as M
+from segcore.methods.maskrcnn import weights as W
 
 ROOT = Path(__file__).resolve().parents[1]
 H, W_ = 40, 60
@@ -78,7 +78,7 @@ def test_categories_are_coco_ids(cats):
     }
     assert {i: cats[i] for i in known} == known
     assert cats[12] == cats[26] == cats[83] == "N/A"  # ids COCO leaves unused
-    from segcore.maskrcnn import class_names
+    from segcore.methods.maskrcnn import class_names
 
     assert len(class_names("v1")) == 80 and "N/A" not in class_names("v1")
 
@@ -328,7 +328,7 @@ def test_folded_channels_last_model_computes_what_the_plain_one_does(image, tmp_
 
 
 def test_wide_head_convolutions_run_by_winograd_and_equal_the_direct_ones(monkeypatch):
-    from segcore.maskrcnn import winograd
+    from segcore.methods.maskrcnn import winograd
 
     if not winograd.nnpack_available():
         pytest.skip("torch's NNPACK is not available on this CPU")
@@ -370,7 +370,7 @@ def loaded_v1(tmp_path_factory):
 
 
 def test_load_model_swaps_the_nine_wide_head_convolutions_on_the_cpu(loaded_v1):
-    from segcore.maskrcnn import winograd
+    from segcore.methods.maskrcnn import winograd
 
     model = loaded_v1
     swapped = [n for n, m in model.named_modules() if isinstance(m, winograd.WinogradConv2d)]
@@ -383,7 +383,7 @@ def test_load_model_swaps_the_nine_wide_head_convolutions_on_the_cpu(loaded_v1):
 
 
 def test_pointwise_convolutions_equal_conv2d_and_give_nchw_whatever_the_input_layout():
-    from segcore.maskrcnn import pointwise
+    from segcore.methods.maskrcnn import pointwise
 
     torch.manual_seed(4)
     conv = torch.nn.Conv2d(512, 256, 1)
@@ -412,7 +412,7 @@ def test_pointwise_convolutions_equal_conv2d_and_give_nchw_whatever_the_input_la
 def test_roi_pooling_split_across_threads_gives_the_same_tensor_bit_for_bit():
     from torchvision.ops import MultiScaleRoIAlign
 
-    from segcore.maskrcnn import roi_pool
+    from segcore.methods.maskrcnn import roi_pool
 
     torch.manual_seed(5)
     feats = {
@@ -445,7 +445,7 @@ def test_roi_pooling_split_across_threads_gives_the_same_tensor_bit_for_bit():
 
 
 def test_load_model_swaps_the_pointwise_convolutions_and_splits_the_roi_pooling(loaded_v1):
-    from segcore.maskrcnn import pointwise, roi_pool
+    from segcore.methods.maskrcnn import pointwise, roi_pool
 
     model = loaded_v1
     swapped = [n for n, m in model.named_modules() if isinstance(m, pointwise.PointwiseConv2d)]
@@ -495,6 +495,8 @@ def test_predict_validates(random_v1, image):
 def test_rle_from_patch_equals_pycocotools_encode():
     from pycocotools import mask as mask_utils
 
+    from segcore.io.coco import rle_from_patch
+
     rng = np.random.default_rng(5)
     h, w = 23, 31
     cases = [
@@ -510,7 +512,7 @@ def test_rle_from_patch_equals_pycocotools_encode():
             patch = rng.random((ph, pw)) < density
             full = np.zeros((h, w), np.uint8, order="F")
             full[y0 : y0 + ph, x0 : x0 + pw] = patch
-            mine = M.rle_from_patch(patch, (y0, x0), (h, w))
+            mine = rle_from_patch(patch, (y0, x0), (h, w))
             assert mine == mask_utils.encode(full), ((y0, x0), (ph, pw), density)
 
 
@@ -574,7 +576,7 @@ def test_predict_accepts_a_read_only_image(random_v1, image):
 @pytest.mark.parametrize("classes, cap", [(["person"], 5), (["dog", "car"], 2), ([], 1), ([], 10)])
 def test_select_after_the_model_equals_filtering_in_the_model(cats, classes, cap):
     """The page filters classes and caps instances after inference; the result must be the same."""
-    from segcore.maskrcnn.instances import select_instances
+    from segcore.methods.maskrcnn.instances import select_instances
 
     full = _seg(DETS, cats, score_threshold=0.0)
     narrowed = select_instances(full, classes=classes, max_instances=cap)

@@ -21,10 +21,10 @@ if not torch.cuda.is_available():
 from skimage import data
 
 from segcore import run_method
-from segcore.maskrcnn import model as M
-from segcore.maskrcnn import weights as W
-from segcore.maskrcnn.coco import decode_rle
-from segcore.maskrcnn.shapes import make_sample
+from segcore.io.coco import decode_rle
+from segcore.methods.maskrcnn import model as M
+from segcore.methods.maskrcnn import weights as W
+from segcore.methods.maskrcnn.shapes import make_sample
 
 
 @pytest.fixture()

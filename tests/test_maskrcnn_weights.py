@@ -22,8 +22,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("torchvision")
 
-from segcore.maskrcnn import model as M
-from segcore.maskrcnn import weights as W
+from segcore.methods.maskrcnn import model as M
+from segcore.methods.maskrcnn import weights as W
 
 V1_FILE = "maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth"
 
@@ -351,7 +351,7 @@ def test_status_lists_every_variant_without_downloading(v1_file, monkeypatch):
 
 
 def test_shapes_variant_loads_through_the_same_code(tmp_path, v1_file, monkeypatch):
-    shapes = pytest.importorskip("segcore.maskrcnn.shapes")
+    shapes = pytest.importorskip("segcore.methods.maskrcnn.shapes")
     torch.manual_seed(0)
     path = tmp_path / "shapes.pt"
     torch.save(shapes.build_shapes_model().state_dict(), path)

@@ -1,4 +1,4 @@
-"""Scores against ground truth (segcore.metrics), checked against the reference libraries."""
+"""Scores against ground truth (segcore.scoring.metrics), checked against the reference libraries."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ from skimage.metrics import variation_of_information as sk_voi
 from skimage.segmentation import find_boundaries
 from sklearn.metrics import adjusted_rand_score, rand_score
 
-from segcore import metrics as M
-from segcore.boundary_match import inner_boundary
-from segcore.maskrcnn.coco import encode_mask
-from segcore.maskrcnn.instances import instances_to_segmentation
+from segcore.io.coco import encode_mask
+from segcore.methods.maskrcnn.instances import instances_to_segmentation
 from segcore.result import Segmentation, build_legend
+from segcore.scoring import metrics as M
+from segcore.scoring.boundary_match import inner_boundary
 
 
 @dataclass(frozen=True)
 class GT:
-    """The three attributes of segcore.ground_truth.GroundTruth that metrics reads."""
+    """The three attributes of segcore.io.ground_truth.GroundTruth that metrics reads."""
 
     kind: str
     maps: tuple
@@ -443,7 +443,7 @@ def test_instance_values_need_not_be_consecutive():
 
 def test_detections_to_segmentation_result():
     torch = pytest.importorskip("torch")
-    from segcore.maskrcnn.model import detections_to_segmentation
+    from segcore.methods.maskrcnn.model import detections_to_segmentation
 
     a, b, gt = _objects()
     fp = disk_mask(SHAPE, 50, 15, 6)
@@ -527,7 +527,7 @@ def test_score_refuses_a_shape_mismatch_and_unknown_kinds():
 
 
 def test_score_with_the_real_ground_truth_type():
-    gtmod = pytest.importorskip("segcore.ground_truth")
+    gtmod = pytest.importorskip("segcore.io.ground_truth")
     gt_map = disk_mask((30, 40), 15, 20, 8).astype(np.int32)
     gt = gtmod.GroundTruth(kind="binary", maps=(gt_map,))
     row = M.score(seg_of(gt_map, method="otsu"), gt)

@@ -1,4 +1,4 @@
-"""segcore.mixture: the EM fit is scikit-learn's GaussianMixture, made faster, with the same answers."""
+"""segcore.fast.mixture: the EM fit is scikit-learn's GaussianMixture, made faster, with the same answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from segcore.mixture import fit_mixture, log_density_weights, quadratic_features
+from segcore.fast.mixture import fit_mixture, log_density_weights, quadratic_features
 
 
 def pixels(name: str, n: int = 6000, seed: int = 0) -> np.ndarray:
@@ -44,7 +44,7 @@ def test_log_density_weights_give_scikit_learns_weighted_log_probabilities():
 
 
 def test_ill_defined_covariances_raise_scikit_learns_error():
-    from segcore.mixture import _precision_cholesky
+    from segcore.fast.mixture import _precision_cholesky
 
     with pytest.raises(ValueError, match="ill-defined empirical covariance"):
         _precision_cholesky(np.array([[[1.0, 2.0], [2.0, 1.0]]]), "full")  # not positive definite

@@ -10,7 +10,8 @@ from scipy import ndimage as ndi
 from skimage import feature
 from skimage.color import rgb2gray
 
-from segcore import edges, parallel
+from segcore.fast import parallel
+from segcore.methods import edges
 from segcore.registry import run_method
 
 
@@ -108,8 +109,8 @@ def test_banded_edge_methods_equal_whole_image_runs(monkeypatch, coffee, method)
 
 
 def test_banded_gray_is_rgb2gray(many_bands, astronaut, monkeypatch):
-    from segcore import gray
-    from segcore.gray import to_gray
+    from segcore.fast import gray
+    from segcore.fast.gray import to_gray
 
     assert np.array_equal(to_gray(astronaut), rgb2gray(astronaut))
     monkeypatch.setattr(gray, "GRAY_BLOCK", 1000)  # blocks of 1 row, and a last block cut short
@@ -125,7 +126,7 @@ def test_banded_gray_is_rgb2gray(many_bands, astronaut, monkeypatch):
 def test_default_thread_count_follows_the_cpu_budget(monkeypatch):
     monkeypatch.delenv("SEGCORE_THREADS", raising=False)
     assert parallel.n_threads() == max(1, min(parallel.cpu_budget(), parallel.MAX_THREADS))
-    from segcore.maskrcnn import model
+    from segcore.methods.maskrcnn import model
 
     assert model.cpu_budget is parallel.cpu_budget  # torch's threads and the bands share one budget
 
@@ -167,7 +168,6 @@ def test_methods_under_a_thread_cap_give_the_split_result(many_bands, coffee, me
 def test_a_forked_child_gets_a_pool_of_its_own(astronaut):
     """The parent's pool threads do not exist in a forked child; splitting there must not hang."""
     import multiprocessing
-
     import time
 
     # The parent's pool has its 4 threads started and idle, so a child that reused it would

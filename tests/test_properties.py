@@ -2,9 +2,9 @@
 
 Random shapes, Pillow modes, file formats and contents (constant images, two
 colours, 1 x N strips, tiny images, random bytes, truncated files) go through
-:func:`segcore.loading.load_image`, :func:`segcore.loading.load_array`, every
+:func:`segcore.io.loading.load_image`, :func:`segcore.io.loading.load_array`, every
 registered technique but Mask R-CNN (it needs torch weights) and the partition
-scores of :mod:`segcore.metrics`. What must always hold:
+scores of :mod:`segcore.scoring.metrics`. What must always hold:
 
 * the loader returns an (H, W, 3) read-only uint8 image at the working size of
   the file's size, or refuses with :class:`ImageLoadError` and a message;
@@ -44,8 +44,8 @@ from PIL import Image
 from skimage import filters
 from sklearn.metrics import adjusted_rand_score, rand_score
 
-from segcore.gray import to_gray
-from segcore.loading import (
+from segcore.fast.gray import to_gray
+from segcore.io.loading import (
     MIN_SIDE,
     ImageLoadError,
     LoadedImage,
@@ -54,10 +54,9 @@ from segcore.loading import (
     load_image,
     working_size,
 )
-from segcore.metrics import label_scores, rand_index, variation_of_information
 from segcore.registry import get_method, list_methods
 from segcore.result import Segmentation
-
+from segcore.scoring.metrics import label_scores, rand_index, variation_of_information
 
 # Hypothesis caches the constants of our source files under ``.hypothesis/constants`` (at
 # collection, and even with ``database=None``): keep that cache in the temporary folder instead

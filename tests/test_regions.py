@@ -8,10 +8,9 @@ import pytest
 from skimage import color, filters, graph, measure, segmentation
 
 from segcore import get_method, list_methods, run_method
-from segcore.adjacency import rag_mean_color
-from segcore.edges import segments_from_edges
-from segcore.page_params import page_defaults
-from segcore.regions import (
+from segcore.fast.adjacency import rag_mean_color
+from segcore.methods.edges import segments_from_edges
+from segcore.methods.regions import (
     CONTOURS,
     MARKERS,
     MERGES,
@@ -23,6 +22,7 @@ from segcore.regions import (
     slic,
     watershed,
 )
+from segcore.spec import page_defaults
 
 REGION_METHODS = ("felzenszwalb", "slic", "quickshift", "watershed", "chan_vese")
 EDGE_METHODS = ("sobel", "laplace", "prewitt", "scharr", "canny", "log")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import encode
 from streamlit.testing.v1 import AppTest
 
-from conftest import encode
-from segcore.page_params import page_defaults
+from segcore.spec import page_defaults
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 METHODS = ["felzenszwalb", "slic", "quickshift", "watershed", "chan_vese"]

@@ -7,15 +7,23 @@ import pytest
 
 from segcore import run_method
 from segcore.explain import mask_box, task_views
-from segcore.render import colorize, draw_boxes, label_png, overlay, read_label_png, to_uint8
+from segcore.render import (
+    colorize,
+    draw_boxes,
+    label_png,
+    overlay,
+    read_label_png,
+    to_uint8,
+)
 from segcore.result import Segmentation, build_legend
 
 
 def test_label_png_is_lossless_16_bit():
     labels = np.arange(300 * 7, dtype=np.int32).reshape(300, 7) * 31 % 65536
     data = label_png(labels)
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     assert Image.open(io.BytesIO(data)).mode.startswith("I;16")
     assert np.array_equal(read_label_png(data), labels)

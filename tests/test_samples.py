@@ -12,10 +12,15 @@ from scipy import ndimage as ndi
 from skimage import filters, measure, segmentation
 from skimage.color import rgb2gray
 
-from segcore import samples
-from segcore.ground_truth import GroundTruth
-from segcore.loading import load_image
-from segcore.samples import DEFAULT_SAMPLE, SAMPLES, sample_bytes, sample_ground_truth
+from segcore.io import samples
+from segcore.io.ground_truth import GroundTruth
+from segcore.io.loading import load_image
+from segcore.io.samples import (
+    DEFAULT_SAMPLE,
+    SAMPLES,
+    sample_bytes,
+    sample_ground_truth,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -118,7 +123,7 @@ def test_blobs_suit_otsu_but_are_not_trivial():
 
 
 def test_shapes_instances_are_make_samples_masks():
-    from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
+    from segcore.methods.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample
 
     rgb, gt = samples.shapes_scene()
     ref_rgb, masks, labels = make_sample(samples.SHAPES_SEED, size=320, n_min=5, n_max=5)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import concurrent.futures
 import builtins
+import concurrent.futures
 import io
 import json
 import os
@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import encode
 from PIL import Image, PngImagePlugin
 from streamlit.testing.v1 import AppTest
 
-from conftest import encode
 from pages._image_input import WORD_JOINER, plain
 
 ROOT = Path(__file__).resolve().parents[1]

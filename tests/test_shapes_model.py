@@ -1,7 +1,7 @@
 """The shipped shapes Mask R-CNN finds held-out shapes: pixels in, right masks and classes out.
 
 Offline: the weights are a file of the repository (assets/models/shapes_maskrcnn.pt),
-made by ``python -m segcore.maskrcnn.train_shapes``. The images come from seeds
+made by ``python -m segcore.methods.maskrcnn.train_shapes``. The images come from seeds
 200000+; training uses seeds below 100000 and its own evaluation 100000+.
 """
 
@@ -14,7 +14,12 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, SHAPES_WEIGHTS, build_shapes_model, make_sample
+from segcore.methods.maskrcnn.shapes import (
+    SHAPES_CATEGORIES,
+    SHAPES_WEIGHTS,
+    build_shapes_model,
+    make_sample,
+)
 
 HELD_OUT_SEEDS = range(200_000, 200_020)
 SCORE_THRESH = 0.5
@@ -57,7 +62,7 @@ def test_make_sample_is_deterministic_and_consistent():
 
 
 def test_shapes_module_does_not_import_torch():
-    code = "import sys, segcore.maskrcnn.shapes as s; s.make_sample(1); assert 'torch' not in sys.modules"
+    code = "import sys, segcore.methods.maskrcnn.shapes as s; s.make_sample(1); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -7,9 +7,12 @@ import pytest
 from skimage import data, filters
 from skimage.color import rgb2gray
 
-from benchmarks.article_code import article_global_threshold, article_multilevel_fixed_mean
+from benchmarks.article_code import (
+    article_global_threshold,
+    article_multilevel_fixed_mean,
+)
 from segcore import list_methods, run_method
-from segcore.threshold import AUTO_METHODS, try_all
+from segcore.methods.threshold import AUTO_METHODS, try_all
 
 
 @pytest.fixture(scope="module", params=["astronaut", "coffee", "coins"])
@@ -89,7 +92,7 @@ def test_multiotsu_matches_scikit_image(image):
 
 def test_multiotsu_from_the_shared_banded_histogram_is_scikit_images(monkeypatch, coffee):
     """Multi-Otsu takes the histogram the other thresholds share, counted in bands: the same thresholds."""
-    from segcore import parallel
+    from segcore.fast import parallel
 
     monkeypatch.setenv("SEGCORE_THREADS", "3")
     monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
@@ -128,7 +131,7 @@ def test_registry_lists_threshold_family():
 
 
 def test_levels_count_the_thresholds_strictly_below_each_pixel():
-    from segcore.threshold import _levels
+    from segcore.methods.threshold import _levels
 
     gray = np.random.default_rng(0).random((700, 600))
     gray[0, :4] = [0.25, 0.5, 0.75, 0.2500001]  # on a threshold: not above it
@@ -159,7 +162,7 @@ def _skimage_local_maxima(hist):
 def test_image_histogram_is_scikit_images_histogram(monkeypatch, dtype):
     from skimage.exposure import histogram
 
-    from segcore.gray import image_histogram
+    from segcore.fast.gray import image_histogram
 
     monkeypatch.setenv("SEGCORE_THREADS", "3")  # several bands, so their counts must add up exactly
     gray = rgb2gray(data.astronaut()).astype(dtype)
@@ -172,7 +175,7 @@ def test_image_histogram_is_scikit_images_histogram(monkeypatch, dtype):
 
 
 def test_local_maxima_are_scikit_images_plateaus_included():
-    from segcore.threshold import _local_maxima
+    from segcore.methods.threshold import _local_maxima
 
     rng = np.random.default_rng(0)
     cases = [rng.integers(0, 4, n).astype(np.float32) for n in (2, 3, 5, 17, 256) for _ in range(40)]
@@ -183,7 +186,7 @@ def test_local_maxima_are_scikit_images_plateaus_included():
 
 @pytest.mark.parametrize("name", ["camera", "coins", "moon", "astronaut", "coffee", "chelsea", "page"])
 def test_fast_threshold_minimum_is_scikit_images(name):
-    from segcore.threshold import fast_threshold_minimum
+    from segcore.methods.threshold import fast_threshold_minimum
 
     img = getattr(data, name)()
     gray = rgb2gray(img) if img.ndim == 3 else img / 255.0
@@ -197,7 +200,7 @@ def test_fast_threshold_minimum_is_scikit_images(name):
 
 
 def test_threshold_minimum_of_random_histograms_is_scikit_images():
-    from segcore.threshold import threshold_minimum_of_histogram
+    from segcore.methods.threshold import threshold_minimum_of_histogram
 
     rng = np.random.default_rng(1)
     centers = (np.arange(64) + 0.5) / 64
@@ -219,9 +222,9 @@ def test_threshold_minimum_of_random_histograms_is_scikit_images():
 def test_the_working_images_gray_is_converted_once_and_shared_read_only():
     from skimage.color import rgb2gray
 
-    from segcore.gray import image_histogram, to_gray
-    from segcore.loading import load_image
-    from segcore.samples import sample_bytes
+    from segcore.fast.gray import image_histogram, to_gray
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes
 
     image = load_image(sample_bytes("hubble"))  # read-only pixels over read-only memory, 1000 x 872
     first = to_gray(image.rgb)

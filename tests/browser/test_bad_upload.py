@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the app fixture skips (or, under CI=true, fails) these tests

@@ -228,9 +228,9 @@ def test_zooming_one_panel_zooms_them_all(app):
 
 
 def test_comparison_zip_holds_what_the_manifest_lists(app, tmp_path):
-    from segcore.loading import load_image
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes
     from segcore.registry import run_method
-    from segcore.samples import sample_bytes
 
     methods = ["otsu", "canny", "kmeans"]
     app.goto("/compare?sample=blobs&methods=" + ",".join(methods))

@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the app fixture skips (or, under CI=true, fails) these tests

@@ -20,10 +20,11 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters
 
-from segcore.gray import image_histogram, threshold_from_histogram, to_gray
-from segcore.parallel import Band, each_band
+from segcore.fast.gray import image_histogram, threshold_from_histogram, to_gray
+from segcore.fast.parallel import Band, each_band
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
+
 
 def threshold_li_16bit(gray: np.ndarray) -> float:
     """Li's minimum cross-entropy threshold: ``skimage.filters.threshold_li`` on 16-bit levels.
@@ -49,7 +50,7 @@ def fast_threshold_minimum(gray: np.ndarray, max_num_iter: int = 10_000) -> floa
     passes run here (``ndimage.uniform_filter1d`` on the same float32
     histogram, so the same numbers), with the maxima found by array
     operations instead of the loop, and on a histogram taken on every core
-    (:func:`segcore.gray.image_histogram`). Tested equal to scikit-image on
+    (:func:`segcore.fast.gray.image_histogram`). Tested equal to scikit-image on
     photos and on random histograms. Raises RuntimeError as scikit-image does
     when there are not two maxima.
     """

@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from segcore.edges import MODES, REGION_RULES
-from segcore.regions import CONTOURS, MARKERS, MERGES
+from segcore.methods.edges import MODES, REGION_RULES
+from segcore.methods.regions import CONTOURS, MARKERS, MERGES
 
 __all__ = ["Param", "PAGE_PARAMS", "COMPARE_METHODS", "page_defaults", "parse", "to_text"]
 

@@ -9,7 +9,7 @@ gives its ground truth, when it has one, at the sample's own size.
 Samples with a ground truth:
 
 * ``shapes`` (instances, synthetic): five circles, squares and triangles from
-  :func:`segcore.maskrcnn.shapes.make_sample`, the pictures the small shapes
+  :func:`segcore.io.synthetic.make_sample`, the pictures the small shapes
   Mask R-CNN was trained on (this seed is outside its training seeds).
 * ``blobs`` (binary, synthetic): smooth bright blobs under an illumination
   gradient, with noise.
@@ -30,10 +30,10 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from segcore.ground_truth import GroundTruth, load_ground_truth
+from segcore.io.ground_truth import GroundTruth, load_ground_truth
 
 #: Where the ground-truth files of the photo samples live.
-GROUND_TRUTH_DIR = Path(__file__).resolve().parents[1] / "assets" / "ground_truth"
+GROUND_TRUTH_DIR = Path(__file__).resolve().parents[2] / "assets" / "ground_truth"
 
 #: Seed of the ``shapes`` scene: outside the shapes model's training seeds [0, 100000)
 #: and its held-out (100000+) and test (200000+) ranges' first values.
@@ -55,7 +55,7 @@ class Sample:
     load : callable
         Returns the picture as a uint8 array, (H, W) or (H, W, 3).
     ground_truth : callable, optional
-        Returns its :class:`~segcore.ground_truth.GroundTruth` at the picture's
+        Returns its :class:`~segcore.io.ground_truth.GroundTruth` at the picture's
         own size; None when the sample has none.
     """
 
@@ -87,7 +87,7 @@ def shapes_scene() -> tuple[np.ndarray, GroundTruth]:
     Returns
     -------
     rgb : (320, 320, 3) uint8
-        :func:`segcore.maskrcnn.shapes.make_sample` with seed :data:`SHAPES_SEED`
+        :func:`segcore.io.synthetic.make_sample` with seed :data:`SHAPES_SEED`
         and five shapes: filled circles, squares and triangles (some overlapping)
         on a textured, noisy background.
     gt : GroundTruth
@@ -95,7 +95,7 @@ def shapes_scene() -> tuple[np.ndarray, GroundTruth]:
         ``categories`` maps it to ``"circle"``, ``"square"`` or ``"triangle"``.
         Exact: the generator drew the picture from these masks.
     """
-    from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, make_sample  # noqa: PLC0415
+    from segcore.io.synthetic import SHAPES_CATEGORIES, make_sample  # noqa: PLC0415
 
     rgb, masks, labels = make_sample(SHAPES_SEED, size=320, n_min=5, n_max=5)
     inst = np.zeros(rgb.shape[:2], np.int32)
@@ -108,7 +108,7 @@ def shapes_scene() -> tuple[np.ndarray, GroundTruth]:
         name="shapes: exact instance masks",
         categories=categories,
         source=(
-            f"synthetic, exact ground truth: segcore.maskrcnn.shapes.make_sample(seed={SHAPES_SEED}, "
+            f"synthetic, exact ground truth: segcore.io.synthetic.make_sample(seed={SHAPES_SEED}, "
             "size=320, 5 shapes) drew the picture from these masks"
         ),
     )
@@ -168,7 +168,7 @@ def blobs_scene() -> tuple[np.ndarray, GroundTruth]:
         "binary",
         (fg.astype(np.int32),),
         name="blobs: exact foreground mask",
-        source=f"synthetic, exact ground truth: six blobs drawn with seed {BLOBS_SEED} (segcore.samples.blobs_scene)",
+        source=f"synthetic, exact ground truth: six blobs drawn with seed {BLOBS_SEED} (segcore.io.samples.blobs_scene)",
     )
     return rgb, gt
 
@@ -242,7 +242,7 @@ def mosaic_scene() -> tuple[np.ndarray, GroundTruth]:
         "labels",
         (labels,),
         name="mosaic: exact region map",
-        source=f"synthetic, exact ground truth: seven Voronoi cells drawn with seed {MOSAIC_SEED} (segcore.samples.mosaic_scene)",
+        source=f"synthetic, exact ground truth: seven Voronoi cells drawn with seed {MOSAIC_SEED} (segcore.io.samples.mosaic_scene)",
     )
     return rgb, gt
 

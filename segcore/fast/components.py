@@ -1,7 +1,7 @@
 """Connected components of a 2-D mask, labelled in row bands on every core.
 
 ``scipy.ndimage.label`` runs on one core. Here each row band (see
-:mod:`segcore.parallel`) is labelled by ``ndimage.label`` on its own core;
+:mod:`segcore.fast.parallel`) is labelled by ``ndimage.label`` on its own core;
 then the components that continue across a cut between two bands are joined
 (``scipy.sparse.csgraph.connected_components`` on the pairs of labels that
 touch across the cut), and every pixel gets its component's final number in
@@ -24,7 +24,7 @@ from scipy import ndimage as ndi
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from segcore.parallel import Band, bands, run_all
+from segcore.fast.parallel import Band, bands, run_all
 
 __all__ = ["keep_seeded", "label"]
 

@@ -10,7 +10,7 @@ article's full fit (``exact=True``) and a fast fit on a sample that reaches
 the same inertia (to a fraction of a percent on most photos) in a ninth to a
 sixteenth of the time (at 1 MP on 2 cores, depending on the photo and the
 load). A Gaussian mixture (the alternative the article's FAQ names, fitted by
-:mod:`segcore.mixture`) shares the same features.
+:mod:`segcore.fast.mixture`) shares the same features.
 
 Every method numbers its clusters ``0..k-1`` dark to bright by the lightness
 of their centre (Rec. 709 luma of an RGB centre, L* of a Lab one), so colours
@@ -46,8 +46,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from segcore.mixture import COVARIANCE_TYPES, fit_mixture, log_density_weights, quadratic_features
-from segcore.parallel import each_band
+from segcore.fast.mixture import (
+    COVARIANCE_TYPES,
+    fit_mixture,
+    log_density_weights,
+    quadratic_features,
+)
+from segcore.fast.parallel import each_band
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -338,7 +343,7 @@ def gmm(
 
     The mixture ``sklearn.mixture.GaussianMixture(n_components=k,
     covariance_type=..., init_params="k-means++", random_state=seed)`` fits
-    on 10,000 sampled pixels, made by :func:`segcore.mixture.fit_mixture`:
+    on 10,000 sampled pixels, made by :func:`segcore.fast.mixture.fit_mixture`:
     the same start and EM iterations, the same parameters to 1e-9 (tested),
     about 5 x faster. Then every pixel goes to its most probable component
     (the mixture's ``predict``, computed by :func:`_gmm_predict`). The
@@ -588,7 +593,7 @@ def _child_seed(rng: np.random.Generator) -> int:
 
 
 def _by_rows(fn, n: int) -> list:
-    """``fn(rows)`` for a few slices that cover ``range(n)``, one per core (:mod:`segcore.parallel`)."""
+    """``fn(rows)`` for a few slices that cover ``range(n)``, one per core (:mod:`segcore.fast.parallel`)."""
     return each_band(lambda b: fn(b.own), (n,))
 
 
@@ -690,7 +695,7 @@ def _argmin_rows(d: np.ndarray, best: np.ndarray, labels: np.ndarray, less: np.n
 def _gmm_predict(
     gm, X: np.ndarray | None, order: np.ndarray | None = None, colors: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray | None, float | None]:
-    """``gm.predict(X)`` for a fitted mixture (scikit-learn's or :class:`segcore.mixture.Mixture`), as int32.
+    """``gm.predict(X)`` for a fitted mixture (scikit-learn's or :class:`segcore.fast.mixture.Mixture`), as int32.
 
     Returns ``(labels, stats, squares)``. With ``order`` (a permutation of
     the components), label ``i`` stands for component ``order[i]``: sorted
@@ -703,7 +708,7 @@ def _gmm_predict(
 
     ``predict`` is the argmax over components of ``log w_j + log N(x | mu_j,
     Sigma_j)``, a quadratic form in ``x``
-    (:func:`segcore.mixture.log_density_weights`): one small matrix product
+    (:func:`segcore.fast.mixture.log_density_weights`): one small matrix product
     with the features' pairwise products, the features and 1 (10 rows for
     RGB), in float32 block by block on every core, followed by the same
     running-best loop as :func:`_assign`. scikit-learn's own ``predict``
@@ -959,9 +964,8 @@ def _controller():
     global _CONTROLLER
     if _CONTROLLER is None:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when OpenMP loads, below
-        from threadpoolctl import ThreadpoolController
-
         import sklearn.cluster  # noqa: F401  (load its OpenMP runtime first)
+        from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
     return _CONTROLLER

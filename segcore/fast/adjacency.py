@@ -7,7 +7,7 @@ machine, which alone breaks the SLIC page's one-second budget.
 :func:`rag_mean_color` here returns the same graph (same nodes, node
 attributes, edges and weights; tested equal) from whole-array numpy
 operations: the neighbour pairs of every pixel at once, the colour sums by
-``np.bincount``. :mod:`segcore.regions` uses it; the merging itself
+``np.bincount``. :mod:`segcore.methods.regions` uses it; the merging itself
 (``skimage.graph.cut_threshold``, ``merge_hierarchical``) is scikit-image's.
 """
 

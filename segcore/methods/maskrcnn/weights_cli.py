@@ -10,7 +10,13 @@ import argparse
 import sys
 from typing import Sequence
 
-from segcore.maskrcnn.weights import COCO_VARIANTS, ENV_WEIGHTS, WeightsUnavailable, download_weights, weights_status
+from segcore.methods.maskrcnn.weights import (
+    COCO_VARIANTS,
+    ENV_WEIGHTS,
+    WeightsUnavailable,
+    download_weights,
+    weights_status,
+)
 
 
 def _mb(n: int | None) -> str:

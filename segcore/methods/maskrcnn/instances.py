@@ -16,7 +16,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from segcore.maskrcnn.coco import decode_rle_patch
+from segcore.io.coco import decode_rle_patch
 from segcore.result import Segmentation, build_legend
 
 
@@ -82,7 +82,7 @@ def select_instances(
     ``extras['masks']``), so a pixel that a dropped instance owned goes to the
     next-best kept instance covering it, exactly as if the model had only
     returned the kept ones; each mask is decoded within its box only
-    (:func:`segcore.maskrcnn.coco.decode_rle_patch`). Other extras (device,
+    (:func:`segcore.io.coco.decode_rle_patch`). Other extras (device,
     timings...) are kept. When every instance is kept, the label map and
     extras are the input's own (no repainting: this runs on each re-render of
     the page).

@@ -4,7 +4,7 @@
 mode="inner")`` gives, and :func:`pixels_within` answers, for each pixel of one
 boundary, ``scipy.ndimage.distance_transform_edt(~other) <= tolerance`` -- both
 tested equal to those library calls (tests/test_metrics.py). They are kept here,
-apart from :mod:`segcore.metrics`' readable definitions, because the library
+apart from :mod:`segcore.scoring.metrics`' readable definitions, because the library
 calls on a whole 1600 x 1200 map cost ~22 ms and 70-94 ms a call, and the
 compare page scores every ticked method: these work on the objects' boxes only.
 """

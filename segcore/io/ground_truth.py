@@ -115,7 +115,7 @@ class GroundTruth:
 
     @property
     def size(self) -> tuple[int, int]:
-        """(width, height), as :attr:`segcore.loading.LoadedImage.size`."""
+        """(width, height), as :attr:`segcore.io.loading.LoadedImage.size`."""
         h, w = self.shape
         return (w, h)
 
@@ -529,7 +529,7 @@ def fit_ground_truth(
     gt : GroundTruth
         A ground truth of the image at its working size or at its original size.
     original_size, working_size : (width, height)
-        As :attr:`segcore.loading.LoadedImage.original_size` and ``.size``.
+        As :attr:`segcore.io.loading.LoadedImage.original_size` and ``.size``.
 
     Returns
     -------

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from segcore.parallel import each_band
+from segcore.fast.parallel import each_band
 
 __all__ = ["BLOCK", "bin_edges", "counts", "label_counts"]
 

@@ -4,7 +4,7 @@ torchvision's CPU ``roi_align`` runs on one thread. In a v1 ``predict`` at
 min_size 800 it pools 500 proposals for the box head and every detection for
 the mask head: 365 ms on the 2-core machine, the second core idle. Each region
 is pooled independently of the others, so the regions are split into one
-chunk per core, pooled at the same time on :mod:`segcore.parallel`'s threads
+chunk per core, pooled at the same time on :mod:`segcore.fast.parallel`'s threads
 (torch releases the GIL inside the op) and the results put back in order:
 the same tensor, bit for bit, as one call (tested).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from segcore.parallel import n_threads, run_all
+from segcore.fast.parallel import n_threads, run_all
 
 #: Fewer regions than this are pooled in one call: the hand-off would cost more than it saves.
 MIN_SPLIT = 32

@@ -126,7 +126,7 @@ def to_coco_results(seg: Segmentation, image_id: int = 1) -> list[dict[str, Any]
     Parameters
     ----------
     seg : Segmentation
-        From :func:`segcore.maskrcnn.predict` (needs ``extras['instances']``
+        From :func:`segcore.methods.maskrcnn.predict` (needs ``extras['instances']``
         and ``extras['masks']``).
     image_id : int
         The ``image_id`` written into every result.
@@ -179,3 +179,43 @@ def from_coco_results(results: str | Iterable[Mapping[str, Any]]) -> list[dict[s
         x, y, bw, bh = (float(v) for v in r["bbox"])
         out.append({**r, "box": [x, y, x + bw, y + bh], "mask": decode_rle(r["segmentation"])})
     return out
+
+
+def rle_from_patch(patch: np.ndarray, origin: tuple[int, int], image_shape: tuple[int, int]) -> dict[str, Any]:
+    """COCO RLE of an (H, W) mask that is zero outside ``patch`` placed at ``origin`` (y0, x0).
+
+    Gives what ``pycocotools.mask.encode`` gives for the full mask, but reads
+    only the patch, not H x W bytes per instance (``encode`` of a full 12 MP
+    mask takes about 18 ms). COCO runs go down columns, alternating 0s and
+    1s, starting with 0s.
+
+    Returns
+    -------
+    dict
+        ``{"size": [H, W], "counts": bytes}`` (pycocotools' compressed form).
+    """
+    from pycocotools import mask as mask_utils
+
+    h, w = int(image_shape[0]), int(image_shape[1])
+    y0, x0 = int(origin[0]), int(origin[1])
+    ph, pw = patch.shape
+    if patch.size == 0 or not patch.any():
+        counts = np.array([h * w])
+    else:
+        # where a run of 1s starts or ends, read in the patch's own row-major order (no
+        # transposed copy): between two rows that differ, and at the top and bottom rows
+        # where they hold 1s (the pixels outside the patch are 0s)
+        row, col = np.divmod(np.flatnonzero(patch[1:] != patch[:-1]), pw)
+        top, bottom = np.flatnonzero(patch[0]), np.flatnonzero(patch[-1])
+        col = np.concatenate((col, top, bottom))
+        row = np.concatenate((row + 1, np.zeros_like(top), np.full_like(bottom, ph)))
+        position = np.sort((x0 + col) * h + y0 + row)  # the same places in the image, column-major
+        # a run ending at the image's bottom edge and one starting at the next column's top touch:
+        # drop that pair, as pycocotools does not write empty runs there
+        touch = np.flatnonzero(position[1:] == position[:-1])
+        if touch.size:
+            position = np.delete(position, np.concatenate((touch, touch + 1)))
+        counts = np.diff(np.concatenate(([0], position, [h * w])))
+        if counts[-1] == 0:  # a mask reaching the last pixel ends on its run of 1s
+            counts = counts[:-1]
+    return mask_utils.frPyObjects({"size": [h, w], "counts": counts.astype(np.uint64)}, h, w)

@@ -27,21 +27,19 @@ Speed and memory on the CPU, where the dashboard is hosted:
   off a v1 pass at 800 px on 2 cores (4.9 s -> 3.7 s measured with random
   weights, 61 instances), for the same detections;
 * on the CPU, the wide 3 x 3 convolutions after the backbone (FPN, RPN, mask
-  head) run by Winograd's algorithm (:mod:`segcore.maskrcnn.winograd`):
+  head) run by Winograd's algorithm (:mod:`segcore.methods.maskrcnn.winograd`):
   another 23 % off (interleaved runs, 4.75 s -> 3.65 s in a slow spell);
 * on the CPU, the 1 x 1 convolutions there are matrix products that leave the
-  tensors in the layout the next step reads (:mod:`segcore.maskrcnn.pointwise`),
-  and RoI pooling runs on every core (:mod:`segcore.maskrcnn.roi_pool`):
+  tensors in the layout the next step reads (:mod:`segcore.methods.maskrcnn.pointwise`),
+  and RoI pooling runs on every core (:mod:`segcore.methods.maskrcnn.roi_pool`):
   another 14 % off (interleaved runs, 3.99 s -> 3.43 s in a slow spell).
 
-torch is imported inside functions only: ``import segcore.maskrcnn`` stays cheap.
+torch is imported inside functions only: ``import segcore.methods.maskrcnn`` stays cheap.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import sys
 import threading
 import time
 import warnings
@@ -52,9 +50,15 @@ from typing import Any
 
 import numpy as np
 
-from segcore.maskrcnn import weights as W
-from segcore.maskrcnn.instances import instances_to_segmentation
-from segcore.parallel import cpu_budget
+from segcore.fast.parallel import cpu_budget
+from segcore.io.coco import rle_from_patch
+from segcore.methods.maskrcnn import weights as W
+from segcore.methods.maskrcnn.instances import instances_to_segmentation
+from segcore.methods.maskrcnn.memory import (  # noqa: F401
+    ModelOutOfMemory,
+    is_out_of_memory,
+    release_memory,
+)
 from segcore.result import Segmentation
 
 #: Serialises every forward pass: a shared model is mutated per call.
@@ -74,44 +78,6 @@ MIN_SIZE_RANGE = (128, 2048)
 _models: dict[tuple, Any] = {}  # only models that loaded: a failed load is never kept
 _models_lock = threading.Lock()
 _threads_set = False
-
-
-# --- out of memory ------------------------------------------------------------------------
-
-
-class ModelOutOfMemory(MemoryError):
-    """Mask R-CNN ran out of memory while loading or running; the message says where and what to try.
-
-    Nothing of the failed attempt is kept (no model, no result), and the
-    memory it held is given back before this is raised: the next call tries
-    again from scratch.
-    """
-
-
-#: Phrases of the RuntimeErrors torch raises when an allocation fails (CUDA, the CPU allocator, MPS).
-_OOM_PHRASES = ("out of memory", "can't allocate memory", "cannot allocate memory", "not enough memory")
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    """Whether ``exc`` says memory ran out: ``MemoryError``, ``torch.OutOfMemoryError``, or torch's allocator's RuntimeError.
-
-    Does not import torch (checked only when torch is loaded already).
-    """
-    if isinstance(exc, MemoryError):
-        return True
-    torch = sys.modules.get("torch")
-    oom_type = getattr(torch, "OutOfMemoryError", None) if torch is not None else None
-    if isinstance(oom_type, type) and isinstance(exc, oom_type):
-        return True
-    return isinstance(exc, RuntimeError) and any(p in str(exc).lower() for p in _OOM_PHRASES)
-
-
-def release_memory(device: str | None = None) -> None:
-    """Give back what a failed attempt held: a garbage collection, and CUDA's cached blocks on a GPU."""
-    gc.collect()
-    torch = sys.modules.get("torch")
-    if torch is not None and (device is None or str(device).startswith("cuda")) and torch.cuda.is_available():
-        torch.cuda.empty_cache()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -216,7 +182,7 @@ def load_model(
 ):
     """Return a ready model: weights resolved, checked, loaded; ``eval()``; on ``device``.
 
-    Weights come from :func:`segcore.maskrcnn.weights.resolve_weights` (file,
+    Weights come from :func:`segcore.methods.maskrcnn.weights.resolve_weights` (file,
     cache, download with ``progress``). The model is built on the meta device
     and the file's tensors are assigned to it, so the weights are held once and
     no time goes into a random initialisation that would be overwritten.
@@ -225,11 +191,11 @@ def load_model(
     when it loads these weights (they were trained with that value).
 
     On the CPU, the 3 x 3 convolutions of the FPN, the RPN and the mask head
-    run by Winograd's algorithm (:mod:`segcore.maskrcnn.winograd`; about a
+    run by Winograd's algorithm (:mod:`segcore.methods.maskrcnn.winograd`; about a
     quarter off a ``predict``, equal up to float rounding), their 1 x 1
     convolutions as matrix products that keep the tensors in the layout the
-    next step reads (:mod:`segcore.maskrcnn.pointwise`), and the RoI pooling
-    on every core (:mod:`segcore.maskrcnn.roi_pool`, bit for bit the same);
+    next step reads (:mod:`segcore.methods.maskrcnn.pointwise`), and the RoI pooling
+    on every core (:mod:`segcore.methods.maskrcnn.roi_pool`, bit for bit the same);
     together another 14 % off.
 
     The model carries ``model.segcore``: a dict with ``variant``,
@@ -292,9 +258,9 @@ def _load(variant: str, dev: str, file, explicit, t0: float):
     model.to(device=dev, memory_format=torch.channels_last)
     winograd = pointwise = split_pools = 0
     if dev == "cpu":
-        from segcore.maskrcnn.pointwise import use_pointwise
-        from segcore.maskrcnn.roi_pool import split_roi_pools
-        from segcore.maskrcnn.winograd import use_winograd
+        from segcore.methods.maskrcnn.pointwise import use_pointwise
+        from segcore.methods.maskrcnn.roi_pool import split_roi_pools
+        from segcore.methods.maskrcnn.winograd import use_winograd
 
         winograd = use_winograd(model)  # the wide 3 x 3 convolutions after the backbone (NNPACK)
         pointwise = use_pointwise(model)  # 1 x 1 ones as matrix products: no layout changes after the backbone
@@ -751,46 +717,6 @@ def _patches(outputs: Mapping[str, Any], order: Sequence[int], image_shape: tupl
             yield on[y0:y1, x0:x1].cpu().numpy(), (y0, y1, x0, x1)
 
 
-def rle_from_patch(patch: np.ndarray, origin: tuple[int, int], image_shape: tuple[int, int]) -> dict[str, Any]:
-    """COCO RLE of an (H, W) mask that is zero outside ``patch`` placed at ``origin`` (y0, x0).
-
-    Gives what ``pycocotools.mask.encode`` gives for the full mask, but reads
-    only the patch, not H x W bytes per instance (``encode`` of a full 12 MP
-    mask takes about 18 ms). COCO runs go down columns, alternating 0s and
-    1s, starting with 0s.
-
-    Returns
-    -------
-    dict
-        ``{"size": [H, W], "counts": bytes}`` (pycocotools' compressed form).
-    """
-    from pycocotools import mask as mask_utils
-
-    h, w = int(image_shape[0]), int(image_shape[1])
-    y0, x0 = int(origin[0]), int(origin[1])
-    ph, pw = patch.shape
-    if patch.size == 0 or not patch.any():
-        counts = np.array([h * w])
-    else:
-        # where a run of 1s starts or ends, read in the patch's own row-major order (no
-        # transposed copy): between two rows that differ, and at the top and bottom rows
-        # where they hold 1s (the pixels outside the patch are 0s)
-        row, col = np.divmod(np.flatnonzero(patch[1:] != patch[:-1]), pw)
-        top, bottom = np.flatnonzero(patch[0]), np.flatnonzero(patch[-1])
-        col = np.concatenate((col, top, bottom))
-        row = np.concatenate((row + 1, np.zeros_like(top), np.full_like(bottom, ph)))
-        position = np.sort((x0 + col) * h + y0 + row)  # the same places in the image, column-major
-        # a run ending at the image's bottom edge and one starting at the next column's top touch:
-        # drop that pair, as pycocotools does not write empty runs there
-        touch = np.flatnonzero(position[1:] == position[:-1])
-        if touch.size:
-            position = np.delete(position, np.concatenate((touch, touch + 1)))
-        counts = np.diff(np.concatenate(([0], position, [h * w])))
-        if counts[-1] == 0:  # a mask reaching the last pixel ends on its run of 1s
-            counts = counts[:-1]
-    return mask_utils.frPyObjects({"size": [h, w], "counts": counts.astype(np.uint64)}, h, w)
-
-
 def detections_to_segmentation(
     outputs: Mapping[str, Any],
     *,
@@ -832,7 +758,7 @@ def detections_to_segmentation(
           instance's own mask), ``mask_share`` (that, in % of the image),
           ``visible_area`` (pixels it owns in ``labels``);
         - ``masks``: the instances' own masks as COCO RLE dicts (pycocotools;
-          decode with :func:`segcore.maskrcnn.coco.decode_rle`) -- full boolean
+          decode with :func:`segcore.io.coco.decode_rle`) -- full boolean
           masks would be N x H x W bytes (1.2 GB for 100 on 12 MP);
         - ``semantic``: int32 (H, W) of category ids (0 background), from ``labels``;
         - ``semantic_names``: {category_id: name} for the ids present (0 included);

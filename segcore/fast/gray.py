@@ -8,9 +8,8 @@ from collections import OrderedDict
 import numpy as np
 from skimage.color import rgb2gray
 
-from segcore import histogram
-from segcore.parallel import each_band, map_rows
-
+from segcore.fast import histogram
+from segcore.fast.parallel import each_band, map_rows
 
 #: Pixels per block when converting to gray: the float64 temporaries stay in cache.
 GRAY_BLOCK = 1 << 16
@@ -25,7 +24,7 @@ def to_gray(image: np.ndarray, dtype=np.float64) -> np.ndarray:
     input is taken as already gray and scaled to [0, 1] when it is uint8.
 
     Large images are converted in row bands on every core
-    (:mod:`segcore.parallel`), each band a few rows at a time
+    (:mod:`segcore.fast.parallel`), each band a few rows at a time
     (:data:`GRAY_BLOCK` pixels): ``rgb2gray`` makes a float64 copy of all
     three channels first, 46 MB for a 2 MP image, and converting in blocks
     whose copies stay in cache takes half the time (8 against 17 ms on one
@@ -79,7 +78,7 @@ def _kept_entry(values: np.ndarray) -> tuple | None:
 def _frozen_key(arr: np.ndarray, dtype) -> tuple | None:
     """A key for ``arr`` if no one can change its pixels (read-only, over read-only memory), else None.
 
-    The working image of the dashboard (:class:`segcore.loading.LoadedImage`) is such an array.
+    The working image of the dashboard (:class:`segcore.io.loading.LoadedImage`) is such an array.
     """
     if arr.flags.writeable:
         return None
@@ -118,7 +117,7 @@ def image_histogram(values: np.ndarray, nbins: int = 256) -> tuple[np.ndarray, n
     Returns ``(counts, bin_centers)`` over the values' own range, exactly as
     scikit-image computes them (``np.histogram`` over [min, max]): every
     value falls in the same bin when the bands' minima, maxima and counts are
-    combined. The counting is :func:`segcore.histogram.counts`, numpy's
+    combined. The counting is :func:`segcore.fast.histogram.counts`, numpy's
     counts in about half its time. Returns None for a constant image, where scikit-image's
     threshold functions take a shortcut that a histogram does not show.
     scikit-image's ``threshold_*(hist=...)`` functions take the result

@@ -42,10 +42,10 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters
 
-from segcore import components
-from segcore.convolve import convolve
-from segcore.gray import GRAY_BLOCK, threshold_from_histogram, to_gray
-from segcore.parallel import Band, each_band, map_rows
+from segcore.fast import components
+from segcore.fast.convolve import convolve
+from segcore.fast.gray import GRAY_BLOCK, threshold_from_histogram, to_gray
+from segcore.fast.parallel import Band, each_band, map_rows
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -215,7 +215,7 @@ def apply_kernel(gray: np.ndarray, kernel: np.ndarray, *, mode: str = "reflect")
     Parameters
     ----------
     gray : ndarray, shape (H, W)
-        Grayscale image, e.g. :func:`segcore.gray.to_gray` (float64 in [0, 1]).
+        Grayscale image, e.g. :func:`segcore.fast.gray.to_gray` (float64 in [0, 1]).
     kernel : array_like, shape (h, w)
         Weight matrix, e.g. one of :data:`KERNELS`.
     mode : {'reflect', 'constant', 'nearest', 'mirror', 'wrap'}
@@ -226,7 +226,7 @@ def apply_kernel(gray: np.ndarray, kernel: np.ndarray, *, mode: str = "reflect")
     ndarray, shape (H, W), float64 (float32 for a float32 ``gray``; integers are taken as float64)
         ``scipy.ndimage.convolve(gray, kernel, mode=mode)``, unchanged: for a
         float64 gray these are exactly the article's numbers (computed by
-        :func:`segcore.convolve.convolve`, which gives ndimage's values bit
+        :func:`segcore.fast.convolve.convolve`, which gives ndimage's values bit
         for bit in about half the time). Convolution
         flips the kernel by 180 degrees before sliding it (``correlate`` does
         not); for the Sobel kernels that flips the sign of the response.
@@ -366,7 +366,7 @@ def convolution_steps(
 def _otsu(strength: np.ndarray) -> float:
     """``skimage.filters.threshold_otsu(strength)``, exactly, from a histogram taken on every core.
 
-    See :func:`segcore.gray.threshold_from_histogram`.
+    See :func:`segcore.fast.gray.threshold_from_histogram`.
     """
     return threshold_from_histogram(filters.threshold_otsu, strength)
 
@@ -396,7 +396,7 @@ def segments_from_edges(
         over it; pass the mask as float for Canny).
     regions : {'components', 'watershed'}
         ``'watershed'`` floods the regions over ``strength``
-        (:func:`segcore.regions.flood`) so edge pixels join the region on
+        (:func:`segcore.methods.regions.flood`) so edge pixels join the region on
         their side of the ridge and no label 0 is left (unless no region
         was found at all).
 
@@ -438,7 +438,7 @@ def segments_from_edges(
     n_small = n_found - n_regions
     name0 = "edges and small regions" if n_small else "edges"
     if regions == "watershed" and n_regions:
-        from segcore.regions import flood
+        from segcore.methods.regions import flood
 
         labels = flood(strength, labels)
         new_counts = np.bincount(labels.ravel(), minlength=n_regions + 1)
@@ -559,9 +559,9 @@ def _gaussian_reach(sigma: float) -> int:
 def _rows_image(rows, image: np.ndarray, *, halo: int, mode: str, dtype=np.float64):
     """``rows(gray)`` for the image's gray (``to_gray(image, dtype)``), computed in row bands on every core.
 
-    The gray is converted once for the whole image (:func:`segcore.gray.to_gray`
+    The gray is converted once for the whole image (:func:`segcore.fast.gray.to_gray`
     keeps it for the working image, so every method asking for the same
-    dtype shares one conversion), then :func:`segcore.parallel.map_rows`
+    dtype shares one conversion), then :func:`segcore.fast.parallel.map_rows`
     hands ``rows`` bands of it. Not for ``mode='wrap'``: past the top row,
     'wrap' reads the image's bottom rows, which a band does not hold, so that
     mode runs whole.
@@ -584,7 +584,7 @@ def _canny_mask(image: np.ndarray, sigma: float, low: float, high: float, mode: 
     bands that read ``4 sigma + 2`` rows beyond their own; the hysteresis
     that links weak edges to strong ones crosses the whole image, so its
     labelling is joined up across the bands' cuts
-    (:func:`segcore.components.keep_seeded`). The result is the
+    (:func:`segcore.fast.components.keep_seeded`). The result is the
     same mask as ``feature.canny`` (tested pixel for pixel), in about half the
     time on two cores.
     """

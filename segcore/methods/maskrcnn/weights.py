@@ -20,7 +20,7 @@ file is a pickle, and a pickle can run code; ``weights_only`` refuses any
 object that is not plain tensors and containers.
 
 The ``"shapes"`` variant is a small model trained on synthetic shapes whose
-weights are committed to the repository (``segcore.maskrcnn.shapes``); it is
+weights are committed to the repository (``segcore.methods.maskrcnn.shapes``); it is
 never downloaded.
 
 Nothing here imports torch at module level: the registry imports this package
@@ -134,18 +134,18 @@ def _variant(variant: str) -> Variant:
 
 
 def shapes_module():
-    """Return ``segcore.maskrcnn.shapes``, or raise :class:`WeightsUnavailable` if it is not there.
+    """Return ``segcore.methods.maskrcnn.shapes``, or raise :class:`WeightsUnavailable` if it is not there.
 
     The shapes model lives in its own module (written separately); until it
     exists the COCO variants work and ``"shapes"`` reports itself unavailable.
     """
     try:
-        from segcore.maskrcnn import shapes
+        from segcore.methods.maskrcnn import shapes
     except ModuleNotFoundError as exc:
-        if exc.name not in ("segcore.maskrcnn.shapes",):
+        if exc.name not in ("segcore.methods.maskrcnn.shapes",):
             raise
         raise WeightsUnavailable(
-            "the 'shapes' variant needs segcore/maskrcnn/shapes.py, which this installation lacks"
+            "the 'shapes' variant needs segcore/methods/maskrcnn/shapes.py, which this installation lacks"
         ) from exc
     return shapes
 
@@ -313,7 +313,7 @@ def resolve_weights(
             return file
         raise WeightsUnavailable(
             f"Mask R-CNN shapes weights: {file} is missing. The file is committed with the project:"
-            f" restore it from git, train it again with segcore/maskrcnn/train_shapes.py,"
+            f" restore it from git, train it again with segcore/methods/maskrcnn/train_shapes.py,"
             f" or point {ENV_WEIGHTS}_SHAPES at a copy."
         )
 
@@ -622,7 +622,7 @@ def read_state_dict(file: str | os.PathLike) -> dict:
             ) from exc
         raise WeightsFileError(f"{file} is not a PyTorch weights file ({detail})") from exc
     except Exception as exc:
-        from segcore.maskrcnn.model import is_out_of_memory  # noqa: PLC0415 - model imports this module
+        from segcore.methods.maskrcnn.memory import is_out_of_memory  # noqa: PLC0415
 
         if is_out_of_memory(exc):  # not the file's fault: the caller says so, and the next try may work
             raise

@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from segcore.maskrcnn.swap import swap_children
+from segcore.methods.maskrcnn.swap import swap_children
 
 #: Submodules whose 3 x 3 convolutions are swapped (the heads after the backbone).
 HEADS = ("backbone.fpn", "rpn", "roi_heads.mask_head")

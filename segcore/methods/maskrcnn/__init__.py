@@ -24,8 +24,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from segcore.maskrcnn.coco import coco_json, decode_rle, encode_mask, from_coco_results, to_coco_results
-from segcore.maskrcnn.model import (
+from segcore.io.coco import (
+    coco_json,
+    decode_rle,
+    encode_mask,
+    from_coco_results,
+    to_coco_results,
+)
+from segcore.methods.maskrcnn.model import (
     INFERENCE_LOCK,
     ModelOutOfMemory,
     clear_models,
@@ -36,7 +42,7 @@ from segcore.maskrcnn.model import (
     pick_device,
     predict,
 )
-from segcore.maskrcnn.weights import (
+from segcore.methods.maskrcnn.weights import (
     DOWNLOAD_COMMAND,
     ENV_URL,
     ENV_WEIGHTS,

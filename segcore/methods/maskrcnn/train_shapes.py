@@ -2,10 +2,10 @@
 
 Usage::
 
-    python -m segcore.maskrcnn.train_shapes [--minutes M] [--seed S] [--out PATH]
-    python -m segcore.maskrcnn.train_shapes --max-steps N   # same run on any machine
+    python -m segcore.methods.maskrcnn.train_shapes [--minutes M] [--seed S] [--out PATH]
+    python -m segcore.methods.maskrcnn.train_shapes --max-steps N   # same run on any machine
 
-Every batch (4 images) is made fresh by :func:`~segcore.maskrcnn.shapes.make_sample`
+Every batch (4 images) is made fresh by :func:`~segcore.methods.maskrcnn.shapes.make_sample`
 from seeds in ``[0, 100000)`` (a permutation fixed by ``--seed``); the held-out
 evaluation at the end uses seeds from 100000 up, which training never sees
 (the tests use seeds from 200000 up). AdamW, learning rate 2e-3 after a
@@ -22,7 +22,7 @@ OpenMP threads spend most of their time waiting for each other (a step took
 
 The ``state_dict`` is saved with ``torch.save`` and loads back with
 ``torch.load(path, weights_only=True)`` into
-:func:`~segcore.maskrcnn.shapes.build_shapes_model` (``strict=True``).
+:func:`~segcore.methods.maskrcnn.shapes.build_shapes_model` (``strict=True``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
-from segcore.maskrcnn.shapes import SHAPES_CATEGORIES, SHAPES_WEIGHTS, build_shapes_model, make_sample
+from segcore.methods.maskrcnn.shapes import (
+    SHAPES_CATEGORIES,
+    SHAPES_WEIGHTS,
+    build_shapes_model,
+    make_sample,
+)
 
 TRAIN_SEED_RANGE = 100_000  # training seeds lie in [0, TRAIN_SEED_RANGE)
 HELD_OUT_START = 100_000  # evaluation seeds of this script (tests use 200000+)

@@ -1,7 +1,7 @@
 """Mask R-CNN's 1 x 1 convolutions after the backbone as plain matrix products on the CPU.
 
 The model runs channels-last (oneDNN's fastest layout for the backbone), but
-the Winograd convolutions that follow (:mod:`segcore.maskrcnn.winograd`) and
+the Winograd convolutions that follow (:mod:`segcore.methods.maskrcnn.winograd`) and
 torchvision's RoI pooling read plain NCHW tensors. Left alone, the layout
 changes back and forth between the two after the backbone: the finest FPN
 level (256 x 200 x 272 floats, 56 MB at min_size 800) was transposed three
@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from segcore.maskrcnn.swap import swap_children
+from segcore.methods.maskrcnn.swap import swap_children
 
 #: Submodules whose 1 x 1 convolutions are swapped: the FPN's lateral ones and the RPN's outputs.
 HEADS = ("backbone.fpn.inner_blocks", "rpn.head")

@@ -45,8 +45,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from segcore.adjacency import rag_mean_color
-from segcore.gray import to_gray
+from segcore.fast.adjacency import rag_mean_color
+from segcore.fast.gray import to_gray
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 
@@ -242,7 +242,7 @@ def slic(
     (``skimage.graph.cut_threshold``); ``'hierarchical'`` merges the closest
     pair first and recomputes the merged mean, until no pair is closer than
     ``merge_threshold`` (``skimage.graph.merge_hierarchical``). The graph is
-    built by :func:`segcore.adjacency.rag_mean_color`, equal to
+    built by :func:`segcore.fast.adjacency.rag_mean_color`, equal to
     scikit-image's and 20 times faster.
 
     Returns
@@ -368,7 +368,7 @@ def watershed(
     """
     from skimage import filters
 
-    from segcore import components
+    from segcore.fast import components
 
     image = _rgb(image)
     markers = _choice(markers, "markers", MARKERS)
