@@ -37,10 +37,9 @@ def load_registry(root: Path) -> ModuleType:
         del sys.modules[name]
     sys.path.insert(0, str(root))
     try:
-        import segcore.methods.clustering  # noqa: F401  (registers its methods)
-        import segcore.methods.edges  # noqa: F401
-        import segcore.methods.threshold  # noqa: F401
         import segcore.registry as registry
+
+        registry.list_methods()  # imports every method module of this tree (their layout differs by commit)
     finally:
         sys.path.remove(str(root))
     return registry
@@ -61,14 +60,17 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     times: dict[tuple[str, str], list[float]] = {}
     same: dict[str, bool] = {}
+    # Both sides run with this tree's defaults, passed explicitly: a default changed on purpose
+    # (Canny's thresholds) must not pass for a speed change.
+    params = {m: sides["new"].get_method(m).defaults for m in methods}
     for method in methods:  # warm-up, and the two sides' outputs compared
-        a, b = (sides[s].get_method(method).run(image) for s in ("old", "new"))
+        a, b = (sides[s].get_method(method).run(image, **params[method]) for s in ("old", "new"))
         same[method] = a.labels.shape == b.labels.shape and bool(np.array_equal(a.labels, b.labels))
     for r in range(args.rounds):
         for method in methods:
             for side in ("old", "new") if r % 2 == 0 else ("new", "old"):
                 t = time.perf_counter()
-                sides[side].get_method(method).run(image)
+                sides[side].get_method(method).run(image, **params[method])
                 times.setdefault((method, side), []).append((time.perf_counter() - t) * 1000)
     print(f"{width} x {height} photo, {args.rounds} interleaved runs each; old = {args.old}")
     for method in methods:
