@@ -143,17 +143,16 @@ DONE_JS = "(a) => {" + _JS_HELPERS + """
 
 def classic_methods() -> list[str]:
     """The article's methods (thresholds, edges, clustering): the set issue 13's targets were set on."""
-    from segcore.registry import get_method
-    from segcore.spec import COMPARE_METHODS
+    from segcore.registry import compare_methods, get_method
 
-    return [m for m in COMPARE_METHODS if get_method(m).family in ("threshold", "edges", "clustering")]
+    return [m for m in compare_methods() if get_method(m).family in ("threshold", "edges", "clustering")]
 
 
 def all_but_maskrcnn() -> list[str]:
     """Every method the page offers but Mask R-CNN: the article's and the region methods."""
-    from segcore.spec import COMPARE_METHODS
+    from segcore.registry import compare_methods
 
-    return [m for m in COMPARE_METHODS if m != "maskrcnn"]
+    return [m for m in compare_methods() if m != "maskrcnn"]
 
 
 def _median(values: list[float]) -> float:

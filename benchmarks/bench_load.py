@@ -549,9 +549,9 @@ def run_sessions(base: str, visitors: list[Visitor], *, maskrcnn: bool, methods:
     """
     if methods is None:
         from pages._compare_controls import DEFAULT_METHODS
-        from segcore.spec import COMPARE_METHODS
+        from segcore.registry import compare_methods
 
-        methods = [m for m in DEFAULT_METHODS if m in COMPARE_METHODS]
+        methods = [m for m in DEFAULT_METHODS if m in compare_methods()]
     return _in_thread(_wave, base, visitors, maskrcnn=maskrcnn, methods=methods, held=held, timeout_ms=timeout_ms)
 
 

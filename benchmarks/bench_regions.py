@@ -50,15 +50,15 @@ def _largest_under(spec, img, sizes, log) -> tuple[int | None, list[str]]:
 
 def run(n: int, quick: bool = False, log=print) -> list[Row]:
     from segcore.registry import get_method, list_methods
-    from segcore.spec import MAX_SIDES, page_defaults
+    from segcore.methods.regions import MAX_SIDES
 
     img = photo(*WORK_SIZE)
     img.setflags(write=False)  # as the app's working image
     size = size_str(img)
     rows: list[Row] = []
     sizes = [s for s in MAX_SIDES if s is not None and s <= max(WORK_SIZE)]
-    cases = [(spec.name, spec, page_defaults(spec.name)) for spec in list_methods("regions")]
-    cases += [(f"slic, merge={m}", get_method("slic"), {**page_defaults("slic"), "merge": m})
+    cases = [(spec.name, spec, get_method(spec.name).settings) for spec in list_methods("regions")]
+    cases += [(f"slic, merge={m}", get_method("slic"), {**get_method("slic").settings, "merge": m})
               for m in ("threshold", "hierarchical")]
     for name, spec, params in cases:
         label = f"regions: {name}"
@@ -75,7 +75,7 @@ def run(n: int, quick: bool = False, log=print) -> list[Row]:
             extra={"runs_ms": t.runs_ms, "method": spec.name, "params": params},
         ))
     for spec in list_methods("regions"):
-        default = page_defaults(spec.name)["max_side"] or max(WORK_SIZE)  # None: the working size itself
+        default = get_method(spec.name).settings["max_side"] or max(WORK_SIZE)  # None: the working size itself
         try:
             best, seen = _largest_under(spec, img, sizes, log)
             full_ms = None if quick else _once_ms(lambda: spec.run(img, max_side=None))

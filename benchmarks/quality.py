@@ -40,12 +40,12 @@ FAMILY_NAMES = {"threshold": "thresholds", "edges": "edges", "clustering": "clus
 
 
 def _cases(sample: str) -> list[tuple[str, dict]]:
-    from segcore.spec import COMPARE_METHODS, page_defaults
+    from segcore.registry import compare_methods, get_method
 
-    cases = [(m, page_defaults(m)) for m in COMPARE_METHODS if m != "maskrcnn"]
+    cases = [(m, get_method(m).settings) for m in compare_methods() if m != "maskrcnn"]
     if sample == "shapes":
         # as the compare page runs it: the small model at its own training size (min_size None)
-        cases.append(("maskrcnn", {**page_defaults("maskrcnn"), "variant": "shapes", "min_size": None}))
+        cases.append(("maskrcnn", {**get_method("maskrcnn").settings, "variant": "shapes", "min_size": None}))
     return cases
 
 

@@ -16,25 +16,22 @@ from typing import Any
 import streamlit as st
 
 from pages._compare_figure import VIEWS
+from pages._controls import draw
 from pages._image_input import LINK_NOTICES_KEY, plain
 from pages._result_view import remembered_settings
-from segcore.registry import get_method
-from segcore.spec import (
-    COMPARE_METHODS,
-    PAGE_PARAMS,
-    Param,
-    page_defaults,
-    parse,
-    to_text,
-)
+from segcore.registry import compare_methods, get_method
+from segcore.spec import Param, parse, to_text
+
+#: The methods the compare page offers, in the dashboard's order.
+COMPARE_METHODS = tuple(compare_methods())
 
 DEFAULT_METHODS = ("otsu", "multiotsu", "canny", "kmeans", "gmm", "maskrcnn")
 #: Page-level settings kept in the link, besides the methods' own (state key ``cmp_<name>``).
 VIEW_PARAMS = {
-    "view": Param("view", "View", "choice", "labels", choices=tuple(VIEWS), labels=tuple(VIEWS.values())),
-    "present": Param("present", "Presentation mode", "bool", False),
-    "cols": Param("cols", "Panels per row", "int", 3, 1, 6, 1),
-    "full": Param("full", "Every pixel", "bool", False),
+    "view": Param("view", "View", "choice", choices=tuple(VIEWS), labels=tuple(VIEWS.values()), default="labels"),
+    "present": Param("present", "Presentation mode", "bool", default=False),
+    "cols": Param("cols", "Panels per row", "int", 1, 6, 1, default=3),
+    "full": Param("full", "Every pixel", "bool", default=False),
 }
 #: State keys of the settings expander (open or not) and of its tabs (the open tab's method title).
 SETTINGS_OPEN, SETTINGS_TAB = "cmp_settings_open", "cmp_settings_tab"
@@ -84,7 +81,7 @@ def apply_link(image_name: str) -> None:
     for name, p in VIEW_PARAMS.items():
         st.session_state.setdefault(f"cmp_{name}", p.default)
     for method in COMPARE_METHODS:
-        for p in PAGE_PARAMS[method]:
+        for p in get_method(method).params:
             st.session_state.setdefault(key_of(method, p.name), _widget_value(p, _start_value(method, p, image_name)))
     if not fresh or not query:
         return
@@ -102,7 +99,7 @@ def apply_link(image_name: str) -> None:
         if key in known:
             continue
         method, _, param = key.partition(".")
-        spec = {p.name: p for p in PAGE_PARAMS.get(method, ())}.get(param)
+        spec = {p.name: p for p in (get_method(method).params if method in COMPARE_METHODS else ())}.get(param)
         if spec is None:
             _notice(f"{plain(key)}: no such setting; ignored.")
             continue
@@ -145,7 +142,7 @@ def start_controls(method: str, prefix: str) -> None:
     For a page that draws :func:`method_controls` without a link to apply
     (the regions page); the compare page's :func:`apply_link` does this and more.
     """
-    for p in PAGE_PARAMS[method]:
+    for p in get_method(method).params:
         st.session_state.setdefault(key_of(method, p.name, prefix), _widget_value(p, p.default))
 
 
@@ -159,23 +156,10 @@ def method_controls(method: str, container, *, prefix: str = "cmp", columns: int
     """
     params: dict[str, Any] = {}
     cells = container.columns(columns) if columns > 1 else [container]
-    for i, p in enumerate(PAGE_PARAMS[method]):
+    for i, p in enumerate(get_method(method).params):
         cell = cells[i % len(cells)]
         # persist_state: the value outlives a run that does not draw the control (another tab open).
-        kw = dict(key=key_of(method, p.name, prefix), help=p.help or None, persist_state="page")
-        if p.kind == "int" and (p.hi - p.lo) / (p.step or 1) > 400:
-            raw = cell.number_input(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), **kw)
-        elif p.kind == "int":
-            raw = cell.slider(p.label, int(p.lo), int(p.hi), step=int(p.step or 1), **kw)
-        elif p.kind == "float":
-            raw = cell.slider(p.label, float(p.lo), float(p.hi), step=float(p.step), **kw)
-        elif p.kind == "bool":
-            raw = cell.toggle(p.label, **kw)
-        elif p.kind == "choice":
-            names = dict(zip(p.choices, p.labels or p.choices))
-            raw = cell.selectbox(p.label, p.choices, format_func=lambda c, n=names: str(n[c]), **kw)
-        else:  # floats, auto_float: text
-            raw = cell.text_input(p.label, **kw)
+        raw = draw(cell, p, key=key_of(method, p.name, prefix), persist_state="page")
         params[p.name], problem = _setting(p, raw)
         if problem:
             cell.warning(problem)
@@ -192,7 +176,7 @@ def stored_controls(method: str, *, prefix: str = "cmp") -> dict[str, Any]:
     value that is missing or does not parse runs with the default.
     """
     params: dict[str, Any] = {}
-    for p in PAGE_PARAMS[method]:
+    for p in get_method(method).params:
         raw = st.session_state.get(key_of(method, p.name, prefix), _widget_value(p, p.default))
         params[p.name], _ = _setting(p, raw)
     return _ordered(method, params)
@@ -231,7 +215,7 @@ def write_link(sample: str | None, methods: list[str], settings: dict[str, dict[
     for name, p in VIEW_PARAMS.items():
         query[name] = to_text(p, st.session_state[f"cmp_{name}"])
     for method in methods:
-        specs = {p.name: p for p in PAGE_PARAMS[method]}
+        specs = {p.name: p for p in get_method(method).params}
         for name, value in settings.get(method, {}).items():
             if name in specs:
                 query[f"{method}.{name}"] = to_text(specs[name], value)
@@ -249,8 +233,8 @@ def key_settings(method: str, params: dict[str, Any], width: int = 44) -> str:
 
     As many as fit in ``width`` characters ('k=8, color_space=lab, ...'); '' for a method without settings.
     """
-    defaults = page_defaults(method)
-    specs = {p.name: p for p in PAGE_PARAMS[method]}
+    defaults = get_method(method).settings
+    specs = {p.name: p for p in get_method(method).params}
     shown = [n for n in specs if n in params]
     changed = [n for n in shown if params[n] != defaults[n]]
     parts, used = [], 0

@@ -70,7 +70,7 @@ from segcore.io.loading import LoadedImage
 from segcore.io.samples import SAMPLES, sample_ground_truth
 from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
 from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
-from segcore.spec import COMPARE_METHODS
+from segcore.registry import compare_methods
 
 
 def _missing(value) -> bool:
@@ -107,7 +107,7 @@ for notice in link_notices():
 
 # Sized for a 1280 px laptop screen with the sidebar open: no label is cut short.
 top = st.columns([6, 3, 3])
-methods = top[0].multiselect("Methods", COMPARE_METHODS, format_func=method_title, key="cmp_methods",
+methods = top[0].multiselect("Methods", compare_methods(), format_func=method_title, key="cmp_methods",
                              placeholder="Tick methods to compare")
 view = top[1].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
 top[2].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
@@ -187,7 +187,7 @@ def _maskrcnn_problem(params: dict) -> str | None:
 
 problems: dict[str, str] = {}
 outcome: dict[str, tuple] = {}
-run_params: dict[str, dict] = {}  # what each method runs with: its settings, plus Mask R-CNN's fixed ones
+run_params: dict[str, dict] = {}  # what each method runs with: its settings
 kind = "boundaries" if view == "boundaries" else "colors"
 full_detail = bool(st.session_state["cmp_full"])
 scale = 1 if full_detail else panel_scale(len(methods), image.size)
@@ -200,10 +200,6 @@ for method in methods:
         problem = _maskrcnn_problem(params)
         if problem:
             problems[method] = problem
-            continue
-        params.update(max_instances=100, device="auto")
-        if params["variant"] == "shapes":  # the small model runs at its training size, as on its page
-            params["min_size"] = None
 
 # Two at a time, each on its share of the cores (segcore.fast.parallel.thread_cap) when several have to run:
 # measured, 20 methods at 1600 x 1200 in 0.60 s, against 0.70 s with each split over both cores and

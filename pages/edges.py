@@ -5,17 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from pages._controls import control, default
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.fast.gray import to_gray
 from segcore.io.loading import LoadedImage
-from segcore.methods.edges import (
-    ARTICLE_STEPS,
-    KERNELS,
-    MODES,
-    REGION_RULES,
-    convolution_steps,
-)
+from segcore.methods.edges import ARTICLE_STEPS, KERNELS, convolution_steps
 from segcore.render import for_display, to_uint8
 
 ARTICLE_KERNELS = {
@@ -23,7 +18,6 @@ ARTICLE_KERNELS = {
     "sobel_vertical": "Sobel, vertical edges",
     "laplace": "Laplace",
 }
-REGION_RULE_NAMES = {"components": "connected components", "watershed": "watershed"}
 METHODS = {
     "sobel": "Sobel (article kernels, gradient magnitude)",
     "laplace": "Laplace (article kernel, |response|)",
@@ -63,11 +57,7 @@ st.markdown(
 )
 image: LoadedImage = require_image()
 
-mode = st.selectbox(
-    "Border mode (what lies beyond the image edge)", MODES, index=MODES.index("reflect"), key="edge_mode",
-    help="reflect: b a | a b c d | d c (default, as the article); mirror: c b | a b c d | c b; "
-    "nearest: a a | a b c d | d d; wrap: c d | a b c d | a b; constant: 0 0 | a b c d | 0 0",
-)
+mode = control(st, "sobel", "mode", key="edge_mode")
 
 st.header("The article's kernels")
 sobel_seg = run_cached("sobel", image, mode=mode)
@@ -92,23 +82,20 @@ st.markdown(
 )
 c1, c2, c3, c4 = st.columns(4)
 method = c1.selectbox("Edge detector", list(METHODS), format_func=METHODS.get, key="edge_method")
-auto = c2.toggle("Automatic edge threshold (Otsu)", value=True, key="edge_auto", disabled=method == "canny")
-min_region = c3.slider("Smallest region kept (px)", 0, 2000, 64, 16, key="edge_min_region")
-regions = c4.radio(
-    "Edges to regions", list(REGION_RULES), format_func=REGION_RULE_NAMES.get, key="edge_regions",
-    help="Connected components: the regions the edges enclose; edge pixels stay label 0. Watershed: those "
-    "regions flooded over the edge strength until they meet on its ridges, so every pixel belongs to a region "
-    "(the standard way to turn edges into regions; slower, about a second at 1600 px).",
-)
+# The edge threshold's default, None, is Otsu's automatic value: the switch starts on.
+auto = c2.toggle("Automatic edge threshold (Otsu)", value=default("sobel", "edge_threshold") is None, key="edge_auto",
+                 disabled=method == "canny")
+min_region = control(c3, method, "min_region", key="edge_min_region")
+regions = control(c4, method, "regions", key="edge_regions", widget="radio")
 params: dict = {"mode": mode, "min_region": min_region, "regions": regions}
 if method == "canny":
     k1, k2, k3 = st.columns(3)
-    params["sigma"] = k1.slider("Gaussian sigma", 0.0, 6.0, 1.0, 0.1, key="canny_sigma")
-    low = k2.slider("Low threshold (gradient)", 0.0, 1.0, 0.05, 0.005, format="%.3f", key="canny_low")
-    high = k3.slider("High threshold (gradient)", 0.0, 1.0, 0.15, 0.005, format="%.3f", key="canny_high")
+    params["sigma"] = control(k1, "canny", "sigma", key="canny_sigma")
+    low = control(k2, "canny", "low_threshold", key="canny_low", format="%.3f")
+    high = control(k3, "canny", "high_threshold", key="canny_high", format="%.3f")
     params["low_threshold"], params["high_threshold"] = min(low, high), max(low, high)
 elif method == "log":
-    params["sigma"] = st.slider("Gaussian sigma", 0.5, 8.0, 2.0, 0.1, key="log_sigma")
+    params["sigma"] = control(st, "log", "sigma", key="log_sigma")
 
 if method != "canny" and not auto:
     # Strength scales differ by detector (Scharr reaches ~45, LoG ~0.1): the slider spans this

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._controls import control
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import (
     MethodFailed,
@@ -37,12 +38,6 @@ from segcore.render import (
 )
 from segcore.result import Segmentation, build_legend
 
-VARIANTS = {
-    "v1": "v1: ResNet-50 FPN (COCO box AP 37.9, mask AP 34.6)",
-    "v2": "v2: ResNet-50 FPN v2 (47.4 / 41.8, about 2.5 x the compute)",
-    "shapes": "Offline demo: small model trained here on synthetic shapes",
-}
-
 ensure_app_frame()
 OFFLINE_HINT = ("Meanwhile, choose **Offline demo** in *Model* above: a small Mask R-CNN trained in this "
                 "project on synthetic shapes runs with no download.")
@@ -57,16 +52,10 @@ st.markdown(
 weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
 
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-variant = c1.selectbox("Model", list(VARIANTS), format_func=VARIANTS.get, key="mr_variant")
-min_size = c2.select_slider(
-    "Inference size (shorter side, px)", [320, 480, 512, 640, 800, 1024], value=800, key="mr_min_size",
-    help="torchvision's min_size: the image is resized so its shorter side is this. Smaller is faster "
-    "and misses small objects. On 2 CPU cores, v1 takes about 3 s at 800 px and 2 s at 512 px "
-    "(v2 about 1.4 x that); on a GPU, a fraction of a second.", disabled=variant == "shapes",
-)
-score_threshold = c3.slider("Score threshold", 0.05, 0.95, 0.5, 0.05, key="mr_score",
-                            help="Boxes scoring below this are dropped inside the model, before masks are computed.")
-mask_threshold = c4.slider("Mask probability threshold", 0.05, 0.95, 0.5, 0.05, key="mr_mask")
+variant = control(c1, "maskrcnn", "variant", key="mr_variant")
+min_size = control(c2, "maskrcnn", "min_size", key="mr_min_size", widget="select_slider", disabled=variant == "shapes")
+score_threshold = control(c3, "maskrcnn", "score_threshold", key="mr_score")
+mask_threshold = control(c4, "maskrcnn", "mask_threshold", key="mr_mask")
 
 if variant == "shapes":
     s1, s2 = st.columns([1, 3])
@@ -156,8 +145,7 @@ except Exception as exc:  # noqa: BLE001 - out of memory while loading; anything
     _failed(why)
 
 # 3. Inference (cached per image and model settings); class filter and cap applied afterwards.
-params = dict(variant=variant, score_threshold=score_threshold, mask_threshold=mask_threshold,
-              max_instances=100, min_size=min_size if variant != "shapes" else 128, device=device)
+params = dict(variant=variant, score_threshold=score_threshold, mask_threshold=mask_threshold, min_size=min_size)
 remember_settings("maskrcnn", params)
 with st.spinner(f"Running Mask R-CNN {variant} on {device}..."):
     try:

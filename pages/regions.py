@@ -10,7 +10,6 @@ from pages._result_view import run_cached, show_result
 from segcore.io.loading import LoadedImage
 from segcore.registry import get_method
 from segcore.render import boundary_image, for_display, to_uint8
-from segcore.spec import page_defaults
 
 METHODS = ("felzenszwalb", "slic", "quickshift", "watershed", "chan_vese")
 
@@ -86,7 +85,7 @@ start_controls(method, "rg")
 params = method_controls(method, st.container(), prefix="rg", columns=3)
 
 side = max(image.rgb.shape[:2])
-default_side = page_defaults(method).get("max_side")
+default_side = get_method(method).settings.get("max_side")
 if params.get("max_side") is not None and side > params["max_side"]:
     how = "by default, " if params["max_side"] == default_side else ""
     st.info(

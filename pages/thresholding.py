@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from pages._controls import control, default
 from pages._image_input import ensure_app_frame, plain, require_image
 from pages._result_view import MethodFailed, cached_result, run_cached, show_result
 from segcore.fast.gray import gray_histogram, to_gray
@@ -42,19 +43,22 @@ def _histogram(image_sha: str, _rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray
 method = st.selectbox("Method", list(METHODS), format_func=METHODS.get, key="thr_method")
 params: dict = {}
 if method == "multilevel":
-    n = st.number_input("How many thresholds", 1, 10, 3, key="thr_n")
-    cols = st.columns(int(n))
+    # One slider per threshold: as many as the method's default has, at its values; more spread evenly.
+    start = default("multilevel", "thresholds")
+    n = int(st.number_input("How many thresholds", 1, 10, len(start), key="thr_n"))
+    cols = st.columns(n)
     params["thresholds"] = tuple(
-        cols[i].slider(f"Threshold {i + 1}", 0.0, 1.0, round((i + 1) / (n + 1), 3), 0.005, format="%.3f", key=f"thr_user_{i}")
-        for i in range(int(n))
+        cols[i].slider(f"Threshold {i + 1}", 0.0, 1.0, start[i] if n == len(start) else round((i + 1) / (n + 1), 3),
+                       0.005, format="%.3f", key=f"thr_user_{i}")
+        for i in range(n)
     )
 elif method == "multiotsu":
-    params["classes"] = st.slider("Classes", 2, 6, 3, key="thr_classes")
+    params["classes"] = control(st, "multiotsu", "classes", key="thr_classes")
 elif method == "local":
     c1, c2, c3 = st.columns(3)
-    params["block_size"] = c1.slider("Block size (odd, px)", 3, 201, 35, 2, key="thr_block")
-    params["offset"] = c2.slider("Offset (subtracted from the local mean)", -0.2, 0.2, 0.0, 0.005, format="%.3f", key="thr_offset")
-    params["method"] = c3.selectbox("Local weighting", ["mean", "gaussian", "median"], key="thr_local_method")
+    params["block_size"] = control(c1, "local", "block_size", key="thr_block")
+    params["offset"] = control(c2, "local", "offset", key="thr_offset", format="%.3f")
+    params["method"] = control(c3, "local", "method", key="thr_local_method")
 
 seg = run_cached(method, image, **params)
 if seg is not None:

@@ -1,8 +1,10 @@
-"""The catalogue of techniques: one name per method, its family and defaults.
+"""The catalogue of techniques: one name per method, its family and its settings.
 
-Technique modules register their public functions with :func:`register`; the
-pages, the compare view and the command line look methods up here so that
-every method is run, timed and described the same way.
+Technique modules register their public functions with :func:`register`,
+declaring the settings the dashboard offers beside the function
+(:class:`segcore.spec.Param`); the pages, the compare view, shared links and
+the command line look methods up here, so every method is run, timed,
+described and set up the same way.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
 
 from segcore.result import Segmentation
+from segcore.spec import Param
 
 #: Families in the order the dashboard presents them.
 FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn")
@@ -26,7 +30,10 @@ class MethodSpec:
     """One registered technique.
 
     ``func(image, **params)`` takes an (H, W, 3) uint8 RGB image and returns
-    a :class:`~segcore.result.Segmentation`.
+    a :class:`~segcore.result.Segmentation`. ``params`` are the settings the
+    dashboard offers, each with the function's default; keywords left out of
+    them (Mask R-CNN's ``device``, say) are for the command line and code only.
+    ``compare``: offered on the compare page.
     """
 
     name: str
@@ -34,6 +41,20 @@ class MethodSpec:
     title: str
     func: Callable[..., Segmentation]
     summary: str
+    params: tuple[Param, ...] = ()
+    compare: bool = True
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The declared settings and their defaults: what a page starts the method with."""
+        return {p.name: p.default for p in self.params}
+
+    def param(self, name: str) -> Param:
+        """The declared setting ``name`` (KeyError if the method declares none by that name)."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} declares no setting {name!r}")
 
     @property
     def defaults(self) -> dict[str, Any]:
@@ -58,15 +79,30 @@ _REGISTRY: dict[str, MethodSpec] = {}
 _loaded = False
 
 
-def register(name: str, *, family: str, title: str) -> Callable:
-    """Decorator adding a technique function to the registry under ``name``."""
+def register(
+    name: str, *, family: str, title: str, params: tuple[Param, ...] = (), compare: bool = True
+) -> Callable:
+    """Decorator adding a technique function to the registry under ``name``.
+
+    Each of ``params`` names a keyword-only parameter of the function and
+    takes its default from the signature (a declaration that names none, or
+    carries a default of its own, is a programming error, raised at import).
+    """
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}")
 
     def deco(func: Callable[..., Segmentation]) -> Callable[..., Segmentation]:
         doc = inspect.getdoc(func) or ""
         summary = doc.split("\n\n", 1)[0].replace("\n", " ")
-        _REGISTRY[name] = MethodSpec(name, family, title, func, summary)
+        spec = MethodSpec(name, family, title, func, summary, compare=compare)
+        defaults = spec.defaults
+        for p in params:
+            if p.name not in defaults:
+                raise TypeError(f"{name}: setting {p.name!r} is not a keyword parameter of {func.__name__}")
+            if p.default is not None:
+                raise TypeError(f"{name}: setting {p.name!r} declares a default; the signature holds it")
+        declared = tuple(replace(p, default=defaults[p.name]) for p in params)
+        _REGISTRY[name] = replace(spec, params=declared)
         return func
 
     return deco
@@ -98,6 +134,11 @@ def list_methods(family: str | None = None) -> list[MethodSpec]:
     _ensure_loaded()
     specs = [s for s in _REGISTRY.values() if family is None or s.family == family]
     return sorted(specs, key=lambda s: FAMILIES.index(s.family))
+
+
+def compare_methods() -> list[str]:
+    """The methods the compare page offers, in the dashboard's order."""
+    return [s.name for s in list_methods() if s.compare]
 
 
 def run_method(name: str, image: np.ndarray, **params: Any) -> Segmentation:

@@ -14,7 +14,6 @@ import numpy as np
 from PIL import Image
 from skimage.segmentation import find_boundaries
 
-from segcore.fast.parallel import Band, each_band
 from segcore.result import Segmentation
 
 
@@ -72,15 +71,10 @@ def overlay(
     lut = _color_table(seg).astype(np.int32)
     if skip_zero and len(lut):
         lut[0] = 256
-    out = np.empty((*seg.labels.shape, 3), np.uint8)
-
-    def rows(b: Band) -> None:  # per pixel: row bands on every core
-        index = image[b.own].astype(np.int32)
-        index *= 257
-        index += np.take(lut, seg.labels[b.own], axis=0)  # rows of a table: take is ~3x faster than lut[labels]
-        np.take(blend, index, out=out[b.own], mode="clip")  # in range by construction; "clip" skips a buffer
-
-    each_band(rows, seg.labels.shape)
+    index = image.astype(np.int32)
+    index *= 257
+    index += np.take(lut, seg.labels, axis=0)  # rows of a table: take is ~3x faster than lut[labels]
+    out = np.take(blend, index, mode="clip")  # in range by construction; "clip" skips a buffer
     if boundaries:
         out[find_boundaries(seg.labels, mode="inner")] = boundary_color
     return out

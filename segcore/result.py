@@ -15,7 +15,6 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from segcore.fast.histogram import label_counts
 from segcore.palette import label_colors
 
 
@@ -79,7 +78,7 @@ def build_legend(
 ) -> list[Label]:
     """Return one :class:`Label` per value present in ``labels``.
 
-    Shares are counted in one pass (:func:`segcore.fast.histogram.label_counts`),
+    Shares are counted in one pass (``np.bincount``),
     or taken from ``counts`` (``counts[v]`` = pixels labelled ``v``) when the
     caller already has them.
     Values missing from ``names`` get ``"<name_prefix> <value>"``; values
@@ -90,7 +89,7 @@ def build_legend(
         return []
     if counts is None:
         try:
-            counts = label_counts(labels)
+            counts = np.bincount(labels.ravel())
         except ValueError:  # bincount's refusal of negative values
             raise ValueError("label maps hold non-negative integers") from None
     else:

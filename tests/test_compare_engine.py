@@ -17,9 +17,11 @@ from pages._compare_figure import Panel, before_after, data_uri, grid_figure, gr
 from segcore.cli import main as cli_main
 from segcore.export import cli_command, comparison_zip, library_versions
 from segcore.io.loading import load_image
-from segcore.registry import get_method, run_method
+from segcore.registry import compare_methods, get_method, run_method
 from segcore.render import color_png, colorize, read_label_png
-from segcore.spec import COMPARE_METHODS, PAGE_PARAMS, page_defaults, parse, to_text
+from segcore.spec import parse, to_text
+
+COMPARE_METHODS = tuple(compare_methods())
 
 # ----------------------------------------------------------------------------- settings as text
 
@@ -29,15 +31,15 @@ def test_every_compare_method_is_registered_and_its_page_defaults_run():
     small = data.astronaut()[::4, ::4]
     for method in COMPARE_METHODS:
         spec = get_method(method)
-        assert set(page_defaults(method)) <= set(spec.defaults), method
+        assert set(spec.settings) <= set(spec.defaults), method
         if method != "maskrcnn":
-            seg = spec.run(small, **page_defaults(method))
+            seg = spec.run(small, **spec.settings)
             assert seg.labels.shape == small.shape[:2]
 
 
-@pytest.mark.parametrize("method", [m for m in COMPARE_METHODS if PAGE_PARAMS[m]])
+@pytest.mark.parametrize("method", [m for m in COMPARE_METHODS if get_method(m).params])
 def test_settings_survive_the_link_text_exactly(method):
-    for p in PAGE_PARAMS[method]:
+    for p in get_method(method).params:
         assert parse(p, to_text(p, p.default)) == p.default, p.name
 
 
@@ -55,19 +57,19 @@ def test_settings_survive_the_link_text_exactly(method):
     ],
 )
 def test_bad_link_values_are_refused_with_the_reason(method, name, text, message):
-    p = {q.name: q for q in PAGE_PARAMS[method]}[name]
+    p = {q.name: q for q in get_method(method).params}[name]
     with pytest.raises(ValueError, match=message):
         parse(p, text)
 
 
 def test_link_text_parses_lists_booleans_and_automatic_values():
-    thresholds = PAGE_PARAMS["multilevel"][0]
+    thresholds = get_method("multilevel").params[0]
     assert parse(thresholds, "0.7, 0.2;0.4") == (0.2, 0.4, 0.7)
-    edge = {p.name: p for p in PAGE_PARAMS["sobel"]}["edge_threshold"]
+    edge = {p.name: p for p in get_method("sobel").params}["edge_threshold"]
     assert parse(edge, "") is None and parse(edge, "0.25") == 0.25 and to_text(edge, None) == ""
-    exact = {p.name: p for p in PAGE_PARAMS["kmeans"]}["exact"]
+    exact = {p.name: p for p in get_method("kmeans").params}["exact"]
     assert parse(exact, "1") is True and parse(exact, "off") is False
-    size = {p.name: p for p in PAGE_PARAMS["maskrcnn"]}["min_size"]
+    size = {p.name: p for p in get_method("maskrcnn").params}["min_size"]
     assert parse(size, "512") == 512  # a number choice comes back as the number
 
 

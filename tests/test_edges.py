@@ -82,6 +82,20 @@ def test_article_kernel_responses_are_exact(image):
         assert np.array_equal(resp[name], expected), name
 
 
+@pytest.mark.parametrize("photo", ["astronaut", "coffee", "chelsea", "camera"])
+def test_opencv_filter2d_gives_ndimage_convolve_values_on_photos(photo):
+    """apply_kernel (OpenCV's filter2D, flipped kernel) equals ndimage.convolve for every kernel, border and dtype."""
+    img = getattr(data, photo)()
+    gray64 = rgb2gray(img) if img.ndim == 3 else img / 255.0
+    for gray in (gray64, gray64.astype(np.float32)):
+        for name, k in KERNELS.items():
+            for mode in MODES:
+                expected = ndi.convolve(gray, k.astype(gray.dtype), mode=mode)
+                got = apply_kernel(gray, k, mode=mode)
+                assert got.dtype == gray.dtype
+                assert np.array_equal(got, expected), (photo, gray.dtype, name, mode)
+
+
 def test_convolve_is_used_not_correlate(camera):
     """Convolution flips the kernel: for Sobel, correlate gives the opposite sign."""
     gray = to_gray(camera)
@@ -259,11 +273,11 @@ def test_segments_from_edges_direct():
 
 def test_canny_mask_comes_straight_from_canny(camera):
     gray32 = to_gray(camera).astype(np.float32)
-    seg = run_method("canny", camera)
-    assert np.array_equal(seg.extras["edge_mask"], feature.canny(gray32, sigma=1.0, mode="reflect"))
-    assert seg.extras["low_threshold"] == 0.1 and seg.extras["high_threshold"] == 0.2
-    assert seg.extras["edge_threshold"] == 0.2
-    assert seg.params == {"sigma": 1.0, "low_threshold": None, "high_threshold": None, "mode": "reflect", "min_region": 64, "regions": "components"}
+    seg = run_method("canny", camera)  # the dashboard's thresholds, 0.05 and 0.15, are the function's defaults
+    assert np.array_equal(seg.extras["edge_mask"], feature.canny(gray32, 1.0, 0.05, 0.15, mode="reflect"))
+    assert seg.extras["low_threshold"] == 0.05 and seg.extras["high_threshold"] == 0.15
+    assert seg.extras["edge_threshold"] == 0.15
+    assert seg.params == {"sigma": 1.0, "low_threshold": 0.05, "high_threshold": 0.15, "mode": "reflect", "min_region": 64, "regions": "components"}
     seg2 = run_method("canny", camera, sigma=2.5, low_threshold=0.05, high_threshold=0.3, mode="nearest")
     assert np.array_equal(
         seg2.extras["edge_mask"],
@@ -279,6 +293,31 @@ def test_canny_params_change_the_mask(camera):
     assert smoother.sum() < base.sum()
     assert stricter.sum() < base.sum() < looser.sum()
     assert np.all(stricter <= base)  # hysteresis with higher thresholds keeps a subset
+
+
+@pytest.mark.parametrize("mode", ["reflect", "constant", "nearest", "mirror", "wrap"])
+@pytest.mark.parametrize("sigma, low, high", [(1.0, 0.05, 0.15), (0.0, 0.1, 0.2), (2.5, 0.02, 0.05), (1.0, 0.0, 0.0)])
+def test_banded_canny_is_skimage_canny(monkeypatch, coffee, mode, sigma, low, high):
+    """segcore.fast.canny, in several row bands, gives feature.canny's mask pixel for pixel."""
+    from segcore.fast import canny, parallel
+
+    monkeypatch.setenv("SEGCORE_THREADS", "3")
+    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
+    noise = np.random.default_rng(0).random((150, 97))
+    for gray in (to_gray(coffee).astype(np.float32), to_gray(coffee), noise):
+        expected = feature.canny(gray, sigma, low, high, mode=mode)
+        assert np.array_equal(canny.canny_mask(gray, sigma, low, high, mode), expected)
+
+
+def test_non_maximum_suppression_keeps_the_ridge_of_a_blurred_step():
+    from segcore.fast.canny import nonmaximum_suppression
+
+    gray = np.zeros((20, 20), np.float32)
+    gray[:, 10:] = 1.0
+    smoothed = ndi.gaussian_filter(gray, 1.5)
+    i, j = ndi.sobel(smoothed, 0), ndi.sobel(smoothed, 1)
+    kept = nonmaximum_suppression(i, j, np.hypot(i, j), 0.01)
+    assert set(np.flatnonzero(kept[5])) == {9, 10}  # the two columns either side of the step, nothing else
 
 
 # --------------------------------------------------------------------------- every method, every mode
@@ -305,7 +344,7 @@ def test_registry_lists_the_edge_methods():
         "mode": "reflect", "edge_threshold": None, "min_region": 64, "regions": "components",
     }
     assert get_method("canny").defaults == {
-        "sigma": 1.0, "low_threshold": None, "high_threshold": None, "mode": "reflect", "min_region": 64,
+        "sigma": 1.0, "low_threshold": 0.05, "high_threshold": 0.15, "mode": "reflect", "min_region": 64,
         "regions": "components",
     }
 

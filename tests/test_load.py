@@ -82,16 +82,14 @@ def test_the_shared_result_cache_is_bounded_by_its_bytes():
     assert cache.max_bytes == RESULTS_MAX_BYTES <= 1024 * 2**20, "the results must fit beside the model in 2.7 GB"
 
 
-def test_mask_rcnn_models_are_keyed_by_the_page_variants_only():
-    """The model cache's variant comes from the page's selectbox of VARIANTS (3): a fixed set."""
+def test_mask_rcnn_models_are_keyed_by_the_declared_variants_only():
+    """The model cache's variant comes from the page's control of the method's declared choices (3): a fixed set."""
+    from segcore.registry import get_method
+
     source = (REPO / "pages" / "mask_rcnn.py").read_text()
-    tree = ast.parse(source)
-    variants = next(
-        node.value for node in ast.walk(tree)
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "VARIANTS" for t in node.targets)
-    )
-    assert isinstance(variants, ast.Dict) and len(variants.keys) <= 4
-    assert 'selectbox("Model", list(VARIANTS)' in source, "the model's variant no longer comes from VARIANTS"
+    assert 'variant = control(c1, "maskrcnn", "variant"' in source, "the model's variant no longer comes from its spec"
+    p = get_method("maskrcnn").param("variant")
+    assert p.kind == "choice" and p.choices == ("v1", "v2", "shapes")
 
 
 def test_pandas_is_imported_whole_before_any_page_runs():

@@ -63,60 +63,11 @@ def test_nested_calls_run_inline_instead_of_waiting_on_the_pool():
         assert len(set(inner)) == 1  # all three inner calls ran in the same (pool) thread
 
 
-@pytest.mark.parametrize("mode", ["reflect", "constant", "nearest", "mirror"])
-def test_map_rows_with_halo_equals_whole_image_filters(many_bands, astronaut, mode):
-    gray = rgb2gray(astronaut)
-    got = parallel.map_rows(lambda b: ndi.gaussian_filter(b, 2.0, mode=mode), gray, halo=8)
-    assert np.array_equal(got, ndi.gaussian_filter(gray, 2.0, mode=mode))
-    h, v = parallel.map_rows(
-        lambda b: (ndi.convolve(b, edges.SOBEL_HORIZONTAL, mode=mode), ndi.convolve(b, edges.SOBEL_VERTICAL, mode=mode)),
-        gray,
-        halo=1,
-    )
-    assert np.array_equal(h, ndi.convolve(gray, edges.SOBEL_HORIZONTAL, mode=mode))
-    assert np.array_equal(v, ndi.convolve(gray, edges.SOBEL_VERTICAL, mode=mode))
-
-
-def test_a_halo_too_small_would_show(many_bands, astronaut):
-    """The equality above is not automatic: with no halo the band cuts show."""
-    gray = rgb2gray(astronaut)
-    got = parallel.map_rows(lambda b: ndi.gaussian_filter(b, 2.0), gray, halo=0)
-    assert not np.array_equal(got, ndi.gaussian_filter(gray, 2.0))
-
-
-@pytest.mark.parametrize("mode", ["reflect", "constant", "wrap", "mirror", "nearest"])
-@pytest.mark.parametrize("sigma", [0.0, 1.0, 3.0])
-def test_banded_canny_is_skimage_canny(many_bands, coffee, mode, sigma):
-    gray32 = rgb2gray(coffee).astype(np.float32)
-    seg = run_method("canny", coffee, sigma=sigma, low_threshold=0.05, high_threshold=0.15, mode=mode)
-    expected = feature.canny(gray32, sigma=sigma, low_threshold=0.05, high_threshold=0.15, mode=mode)
-    assert np.array_equal(seg.extras["edge_mask"], expected)
-
-
-@pytest.mark.parametrize("method", ["sobel", "laplace", "prewitt", "scharr", "log"])
-def test_banded_edge_methods_equal_whole_image_runs(monkeypatch, coffee, method):
-    """Four bands or one: the same responses, threshold, labels and legend."""
-    monkeypatch.setenv("SEGCORE_THREADS", "1")
-    whole = run_method(method, coffee)
-    monkeypatch.setenv("SEGCORE_THREADS", "4")
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
-    split = run_method(method, coffee)
-    assert split.extras["edge_threshold"] == whole.extras["edge_threshold"]
-    for name, response in whole.extras["responses"].items():
-        assert np.array_equal(split.extras["responses"][name], response), name
-    assert np.array_equal(split.labels, whole.labels)
-    assert split.legend == whole.legend
-
-
-def test_banded_gray_is_rgb2gray(many_bands, astronaut, monkeypatch):
-    from segcore.fast import gray
+def test_gray_is_rgb2gray_in_either_precision(astronaut):
     from segcore.fast.gray import to_gray
 
     assert np.array_equal(to_gray(astronaut), rgb2gray(astronaut))
-    monkeypatch.setattr(gray, "GRAY_BLOCK", 1000)  # blocks of 1 row, and a last block cut short
     tall = astronaut[:37]
-    blocked = to_gray(tall)
-    assert blocked.dtype == np.float64 and np.array_equal(blocked, rgb2gray(tall))
     as32 = to_gray(tall, np.float32)
     assert as32.dtype == np.float32 and np.array_equal(as32, rgb2gray(tall).astype(np.float32))
     flat = to_gray(astronaut[..., 0], np.float32)  # an already-gray uint8 image

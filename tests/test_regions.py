@@ -22,7 +22,6 @@ from segcore.methods.regions import (
     slic,
     watershed,
 )
-from segcore.spec import page_defaults
 
 REGION_METHODS = ("felzenszwalb", "slic", "quickshift", "watershed", "chan_vese")
 EDGE_METHODS = ("sobel", "laplace", "prewitt", "scharr", "canny", "log")
@@ -569,7 +568,7 @@ def test_registry_lists_the_region_methods():
 
 @pytest.mark.parametrize("method", REGION_METHODS)
 def test_page_defaults_are_the_functions_defaults(method):
-    assert page_defaults(method) == get_method(method).defaults
+    assert get_method(method).settings == get_method(method).defaults
 
 
 # --------------------------------------------------------------------------- a constant image

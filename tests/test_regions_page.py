@@ -9,7 +9,8 @@ import pytest
 from conftest import encode
 from streamlit.testing.v1 import AppTest
 
-from segcore.spec import page_defaults
+from segcore.registry import get_method
+
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 METHODS = ["felzenszwalb", "slic", "quickshift", "watershed", "chan_vese"]
@@ -42,7 +43,7 @@ def test_each_method_shows_its_regions_time_and_explanation(method, offline):
     m = metrics(at)
     regions = int(m["Regions"].replace(",", ""))
     assert (regions == 2) if method == "chan_vese" else (regions > 10)
-    side = min(512, page_defaults(method)["max_side"] or 512)  # the 512 x 512 astronaut, reduced where the default is smaller
+    side = min(512, get_method(method).settings["max_side"] or 512)  # the 512 x 512 astronaut, reduced where the default is smaller
     assert m["Time"].endswith(" ms") and m["Ran at"] == f"{side} x {side} px"
     assert (f"at **{side} px**" in " ".join(i.value for i in at.info)) == (side < 512)
     text = " ".join(md.value for md in at.markdown)

@@ -90,12 +90,8 @@ def test_multiotsu_matches_scikit_image(image):
     assert seg.n_labels == 4
 
 
-def test_multiotsu_from_the_shared_banded_histogram_is_scikit_images(monkeypatch, coffee):
-    """Multi-Otsu takes the histogram the other thresholds share, counted in bands: the same thresholds."""
-    from segcore.fast import parallel
-
-    monkeypatch.setenv("SEGCORE_THREADS", "3")
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
+def test_multiotsu_from_the_shared_histogram_is_scikit_images(coffee):
+    """Multi-Otsu takes the histogram the other thresholds share: the same thresholds."""
     working = coffee.copy()
     working.setflags(write=False)  # the working image: its gray and histogram are kept and shared
     run_method("otsu", working)  # the histogram made first by another method
@@ -145,84 +141,28 @@ def test_levels_count_the_thresholds_strictly_below_each_pixel():
 # --------------------------------------------------------------------------- faster paths, same values
 
 
-def _skimage_local_maxima(hist):
-    """The loop inside scikit-image's threshold_minimum, as it is written there."""
-    found, direction = [], 1
-    for i in range(hist.shape[0] - 1):
-        if direction > 0:
-            if hist[i + 1] < hist[i]:
-                direction = -1
-                found.append(i)
-        elif hist[i + 1] > hist[i]:
-            direction = 1
-    return found
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_image_histogram_is_scikit_images_histogram(monkeypatch, dtype):
-    from skimage.exposure import histogram
-
-    from segcore.fast.gray import image_histogram
-
-    monkeypatch.setenv("SEGCORE_THREADS", "3")  # several bands, so their counts must add up exactly
-    gray = rgb2gray(data.astronaut()).astype(dtype)
-    counts, centers = image_histogram(gray)
-    expected_counts, expected_centers = histogram(gray, nbins=256)
-    np.testing.assert_array_equal(counts, expected_counts)
-    np.testing.assert_array_equal(centers, expected_centers)
-    assert counts.sum() == gray.size
-    assert image_histogram(np.full((600, 600), 0.3, dtype)) is None  # constant: no histogram to take
-
-
-def test_local_maxima_are_scikit_images_plateaus_included():
-    from segcore.methods.threshold import _local_maxima
-
-    rng = np.random.default_rng(0)
-    cases = [rng.integers(0, 4, n).astype(np.float32) for n in (2, 3, 5, 17, 256) for _ in range(40)]
-    cases += [np.array(c, np.float32) for c in ([1, 1, 1], [3, 2, 1], [1, 2, 2, 2, 1], [2, 2, 1, 1, 3, 3, 0], [0, 1])]
-    for hist in cases:
-        assert _local_maxima(hist).tolist() == _skimage_local_maxima(hist), hist
-
-
 @pytest.mark.parametrize("name", ["camera", "coins", "moon", "astronaut", "coffee", "chelsea", "page"])
-def test_fast_threshold_minimum_is_scikit_images(name):
-    from segcore.methods.threshold import fast_threshold_minimum
+def test_thresholds_from_the_shared_histogram_are_scikit_images(name):
+    """``func(hist=...)`` from the kept histogram is ``func(gray)``, raising where scikit-image raises."""
+    from segcore.fast.gray import threshold_from_histogram
 
     img = getattr(data, name)()
     gray = rgb2gray(img) if img.ndim == 3 else img / 255.0
-    try:
-        expected = filters.threshold_minimum(gray)
-    except RuntimeError as exc:
-        with pytest.raises(RuntimeError, match=str(exc)[:20]):
-            fast_threshold_minimum(gray)
-        return
-    assert fast_threshold_minimum(gray) == expected
-
-
-def test_threshold_minimum_of_random_histograms_is_scikit_images():
-    from segcore.methods.threshold import threshold_minimum_of_histogram
-
-    rng = np.random.default_rng(1)
-    centers = (np.arange(64) + 0.5) / 64
-    agreed = failed = 0
-    for _ in range(200):
-        counts = rng.integers(0, 50, 64) + (rng.random(64) < 0.3) * rng.integers(0, 500, 64)
+    for func in (filters.threshold_otsu, filters.threshold_yen, filters.threshold_isodata, filters.threshold_minimum):
         try:
-            expected = filters.threshold_minimum(hist=(counts, centers), max_num_iter=300)
+            expected = func(gray)
         except RuntimeError as exc:
             with pytest.raises(RuntimeError, match=str(exc)[:20]):
-                threshold_minimum_of_histogram(counts, centers, max_num_iter=300)
-            failed += 1
+                threshold_from_histogram(func, gray)
             continue
-        assert threshold_minimum_of_histogram(counts, centers, max_num_iter=300) == expected
-        agreed += 1
-    assert agreed > 100  # most random histograms do settle on two peaks
+        assert threshold_from_histogram(func, gray) == expected, func.__name__
+    assert threshold_from_histogram(filters.threshold_otsu, np.full((30, 30), 0.3)) == 0.3  # constant: its own shortcut
 
 
 def test_the_working_images_gray_is_converted_once_and_shared_read_only():
     from skimage.color import rgb2gray
 
-    from segcore.fast.gray import image_histogram, to_gray
+    from segcore.fast.gray import _histogram, to_gray
     from segcore.io.loading import load_image
     from segcore.io.samples import sample_bytes
 
@@ -231,7 +171,7 @@ def test_the_working_images_gray_is_converted_once_and_shared_read_only():
     assert to_gray(image.rgb) is first and not first.flags.writeable
     assert np.array_equal(first, rgb2gray(image.rgb))
     assert to_gray(image.rgb, np.float32) is not first  # another dtype, another conversion
-    assert image_histogram(first) is image_histogram(first)
+    assert _histogram(first) is _histogram(first)  # counted once for every threshold that asks
     writable = np.array(image.rgb)  # anyone may change these pixels: never kept
     assert to_gray(writable) is not to_gray(writable)
     view = writable.view()

@@ -49,6 +49,7 @@ from segcore.fast.adjacency import rag_mean_color
 from segcore.fast.gray import to_gray
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
+from segcore.spec import Param
 
 __all__ = [
     "MARKERS",
@@ -69,6 +70,16 @@ MERGES = ("none", "threshold", "hierarchical")
 MARKERS = ("low", "grid")
 #: The two active-contour algorithms.
 CONTOURS = ("morphological", "classic")
+
+#: Long sides a region method may run at; None: the working image's own size.
+MAX_SIDES = (None, 256, 320, 400, 480, 640, 800, 1000, 1200, 1600)
+#: Every region method's size setting. Its default, per method, keeps it near or under 1 s at 1600 px.
+MAX_SIDE = Param(
+    "max_side", "Runs at most at (px, long side)", "choice", choices=MAX_SIDES,
+    labels=tuple("the working size" if v is None else f"{v} px" for v in MAX_SIDES),
+    help="The image is reduced to this long side (area averaging) for the method, and its label map "
+    "scaled back to the working size. The default keeps the method near or under 1 s at 1600 px.",
+)
 
 # --------------------------------------------------------------------------- validation
 
@@ -172,7 +183,15 @@ def _result(method: str, small_labels: np.ndarray, image: np.ndarray, small: np.
 # --------------------------------------------------------------------------- methods
 
 
-@register("felzenszwalb", family="regions", title="Felzenszwalb graph segmentation")
+@register(
+    "felzenszwalb", family="regions", title="Felzenszwalb graph segmentation",
+    params=(
+        Param("scale", "Scale (larger: bigger regions)", "float", 10.0, 5000.0, 10.0),
+        Param("sigma", "Smoothing sigma", "float", 0.0, 5.0, 0.1),
+        Param("min_size", "Smallest region (px at its size)", "int", 0, 5000, 10),
+        MAX_SIDE,
+    ),
+)
 def felzenszwalb(
     image: np.ndarray,
     *,
@@ -222,7 +241,17 @@ def _mean_color_distance(graph, src: int, dst: int, n: int) -> dict:
     return {"weight": float(np.linalg.norm(graph.nodes[dst]["mean color"] - graph.nodes[n]["mean color"]))}
 
 
-@register("slic", family="regions", title="SLIC superpixels")
+@register(
+    "slic", family="regions", title="SLIC superpixels",
+    params=(
+        Param("n_segments", "Superpixels (about)", "int", 10, 5000, 10),
+        Param("compactness", "Compactness", "float", 0.5, 100.0, 0.5),
+        Param("merge", "Merge superpixels", "choice", choices=MERGES,
+              labels=("no: superpixels", "graph cut at a threshold", "hierarchical merging")),
+        Param("merge_threshold", "Merge threshold (delta-E)", "float", 0.0, 100.0, 0.5),
+        MAX_SIDE,
+    ),
+)
 def slic(
     image: np.ndarray,
     *,
@@ -283,7 +312,15 @@ def slic(
     return _result("slic", labels, image, small, params, t[0], prefix=prefix, n_superpixels=n_superpixels)
 
 
-@register("quickshift", family="regions", title="Quickshift")
+@register(
+    "quickshift", family="regions", title="Quickshift",
+    params=(
+        Param("kernel_size", "Kernel size", "float", 1.0, 20.0, 0.5),
+        Param("max_dist", "Max distance", "float", 1.0, 100.0, 1.0),
+        Param("ratio", "Colour vs position (ratio)", "float", 0.0, 1.0, 0.05),
+        MAX_SIDE,
+    ),
+)
 def quickshift(
     image: np.ndarray,
     *,
@@ -337,7 +374,18 @@ def flood(strength: np.ndarray, markers: np.ndarray, *, compactness: float = 0.0
     return segmentation.watershed(strength, markers=markers, compactness=compactness).astype(np.int32, copy=False)
 
 
-@register("watershed", family="regions", title="Watershed on the gradient")
+@register(
+    "watershed", family="regions", title="Watershed on the gradient",
+    params=(
+        Param("markers", "Markers", "choice", choices=MARKERS, labels=("the gradient's low regions", "a regular grid")),
+        Param("low_share", "Flattest share of pixels seeding basins", "float", 0.05, 0.9, 0.05),
+        Param("min_marker", "Smallest marker (px)", "int", 1, 2000, 1),
+        Param("n_markers", "Grid markers", "int", 2, 5000, 1),
+        Param("compactness", "Compactness", "float", 0.0, 1.0, 0.0005),
+        Param("sigma", "Smoothing sigma", "float", 0.0, 8.0, 0.1),
+        MAX_SIDE,
+    ),
+)
 def watershed(
     image: np.ndarray,
     *,
@@ -368,7 +416,7 @@ def watershed(
     """
     from skimage import filters
 
-    from segcore.fast import components
+    from segcore.methods.edges import label_regions
 
     image = _rgb(image)
     markers = _choice(markers, "markers", MARKERS)
@@ -386,9 +434,9 @@ def watershed(
         gradient = filters.sobel(gray).astype(np.float32, copy=False)
         if markers == "low":
             level = np.quantile(gradient, low_share)
-            seeds, _, _ = components.label(gradient <= level, 1, min_size=min_marker)
+            seeds, _, _ = label_regions(gradient <= level, min_marker)
             if not seeds.any():  # a flat image: one patch, whatever its size
-                seeds, _, _ = components.label(gradient <= level, 1)
+                seeds, _, _ = label_regions(gradient <= level)
             labels = flood(gradient, seeds, compactness=compactness)
             used = int(seeds.max())
         else:
@@ -403,7 +451,16 @@ def watershed(
                    n_markers=used, gradient=gradient)
 
 
-@register("chan_vese", family="regions", title="Chan-Vese active contour")
+@register(
+    "chan_vese", family="regions", title="Chan-Vese active contour",
+    params=(
+        Param("algorithm", "Algorithm", "choice", choices=CONTOURS, labels=("morphological (faster)", "classic level set")),
+        Param("iterations", "Iterations", "int", 1, 500, 1),
+        Param("smoothing", "Smoothing passes (morphological)", "int", 0, 4, 1),
+        Param("mu", "Length weight mu (classic)", "float", 0.0, 1.0, 0.01),
+        MAX_SIDE,
+    ),
+)
 def chan_vese(
     image: np.ndarray,
     *,

@@ -17,87 +17,26 @@ from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
-from scipy import ndimage as ndi
 from skimage import filters
 
-from segcore.fast.gray import image_histogram, threshold_from_histogram, to_gray
-from segcore.fast.parallel import Band, each_band
+from segcore.fast.gray import threshold_from_histogram, to_gray
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
+from segcore.spec import Param
 
 
 def threshold_li_16bit(gray: np.ndarray) -> float:
     """Li's minimum cross-entropy threshold: ``skimage.filters.threshold_li`` on 16-bit levels.
 
     Given float gray levels, scikit-image iterates over every pixel and first
-    sorts them all to find its tolerance (about 0.6 s at 1600 x 1200); given
-    integers it runs the same iteration on a histogram. Quantising gray to
-    65,536 levels takes that path: about 10 x faster, and the threshold stays
-    within 1e-5 of the float result on photos (a few pixels in a million can
-    change side). Returns the threshold on the 0..1 gray scale.
+    sorts them all to find its tolerance (0.25-0.3 s at 1600 x 1200 here);
+    given integers it runs the same iteration on a histogram. Quantising gray
+    to 65,536 levels takes that path, and the threshold stays within 1e-5 of
+    the float result on photos (a few pixels in a million can change side).
+    Returns the threshold on the 0..1 gray scale.
     """
     levels = np.rint(np.asarray(gray, dtype=np.float64) * 65535.0).astype(np.uint16)
     return float(filters.threshold_li(levels)) / 65535.0
-
-
-def fast_threshold_minimum(gray: np.ndarray, max_num_iter: int = 10_000) -> float:
-    """``skimage.filters.threshold_minimum(gray)``: the same value, in about half the time.
-
-    scikit-image smooths the 256-bin histogram with a 3-bin mean until it has
-    two maxima, and finds the maxima after each pass with a Python loop over
-    the bins: on photos that takes hundreds of passes (615 on the benchmark
-    photo, 40-60 ms; 38-47 ms for all of this function there). The same
-    passes run here (``ndimage.uniform_filter1d`` on the same float32
-    histogram, so the same numbers), with the maxima found by array
-    operations instead of the loop, and on a histogram taken on every core
-    (:func:`segcore.fast.gray.image_histogram`). Tested equal to scikit-image on
-    photos and on random histograms. Raises RuntimeError as scikit-image does
-    when there are not two maxima.
-    """
-    hist = image_histogram(gray)
-    if hist is None:
-        return filters.threshold_minimum(gray, max_num_iter=max_num_iter)
-    counts, centers = hist
-    return threshold_minimum_of_histogram(counts, centers, max_num_iter)
-
-
-def threshold_minimum_of_histogram(counts: np.ndarray, centers: np.ndarray, max_num_iter: int = 10_000) -> float:
-    """``skimage.filters.threshold_minimum(hist=(counts, centers))``, with the maxima found without a Python loop."""
-    counts, centers = np.asarray(counts), np.asarray(centers)
-    nonzero = np.flatnonzero(counts)
-    if len(nonzero) and (counts[0] == 0 or counts[-1] == 0):  # scikit-image trims empty bins off both ends first
-        counts, centers = counts[nonzero[0] : nonzero[-1] + 1], centers[nonzero[0] : nonzero[-1] + 1]
-    smooth = counts.astype(np.float32, copy=False)
-    maxima, counter = np.empty(0, np.intp), 0
-    for counter in range(max_num_iter):
-        smooth = ndi.uniform_filter1d(smooth, 3)
-        maxima = _local_maxima(smooth)
-        if len(maxima) < 3:
-            break
-    if len(maxima) != 2:
-        raise RuntimeError("Unable to find two maxima in histogram")
-    if counter == max_num_iter - 1:
-        raise RuntimeError("Maximum iteration reached for histogram smoothing")
-    lowest = int(np.argmin(smooth[maxima[0] : maxima[1] + 1]))
-    return centers[maxima[0] + lowest]
-
-
-def _local_maxima(hist: np.ndarray) -> np.ndarray:
-    """The maxima scikit-image's ``threshold_minimum`` finds, plateaus included, in array operations.
-
-    Its loop walks the bins rising (at first) or falling: a fall while rising
-    marks a maximum at the bin before it and starts falling; a rise while
-    falling starts rising; equal neighbours change nothing. So a maximum is
-    at every fall whose last non-flat step before it was a rise, or that has
-    no non-flat step before it.
-    """
-    step = np.sign(np.diff(hist))
-    moving = np.flatnonzero(step)
-    signs = step[moving]
-    before = np.empty_like(signs)
-    before[:1] = 1
-    before[1:] = signs[:-1]
-    return moving[(signs < 0) & (before > 0)]
 
 
 #: Automatic global methods: registry name -> (title, threshold of a gray image).
@@ -108,28 +47,20 @@ AUTO_METHODS: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
     "triangle": ("Triangle", filters.threshold_triangle),
     "isodata": ("Isodata", partial(threshold_from_histogram, filters.threshold_isodata)),
     "mean": ("Mean", filters.threshold_mean),
-    "minimum": ("Minimum", fast_threshold_minimum),
+    "minimum": ("Minimum", partial(threshold_from_histogram, filters.threshold_minimum)),
 }
 
 _BINARY_COLORS = {0: (25, 25, 60), 1: (255, 200, 40)}
 
 
 def _binary(method: str, gray: np.ndarray, t: float, params: dict, elapsed: float, **extras) -> Segmentation:
-    """The two-label result of threshold ``t``: 1 where ``gray > t``, else 0 (labelled and counted on every core)."""
-    labels = np.empty(gray.shape, np.int32)
-
-    def band(b: Band) -> int:
-        above = gray[b.own] > t
-        labels[b.own] = above
-        return int(np.count_nonzero(above))
-
-    foreground = sum(each_band(band, gray.shape))
-    counts = np.array([gray.size - foreground, foreground])
+    """The two-label result of threshold ``t``: 1 where ``gray > t``, else 0."""
+    labels = (gray > t).astype(np.int32)
     names = {0: f"background (gray <= {t:.4f})", 1: f"foreground (gray > {t:.4f})"}
     return Segmentation(
         method=method,
         labels=labels,
-        legend=build_legend(labels, names, _BINARY_COLORS, counts=counts),
+        legend=build_legend(labels, names, _BINARY_COLORS),
         params=params,
         elapsed_s=elapsed,
         extras={"thresholds": [float(t)], **extras},
@@ -137,22 +68,8 @@ def _binary(method: str, gray: np.ndarray, t: float, params: dict, elapsed: floa
 
 
 def _levels(gray: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
-    """Label = how many thresholds the pixel is strictly above (0..len), as int32.
-
-    One comparison per threshold, added up, in row bands on every core: the
-    same labels as ``np.searchsorted(sorted(thresholds), gray, side="left")``
-    (tested), about 3 x faster for the few thresholds a page offers.
-    """
-    ts = np.asarray(thresholds, dtype=np.float64)
-    labels = np.zeros(gray.shape, np.int32)
-
-    def band(b: Band) -> None:
-        out, g = labels[b.own], gray[b.own]
-        for t in ts:
-            out += g > t
-
-    each_band(band, gray.shape)
-    return labels
+    """Label = how many of the thresholds (any order) the pixel is strictly above (0..len), as int32."""
+    return np.searchsorted(np.sort(np.asarray(thresholds, dtype=np.float64)), gray, side="left").astype(np.int32)
 
 
 def _level_names(thresholds: Sequence[float]) -> dict[int, str]:
@@ -208,7 +125,10 @@ def multilevel_article(image: np.ndarray) -> Segmentation:
     )
 
 
-@register("multilevel", family="threshold", title="Multi-level threshold (your values)")
+@register(
+    "multilevel", family="threshold", title="Multi-level threshold (your values)",
+    params=(Param("thresholds", "Thresholds (0 to 1, comma-separated)", "floats", 0.0, 1.0),),
+)
 def multilevel(image: np.ndarray, *, thresholds: Sequence[float] = (0.25, 0.5, 0.75)) -> Segmentation:
     """Several global thresholds make a multi-level threshold.
 
@@ -233,7 +153,9 @@ def multilevel(image: np.ndarray, *, thresholds: Sequence[float] = (0.25, 0.5, 0
     )
 
 
-def _make_auto(name: str, title: str, func: Callable[[np.ndarray], float]) -> Callable[..., Segmentation]:
+def _automatic(name: str, title: str, func: Callable[[np.ndarray], float]) -> Callable[..., Segmentation]:
+    """The registered method for one automatic threshold of :data:`AUTO_METHODS`."""
+
     def method(image: np.ndarray) -> Segmentation:
         with stopwatch() as t:
             gray = to_gray(image)
@@ -261,8 +183,10 @@ def _make_auto(name: str, title: str, func: Callable[[np.ndarray], float]) -> Ca
     return register(name, family="threshold", title=title)(method)
 
 
-for _name, (_title, _func) in AUTO_METHODS.items():
-    globals()[f"threshold_{_name}"] = _make_auto(_name, _title, _func)
+#: The registered automatic methods, by name (the order of :data:`AUTO_METHODS`).
+AUTOMATIC: dict[str, Callable[..., Segmentation]] = {
+    name: _automatic(name, title, func) for name, (title, func) in AUTO_METHODS.items()
+}
 
 
 def _mean(gray: np.ndarray) -> float:
@@ -287,7 +211,9 @@ def _one_level(gray: np.ndarray) -> float | None:
     return lo if lo == float(gray.max()) else None
 
 
-@register("multiotsu", family="threshold", title="Multi-Otsu")
+@register(
+    "multiotsu", family="threshold", title="Multi-Otsu", params=(Param("classes", "Classes", "int", 2, 6, 1),),
+)
 def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
     """Multi-Otsu: ``classes - 1`` thresholds that maximise between-class variance.
 
@@ -322,7 +248,14 @@ def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
 _LOCAL_ROUNDING = 1e-12
 
 
-@register("local", family="threshold", title="Local (adaptive) threshold")
+@register(
+    "local", family="threshold", title="Local (adaptive) threshold",
+    params=(
+        Param("block_size", "Block size (odd, px)", "int", 3, 201, 2),
+        Param("offset", "Offset (subtracted from the local mean)", "float", -0.2, 0.2, 0.005),
+        Param("method", "Local weighting", "choice", choices=("mean", "gaussian", "median")),
+    ),
+)
 def local(image: np.ndarray, *, block_size: int = 35, offset: float = 0.0, method: str = "mean") -> Segmentation:
     """A local (adaptive) threshold: one that varies across the image.
 
@@ -361,7 +294,7 @@ def try_all(image: np.ndarray) -> dict[str, Segmentation | str]:
     out: dict[str, Segmentation | str] = {}
     for name in AUTO_METHODS:
         try:
-            out[name] = globals()[f"threshold_{name}"](image)
+            out[name] = AUTOMATIC[name](image)
         except ValueError as exc:
             out[name] = str(exc)
     return out

@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 from scipy import ndimage as ndi
 
-from segcore.fast.histogram import label_counts
 from segcore.result import Segmentation
 from segcore.scoring.boundary_match import Boundary, inner_boundary, pixels_within
 
@@ -211,7 +210,7 @@ def _overlap(tp: int, pred: int, truth: int) -> dict[str, float]:
 def _best_prefix(labels: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int], int, int, int]:
     """The best foreground as codes: ``(codes_map, chosen_codes, chosen_values, tp, pred, truth)``."""
     codes, values = _compact(labels)
-    n = label_counts(codes)
+    n = np.bincount(codes.ravel())
     truth = int(np.count_nonzero(gt))
     if truth == 0:
         return codes, np.zeros(0, np.intp), [], 0, 0, 0
@@ -405,7 +404,7 @@ class _Table:
 def _contingency(seg: np.ndarray, gt: np.ndarray) -> _Table:
     """Contingency of two label maps: bincount of combined codes, or sklearn's sparse table.
 
-    ``gt * (max(seg) + 1) + seg`` counted by :func:`segcore.fast.histogram.label_counts`
+    ``gt * (max(seg) + 1) + seg`` counted by ``np.bincount``
     takes ~6 ms at 1600 x 1200 with ~700 labels, against ~110 ms for
     ``sklearn.metrics.cluster.contingency_matrix(..., sparse=True)`` (which
     sorts both maps); sklearn is used when the dense table would be too large.
@@ -416,7 +415,7 @@ def _contingency(seg: np.ndarray, gt: np.ndarray) -> _Table:
         code = gt.astype(np.int64)
         code *= k
         code += seg
-        table = label_counts(code)
+        table = np.bincount(code.ravel())
         cells = table[table > 0]
         table = np.concatenate([table, np.zeros(k * g - len(table), np.int64)]).reshape(g, k)
         a, b = table.sum(axis=0), table.sum(axis=1)

@@ -60,6 +60,7 @@ from segcore.methods.maskrcnn.weights import (
 )
 from segcore.registry import register
 from segcore.result import Segmentation
+from segcore.spec import Param
 
 __all__ = [
     "DOWNLOAD_COMMAND",
@@ -100,7 +101,25 @@ def class_names(variant: str = "v1") -> list[str]:
     return [c for c in categories(variant)[1:] if c != "N/A"]
 
 
-@register("maskrcnn", family="maskrcnn", title="Mask R-CNN")
+#: The inference sizes the dashboard offers (the shorter side, px).
+MIN_SIZES = (320, 480, 512, 640, 800, 1024)
+
+
+@register(
+    "maskrcnn", family="maskrcnn", title="Mask R-CNN",
+    params=(
+        Param("variant", "Model", "choice", choices=tuple(VARIANTS),
+              labels=("v1: ResNet-50 FPN (COCO box AP 37.9, mask AP 34.6)",
+                      "v2: ResNet-50 FPN v2 (47.4 / 41.8, about 2.5 x the compute)",
+                      "Offline demo: small model trained here on synthetic shapes")),
+        Param("score_threshold", "Score threshold", "float", 0.05, 0.95, 0.05,
+              help="Boxes scoring below this are dropped inside the model, before masks are computed."),
+        Param("mask_threshold", "Mask probability threshold", "float", 0.05, 0.95, 0.05),
+        Param("min_size", "Inference size (shorter side, px)", "choice", choices=MIN_SIZES,
+              help="torchvision's min_size: the image is resized so its shorter side is this. Smaller is faster "
+              "and misses small objects. The small shapes model always runs at 128 px, its training size."),
+    ),
+)
 def maskrcnn(
     image: np.ndarray,
     *,
@@ -108,7 +127,7 @@ def maskrcnn(
     score_threshold: float = 0.5,
     mask_threshold: float = 0.5,
     max_instances: int = 100,
-    min_size: int | None = None,
+    min_size: int | None = 800,
     classes: Iterable[str] = (),
     device: str = "auto",
 ) -> Segmentation:
@@ -134,9 +153,10 @@ def maskrcnn(
     max_instances : int
         Keep at most this many instances (after the class filter).
     min_size : int or None
-        Shorter image side the model sees, in pixels (torchvision's 800);
-        512 is about twice as fast and misses small objects. None: the
-        variant's own (800 for v1/v2, 128 for shapes, trained at that size).
+        Shorter image side the COCO models see, in pixels (torchvision's
+        800); 512 is about twice as fast and misses small objects. None: the
+        variant's own. The shapes model always runs at its own, 128 px, the
+        size it was trained at.
     classes : iterable of str
         Keep only these class names; empty keeps all.
     device : {"auto", "cpu", "cuda"}
@@ -147,6 +167,8 @@ def maskrcnn(
     :class:`WeightsUnavailable` with instructions when there are no weights.
     """
     model = get_model(variant, device)
+    if variant == "shapes":
+        min_size = None  # its training size
     return predict(
         model,
         image,

@@ -1,0 +1,62 @@
+"""One widget per declared setting: what every page draws a method's controls with.
+
+A method declares each setting once, beside its function
+(:class:`segcore.spec.Param`: label, range or choices, help; the default is
+the function's). :func:`control` draws that setting as a widget, so a page
+shows the same label, range, help and starting value as the compare page, a
+shared link and the command line use; a page chooses only the kind of
+widget and where it goes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segcore.registry import get_method
+from segcore.spec import Param, to_text
+
+_UNSET = object()
+
+
+def draw(cell, p: Param, *, key: str, start: Any = _UNSET, widget: str | None = None, **kw) -> Any:
+    """Draw ``p`` in ``cell`` (a container or ``st``); return the widget's raw value.
+
+    ``start``: the widget's starting value (left out where session state
+    already holds it, as the compare page's controls do). ``widget`` picks
+    another widget for the setting's kind: ``"radio"`` or ``"select_slider"``
+    for a choice, ``"number_input"`` for a number. Choices show their labels.
+    """
+    kw.setdefault("help", p.help or None)
+    given = start is not _UNSET
+    if p.kind in ("int", "float"):
+        cast = int if p.kind == "int" else float
+        lo, hi, step = cast(p.lo), cast(p.hi), cast(p.step or 1)
+        if widget is None and p.kind == "int" and (hi - lo) / step > 400:
+            widget = "number_input"
+        args = (p.label, lo, hi) + ((cast(start),) if given else ())
+        draw_fn = cell.number_input if widget == "number_input" else cell.slider
+        return draw_fn(*args, step=step, key=key, **kw)
+    if p.kind == "bool":
+        return cell.toggle(p.label, **({"value": bool(start)} if given else {}), key=key, **kw)
+    if p.kind == "choice":
+        names = dict(zip(p.choices, p.labels or p.choices))
+        fmt = lambda c, n=names: str(n[c])  # noqa: E731
+        if widget == "select_slider":
+            return cell.select_slider(p.label, p.choices, format_func=fmt, key=key,
+                                      **({"value": start} if given else {}), **kw)
+        draw_fn = cell.radio if widget == "radio" else cell.selectbox
+        return draw_fn(p.label, p.choices, format_func=fmt, key=key,
+                       **({"index": p.choices.index(start)} if given else {}), **kw)
+    # floats, auto_float: text
+    return cell.text_input(p.label, **({"value": to_text(p, start)} if given else {}), key=key, **kw)
+
+
+def control(cell, method: str, name: str, *, key: str, widget: str | None = None, **kw) -> Any:
+    """Draw ``method``'s setting ``name`` from its declaration, starting at the method's default; return its value."""
+    p = get_method(method).param(name)
+    return draw(cell, p, key=key, start=p.default, widget=widget, **kw)
+
+
+def default(method: str, name: str) -> Any:
+    """The default of ``method``'s setting ``name``: the function's own."""
+    return get_method(method).param(name).default

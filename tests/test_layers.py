@@ -1,0 +1,97 @@
+"""segcore's layers (docs/architecture.md): each module imports only what its layer may, no private module of
+another library, no Streamlit, and scoring no torch. Every import is read, the lazy ones in functions too."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SEGCORE = Path(__file__).resolve().parents[1] / "segcore"
+
+#: Layer of a module -> the segcore layers it may import (its own always allowed).
+ALLOWED = {
+    "base": set(),
+    "registry": {"base"},
+    "fast": set(),
+    "io": {"base"},
+    "render": {"base"},
+    "scoring": {"base", "io", "registry"},
+    "methods": {"base", "registry", "fast", "io"},
+    "top": {"base", "registry", "fast", "io", "render", "scoring", "methods"},
+}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "top"  # the package itself re-exports the public names
+    head = parts[1]
+    if head in ("result", "spec", "palette"):
+        return "base"
+    if head in ("registry", "fast", "io", "render", "scoring", "methods"):
+        return head
+    return "top"  # cli, batch, export, explain, __main__
+
+
+def imports() -> list[tuple[str, str, int]]:
+    """(importing module, imported module, line) for every import statement under segcore/."""
+    found = []
+    for path in sorted(SEGCORE.rglob("*.py")):
+        module = ".".join(path.relative_to(SEGCORE.parent).with_suffix("").parts).removesuffix(".__init__")
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found += [(module, alias.name, node.lineno) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found += [(module, node.module, node.lineno)]
+                found += [(module, f"{node.module}.{a.name}", node.lineno) for a in node.names]
+    return found
+
+
+IMPORTS = imports()
+
+
+def test_the_import_reader_sees_lazy_imports_too():
+    """metrics asks the registry for a method's family inside a function: the reader must see that import."""
+    assert any(a == "segcore.scoring.metrics" and b == "segcore.registry" for a, b, _ in IMPORTS)
+
+
+@pytest.mark.parametrize("module, target, line", [i for i in IMPORTS if i[1].startswith("segcore")])
+def test_each_segcore_import_stays_within_its_layers_reach(module, target, line):
+    mine, theirs = layer_of(module), layer_of(target)
+    if theirs == mine or target == "segcore":
+        return
+    assert theirs in ALLOWED[mine], f"{module}:{line} ({mine}) imports {target} ({theirs})"
+
+
+def test_no_private_module_or_function_of_another_library_is_imported():
+    private = [
+        f"{module}:{line} imports {target}"
+        for module, target, line in IMPORTS
+        if not target.startswith("segcore") and not target.startswith("__future__")
+        and any(part.startswith("_") for part in target.split("."))
+    ]
+    assert not private, private
+
+
+def test_segcore_never_imports_streamlit_and_scoring_never_torch():
+    assert not [i for i in IMPORTS if i[1].split(".")[0] == "streamlit"]
+    scoring = [i for i in IMPORTS if i[0].startswith("segcore.scoring") and i[1].split(".")[0] in ("torch", "torchvision")]
+    assert not scoring, scoring
+    reach = [i for i in IMPORTS if i[0].startswith("segcore.scoring") and i[1].startswith("segcore.methods")]
+    assert not reach, reach
+
+
+LIBRARY_NAMES = {"torch", "torchvision", "np", "numpy", "ndi", "scipy", "skimage", "cv2", "sklearn", "PIL", "dask"}
+
+
+def test_no_private_attribute_of_another_library_is_used():
+    """``torch._nnpack_spatial_convolution`` and the like: reached as attributes, not imported."""
+    used = []
+    for path in sorted(SEGCORE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and isinstance(node.value, ast.Name) and node.value.id in LIBRARY_NAMES):
+                used.append(f"{path.relative_to(SEGCORE.parent)}:{node.lineno} {node.value.id}.{node.attr}")
+    assert not used, used
