@@ -240,7 +240,7 @@ def test_registered_signature():
         "score_threshold": 0.5,
         "mask_threshold": 0.5,
         "max_instances": 100,
-        "min_size": None,  # the variant's own: 800 for v1 and v2, 128 (its training size) for shapes
+        "min_size": 800,  # the COCO models' (torchvision's); the shapes model always runs at 128, its training size
         "classes": (),
         "device": "auto",
     }

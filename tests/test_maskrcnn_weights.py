@@ -378,3 +378,17 @@ def test_download_source_official_mirror_and_file_url(monkeypatch):
     monkeypatch.setenv(W.ENV_URL, "http://mirror.local/models")  # a folder, with or without the slash
     assert W.download_source("v2") == "http://mirror.local/models/maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth"
     assert W.download_source("v1", url="http://x/y/file-0123abcd.pth") == "http://x/y/file-0123abcd.pth"
+
+
+def test_coco_variants_take_url_hash_and_categories_from_torchvisions_weights_enums():
+    from torchvision.models import detection
+
+    enums = {"v1": detection.MaskRCNN_ResNet50_FPN_Weights, "v2": detection.MaskRCNN_ResNet50_FPN_V2_Weights}
+    for variant, enum in enums.items():
+        member = W.weights_enum_member(variant)
+        assert member is enum.COCO_V1 and W.VARIANTS[variant].coco
+        assert W.official_url(variant) == member.url and member.url.endswith("/" + W.file_name(variant))
+        assert W.hash_prefix(W.file_name(variant)) and W.categories(variant) == list(member.meta["categories"])
+    assert not W.VARIANTS["shapes"].coco
+    with pytest.raises(ValueError, match="no torchvision weights"):
+        W.weights_enum_member("shapes")

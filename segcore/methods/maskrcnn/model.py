@@ -27,8 +27,9 @@ Speed and memory on the CPU, where the dashboard is hosted:
   off a v1 pass at 800 px on 2 cores (4.9 s -> 3.7 s measured with random
   weights, 61 instances), for the same detections;
 * on the CPU, the wide 3 x 3 convolutions after the backbone (FPN, RPN, mask
-  head) run by Winograd's algorithm (:mod:`segcore.methods.maskrcnn.winograd`):
-  another 23 % off (interleaved runs, 4.75 s -> 3.65 s in a slow spell);
+  head) run by Winograd's algorithm (:mod:`segcore.methods.maskrcnn.winograd`,
+  NNPACK through torch's one private entry point the engine still calls):
+  about a third off (interleaved runs, median 4.28 s -> 2.90 s in a slow spell);
 * on the CPU, the 1 x 1 convolutions there are matrix products that leave the
   tensors in the layout the next step reads (:mod:`segcore.methods.maskrcnn.pointwise`),
   and RoI pooling runs on every core (:mod:`segcore.methods.maskrcnn.roi_pool`):
@@ -154,12 +155,12 @@ def build_model(variant: str = "v1", *, device: str = "cpu", **kwargs: Any):
     import torch
 
     v = W._variant(variant)
-    if v.weights_enum is None:
+    if not v.coco:
         builder: Callable = W.shapes_module().build_shapes_model
     else:
-        from torchvision.models import detection
+        from torchvision.models import get_model_builder
 
-        builder = getattr(detection, v.builder)
+        builder = get_model_builder(v.builder)
         kwargs = {
             "weights": None,
             "weights_backbone": None,
@@ -192,7 +193,7 @@ def load_model(
 
     On the CPU, the 3 x 3 convolutions of the FPN, the RPN and the mask head
     run by Winograd's algorithm (:mod:`segcore.methods.maskrcnn.winograd`; about a
-    quarter off a ``predict``, equal up to float rounding), their 1 x 1
+    third off a ``predict``, equal up to float rounding), their 1 x 1
     convolutions as matrix products that keep the tensors in the layout the
     next step reads (:mod:`segcore.methods.maskrcnn.pointwise`), and the RoI pooling
     on every core (:mod:`segcore.methods.maskrcnn.roi_pool`, bit for bit the same);
@@ -240,7 +241,7 @@ def _load(variant: str, dev: str, file, explicit, t0: float):
     try:
         W.load_state_dict_file(model, file, variant=variant, origin=explicit[1] if explicit else "")
     except W.WeightsFileError as exc:
-        if explicit is None and W._variant(variant).weights_enum is not None:  # a bad file in the cache
+        if explicit is None and W._variant(variant).coco:  # a bad file in the cache
             raise W.WeightsFileError(
                 f"{exc}\nThe file in torch hub's cache is damaged: delete {file} and run"
                 f" `{W.DOWNLOAD_COMMAND.format(variant=variant)}` to fetch it again."
@@ -288,32 +289,50 @@ def fold_batch_norms(model) -> int:
     is the single convolution ``torch.nn.utils.fusion.fuse_conv_bn_eval``
     returns (weights scaled, a bias added), and the batch norm becomes an
     identity: one pass over each activation map fewer (ResNet-50 has 53 of
-    them). Only containers whose ``forward`` runs their children in
-    registration order are touched (``nn.Sequential``, torchvision's ResNet
-    blocks and its backbone's ``IntermediateLayerGetter``), so a
-    convolution registered next to a batch norm it does not feed is never
-    merged. The outputs change by float rounding only (tested).
+    them). Only pairs known to run one after the other are merged
+    (:func:`_conv_norm_pairs`): neighbours in an ``nn.Sequential``, and in
+    torchvision's ResNet blocks and trunk the ``convN`` / ``bnN`` pairs their
+    ``forward`` chains; a convolution registered next to a batch norm it does
+    not feed is never merged. The outputs change by float rounding only (tested).
     """
     import torch
     from torch.nn.utils.fusion import fuse_conv_bn_eval
-    from torchvision.models._utils import IntermediateLayerGetter
-    from torchvision.models.resnet import BasicBlock, Bottleneck
     from torchvision.ops.misc import FrozenBatchNorm2d
 
-    in_order = (torch.nn.Sequential, IntermediateLayerGetter, Bottleneck, BasicBlock)
     norms = (torch.nn.BatchNorm2d, FrozenBatchNorm2d)
     folded = 0
     for parent in list(model.modules()):
-        if not isinstance(parent, in_order) or parent.training:
+        if parent.training:
             continue
-        names = list(parent._modules)
-        for a, b in pairwise(names):
-            conv, bn = parent._modules[a], parent._modules[b]
+        for a, b in _conv_norm_pairs(parent):
+            conv, bn = getattr(parent, a), getattr(parent, b)
             if isinstance(conv, torch.nn.Conv2d) and isinstance(bn, norms) and not bn.training:
-                parent._modules[a] = fuse_conv_bn_eval(conv, bn)
-                parent._modules[b] = torch.nn.Identity()
+                setattr(parent, a, fuse_conv_bn_eval(conv, bn))
+                setattr(parent, b, torch.nn.Identity())
                 folded += 1
     return folded
+
+
+def _conv_norm_pairs(parent) -> list[tuple[str, str]]:
+    """Names of the (convolution, batch norm) children of ``parent`` where the first feeds the second.
+
+    * ``nn.Sequential`` (torchvision's ``Conv2dNormActivation``, ResNet
+      downsamples, v2's heads): each child feeds the next;
+    * torchvision's ResNet blocks (``BasicBlock``, ``Bottleneck``) and ResNet
+      trunks -- a ``ResNet``, or the detection backbone's ``body``, which
+      holds the ResNet's stem and stages and runs them in order: told apart
+      by their ``conv1``, ``bn1`` and ``layer1`` -- chain ``convN`` into ``bnN``.
+    """
+    import torch
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+
+    names = [name for name, _ in parent.named_children()]
+    if isinstance(parent, torch.nn.Sequential):
+        return list(pairwise(names))
+    trunk = {"conv1", "bn1", "layer1"} <= set(names)
+    if isinstance(parent, (BasicBlock, Bottleneck)) or trunk:
+        return [(n, "bn" + n[4:]) for n in names if n.startswith("conv") and "bn" + n[4:] in names]
+    return []
 
 
 def get_model(

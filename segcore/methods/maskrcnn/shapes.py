@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from segcore.io.synthetic import SHAPES_CATEGORIES, make_sample  # noqa: F401  (the model's classes and pictures)
 
 #: The trained weights (a ``state_dict``) that ship with the repository.

@@ -60,55 +60,37 @@ TIMEOUT_S = 30.0
 ProgressCallback = Callable[[int, "int | None"], None]
 
 
+#: Variants whose weights come from torchvision (downloadable, COCO classes).
+COCO_VARIANTS = ("v1", "v2")
+
+
 @dataclass(frozen=True)
 class Variant:
     """One Mask R-CNN model the dashboard can run.
 
-    ``builder`` and ``weights_enum`` name torchvision objects (looked up only
-    when needed, so that describing a variant does not import torch).
+    ``builder`` names the function that builds it: for the COCO variants a
+    torchvision detection builder, whose weights enum (URL, hash prefix,
+    categories, metrics) is ``torchvision.models.get_model_weights(builder)``
+    (:func:`weights_enum_member`); for ``"shapes"`` the builder of
+    :mod:`segcore.methods.maskrcnn.shapes`. Names only, so that describing a
+    variant does not import torch.
     """
 
     name: str
     title: str
     builder: str
-    weights_enum: str | None
-    box_ap: float | None
-    mask_ap: float | None
-    note: str
+
+    @property
+    def coco(self) -> bool:
+        """Whether the weights are torchvision's COCO ones (downloadable; else they ship with the project)."""
+        return self.name in COCO_VARIANTS
 
 
 VARIANTS: dict[str, Variant] = {
-    "v1": Variant(
-        "v1",
-        "Mask R-CNN R50-FPN (COCO)",
-        "maskrcnn_resnet50_fpn",
-        "MaskRCNN_ResNet50_FPN_Weights",
-        37.9,
-        34.6,
-        "torchvision's original Mask R-CNN; the default.",
-    ),
-    "v2": Variant(
-        "v2",
-        "Mask R-CNN R50-FPN v2 (COCO)",
-        "maskrcnn_resnet50_fpn_v2",
-        "MaskRCNN_ResNet50_FPN_V2_Weights",
-        47.4,
-        41.8,
-        "improved training recipe; more accurate, about 2.5x the compute.",
-    ),
-    "shapes": Variant(
-        "shapes",
-        "Small Mask R-CNN (synthetic shapes)",
-        "build_shapes_model",
-        None,
-        None,
-        None,
-        "trained here on synthetic shapes; weights ship with the project, works offline.",
-    ),
+    "v1": Variant("v1", "Mask R-CNN R50-FPN (COCO)", "maskrcnn_resnet50_fpn"),
+    "v2": Variant("v2", "Mask R-CNN R50-FPN v2 (COCO)", "maskrcnn_resnet50_fpn_v2"),
+    "shapes": Variant("shapes", "Small Mask R-CNN (synthetic shapes)", "build_shapes_model"),
 }
-
-#: Variants whose weights come from torchvision (downloadable, COCO classes).
-COCO_VARIANTS = ("v1", "v2")
 
 
 class WeightsUnavailable(RuntimeError):
@@ -161,13 +143,18 @@ def available_variants() -> list[str]:
 
 
 def weights_enum_member(variant: str):
-    """The torchvision weights enum member of a COCO variant (imports torchvision)."""
-    v = _variant(variant)
-    if v.weights_enum is None:
-        raise ValueError(f"variant {variant!r} has no torchvision weights")
-    from torchvision.models import detection
+    """The torchvision weights enum member of a COCO variant, ``COCO_V1`` (imports torchvision).
 
-    return getattr(detection, v.weights_enum).COCO_V1
+    It carries everything known about the published weights: ``.url`` (whose
+    file name holds the SHA-256 prefix), ``.meta["categories"]`` and the COCO
+    metrics in ``.meta``.
+    """
+    v = _variant(variant)
+    if not v.coco:
+        raise ValueError(f"variant {variant!r} has no torchvision weights")
+    from torchvision.models import get_model_weights
+
+    return get_model_weights(v.builder).COCO_V1
 
 
 def categories(variant: str) -> list[str]:
@@ -177,7 +164,7 @@ def categories(variant: str) -> list[str]:
     91-entry COCO list with ``"N/A"`` at the ids COCO leaves unused, so label
     index ``i`` *is* COCO ``category_id`` ``i`` (1 person ... 90 toothbrush).
     """
-    if _variant(variant).weights_enum is None:
+    if not _variant(variant).coco:
         return list(shapes_module().SHAPES_CATEGORIES)
     return list(weights_enum_member(variant).meta["categories"])
 
@@ -189,7 +176,7 @@ def official_url(variant: str) -> str:
 
 def file_name(variant: str) -> str:
     """The weights file name: the last part of the official URL (it carries the hash prefix)."""
-    if _variant(variant).weights_enum is None:
+    if not _variant(variant).coco:
         return shapes_module().SHAPES_WEIGHTS.name
     return official_url(variant).rsplit("/", 1)[-1]
 
@@ -305,9 +292,9 @@ def resolve_weights(
             return file
         raise WeightsUnavailable(
             f"Mask R-CNN {variant} weights: {origin} names {file}, which is not a file. "
-            f"Correct or unset it{'' if v.weights_enum is None else ' to use the torch hub cache / download'}."
+            f"Correct or unset it{' to use the torch hub cache / download' if v.coco else ''}."
         )
-    if v.weights_enum is None:  # shapes: the committed file
+    if not v.coco:  # shapes: the committed file
         file = Path(shapes_module().SHAPES_WEIGHTS)
         if file.is_file():
             return file
@@ -373,7 +360,7 @@ def download_weights(
     pathlib.Path
         ``<cache_dir()>/<file name>``. An existing file there is kept as is.
     """
-    if _variant(variant).weights_enum is None:
+    if not _variant(variant).coco:
         raise ValueError(f"variant {variant!r} is not downloaded: its weights ship with the project")
     source = download_source(variant, url)
     name = source.rsplit("/", 1)[-1]
@@ -541,7 +528,7 @@ def weights_status() -> list[dict[str, Any]]:
         }
         try:
             row["file"] = file_name(name)
-            if v.weights_enum is not None:
+            if v.coco:
                 row["url"] = download_source(name)
                 row["expected"] = cache_dir() / row["url"].rsplit("/", 1)[-1]
             else:
@@ -554,7 +541,7 @@ def weights_status() -> list[dict[str, Any]]:
                     row["error"] = f"{origin} names {file}, which is not a file"
             else:
                 file = row["expected"]
-                row["source"] = "cache" if v.weights_enum is not None else "committed"
+                row["source"] = "cache" if v.coco else "committed"
             if file.is_file():
                 row["found"] = file
                 row["size"] = file.stat().st_size
