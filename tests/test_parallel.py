@@ -6,12 +6,9 @@ import threading
 
 import numpy as np
 import pytest
-from scipy import ndimage as ndi
-from skimage import feature
 from skimage.color import rgb2gray
 
 from segcore.fast import parallel
-from segcore.methods import edges
 from segcore.registry import run_method
 
 

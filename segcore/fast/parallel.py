@@ -1,18 +1,13 @@
-"""Whole-image work split into horizontal bands, one band per core.
+"""The cores this process may use, a shared thread pool, and images cut into row bands for it.
 
-scipy.ndimage's filters, numpy's ufuncs, reductions and matrix products all
-release the GIL, so plain threads keep both cores of a small server busy
-without copying the image to another process. Every helper here returns
-exactly what the same call on the whole image returns, bit for bit:
-
-* a per-pixel operation (a gray conversion, a threshold) needs nothing more;
-* a filter of reach ``r`` (3 x 3 kernels: 1; a Gaussian: its truncation
-  radius) reads ``r`` extra rows above and below its band (the *halo*) and
-  keeps only its own rows, so no kept pixel ever sees the band's cut and the
-  border rule still applies only at the image's real edges.
-
-Work that links pixels across the whole image (connected components, Canny's
-hysteresis) does not split this way and stays whole.
+scipy.ndimage's filters and numpy's ufuncs release the GIL, so plain threads
+keep both cores of a small server busy without copying the image to another
+process. :func:`bands` cuts an image into row bands, each reading ``halo``
+rows beyond its own (a filter's reach), so that a band's own rows come out as
+from the whole image; :func:`run_all` runs the bands (or any items) on the
+shared pool. Users: Canny (:mod:`segcore.fast.canny`), Mask R-CNN's RoI
+pooling, the command line's worker count and the compare page's two methods
+at a time.
 
 ``SEGCORE_THREADS`` caps the number of bands (``1`` turns the splitting off);
 by default there is one per CPU the process may use (:func:`cpu_budget`:
@@ -29,7 +24,7 @@ import functools
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -38,7 +33,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["Band", "bands", "cpu_budget", "each_band", "map_rows", "n_threads", "run_all", "thread_cap"]
+__all__ = ["Band", "bands", "cpu_budget", "n_threads", "run_all", "thread_cap"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -204,44 +199,3 @@ def bands(height: int, width: int = 1, *, halo: int = 0, n: int | None = None) -
         Band(int(s), int(e), max(int(s) - halo, 0), min(int(e) + halo, height))
         for s, e in pairwise(edges)
     ]
-
-
-def each_band(fn: Callable[[Band], R], shape: Sequence[int]) -> list[R]:
-    """``fn(band)`` for each row band of an array of ``shape`` (rows first), on every core; the results in order."""
-    return run_all(fn, bands(shape[0], shape[1] if len(shape) > 1 else 1))
-
-
-def map_rows(
-    fn: Callable[[np.ndarray], np.ndarray | Sequence[np.ndarray]],
-    image: np.ndarray,
-    *,
-    halo: int = 0,
-) -> np.ndarray | tuple[np.ndarray, ...]:
-    """``fn(image)``, computed band by band in parallel.
-
-    ``fn`` maps a block of rows of ``image`` to one array (or a tuple of
-    arrays) with the same rows, e.g. a filter; ``halo`` is how many rows
-    beyond a pixel ``fn`` reads (its reach). Returns what ``fn(image)``
-    returns, identical value for value, as long as ``fn`` treats each row
-    independently of where the block starts (true of ndimage filters and
-    element-wise numpy).
-    """
-    parts = bands(image.shape[0], image.shape[1] if image.ndim > 1 else 1, halo=halo)
-    if len(parts) == 1:
-        return fn(image)
-    outs: list[np.ndarray] = []
-    single = [False]
-    made = threading.Lock()
-
-    def one(band: Band) -> None:
-        result = fn(image[band.read])
-        single[0] = isinstance(result, np.ndarray)
-        pieces = (result,) if single[0] else tuple(result)
-        with made:  # the first band to finish allocates the whole outputs
-            if not outs:
-                outs.extend(np.empty((image.shape[0], *p.shape[1:]), p.dtype) for p in pieces)
-        for out, piece in zip(outs, pieces):
-            out[band.own] = piece[band.keep]  # copied by the band's own thread, while in cache
-
-    run_all(one, parts)
-    return outs[0] if single[0] else tuple(outs)
