@@ -17,7 +17,7 @@ ALLOWED = {
     "fast": set(),
     "io": {"base"},
     "render": {"base"},
-    "scoring": {"base", "io", "registry"},
+    "scoring": {"base", "io", "registry", "fast"},
     "methods": {"base", "registry", "fast", "io"},
     "top": {"base", "registry", "fast", "io", "render", "scoring", "methods"},
 }

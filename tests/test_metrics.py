@@ -8,17 +8,26 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from pycocotools import mask as mask_utils
 from scipy import ndimage as ndi
-from skimage.metrics import adapted_rand_error
+from skimage.metrics import adapted_rand_error, contingency_table
 from skimage.metrics import variation_of_information as sk_voi
 from skimage.segmentation import find_boundaries
-from sklearn.metrics import adjusted_rand_score, rand_score
+from sklearn.metrics import (
+    adjusted_rand_score,
+    f1_score,
+    jaccard_score,
+    precision_score,
+    rand_score,
+    recall_score,
+)
+from sklearn.metrics.cluster import contingency_matrix, pair_confusion_matrix
 
 from segcore.io.coco import encode_mask
 from segcore.methods.maskrcnn.instances import instances_to_segmentation
 from segcore.result import Segmentation, build_legend
 from segcore.scoring import metrics as M
-from segcore.scoring.boundary_match import inner_boundary
+from segcore.fast.boundaries import inner_boundary, near
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,23 @@ def test_binary_counts_match_the_mask():
     assert s["precision"] == pytest.approx(tp / p) and s["recall"] == pytest.approx(tp / g)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_overlap_scores_equal_sklearn(seed):
+    """IoU, Dice, precision, recall (best and as given) are sklearn's jaccard, f1, precision and recall scores."""
+    labels = blob_map(seed=seed, n=9)
+    gt = disk_mask(labels.shape, 25 + seed, 35, 14 + seed)
+    given = disk_mask(labels.shape, 30, 40, 12)
+    s = M.binary_scores(labels, gt, given_foreground=given)
+    best, _ = M.best_foreground(labels, gt)
+    t, b, g = gt.ravel(), best.ravel(), given.ravel()
+    assert s["iou"] == pytest.approx(jaccard_score(t, b), abs=1e-12)
+    assert s["dice"] == pytest.approx(f1_score(t, b), abs=1e-12)
+    assert s["precision"] == pytest.approx(precision_score(t, b), abs=1e-12)
+    assert s["recall"] == pytest.approx(recall_score(t, b), abs=1e-12)
+    assert s["iou_as_given"] == pytest.approx(jaccard_score(t, g), abs=1e-12)
+    assert s["dice_as_given"] == pytest.approx(f1_score(t, g), abs=1e-12)
+
+
 def test_empty_ground_truth_and_empty_conventions():
     labels = blob_map()
     empty = np.zeros(labels.shape, bool)
@@ -215,18 +241,43 @@ def _reference_boundary_f1(pred, gt, tol):
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def test_boundary_is_find_boundaries_inner():
+def _photo_masks():
+    """Masks from a real photo: k-means-like intensity classes of skimage's coffee, and their unions."""
+    from skimage import data
+    from skimage.color import rgb2gray
+
+    gray = rgb2gray(data.coffee())
+    levels = np.digitize(gray, np.quantile(gray, [0.2, 0.45, 0.7]))
+    return [levels == 0, levels >= 2, (levels == 1) | (levels == 3)]
+
+
+def _boundary_masks():
     rng = np.random.default_rng(1)
-    for mask in (
+    return [
         disk_mask((40, 50), 20, 25, 12),
         disk_mask((40, 50), 0, 0, 15),  # touches the image's edges
         rng.random((40, 50)) < 0.5,
         np.ones((10, 12), bool),
         np.zeros((10, 12), bool),
-    ):
+        np.zeros((0, 5), bool),
+        *_photo_masks(),
+    ]
+
+
+def test_boundary_is_find_boundaries_inner():
+    """The fast path's boundary: the pixels of skimage's find_boundaries(mode="inner")."""
+    for mask in _boundary_masks():
         b = inner_boundary(mask)
-        expected = np.nonzero(find_boundaries(mask, mode="inner"))
-        assert np.array_equal(b.ys, expected[0]) and np.array_equal(b.xs, expected[1])
+        assert b.dtype == bool and np.array_equal(b, find_boundaries(mask, mode="inner"))
+
+
+@pytest.mark.parametrize("tol", [0, 1, 1.5, 2, 2.5, 3, 6, 10, 26.5])
+def test_near_is_the_distance_transform_within_tolerance(tol):
+    """The fast path's "within the tolerance": distance_transform_edt(~boundary) <= tolerance, pixel for pixel."""
+    for mask in _boundary_masks():
+        edge = find_boundaries(mask, mode="inner")
+        expected = _EDT(~edge) <= tol if edge.any() else np.zeros(mask.shape, bool)
+        assert np.array_equal(near(edge, tol), expected)
 
 
 def test_boundary_f1_shift_by_one_pixel():
@@ -241,23 +292,23 @@ def test_boundary_f1_shift_by_one_pixel():
     assert M.boundary_f1(gt, gt, tolerance=0) == (1.0, 1.0, 1.0)
 
 
-@pytest.mark.parametrize("tol", [0, 1, 1.5, 2, 3, 6])
-def test_boundary_f1_equals_the_distance_transform_definition(tol, monkeypatch):
+@pytest.mark.parametrize("tol", [0, 1, 1.5, 2, 3, 6, 30])
+def test_boundary_f1_equals_the_distance_transform_definition(tol):
     rng = np.random.default_rng(int(tol * 10))
     shape = (70, 90)
     cases = [
-        (disk_mask(shape, 35, 45, 20), disk_mask(shape, 37, 43, 19)),  # thin curves: the sparse path
-        (rng.random(shape) < 0.5, disk_mask(shape, 30, 40, 25)),  # noise: the distance-map path
+        (disk_mask(shape, 35, 45, 20), disk_mask(shape, 37, 43, 19)),
+        (rng.random(shape) < 0.5, disk_mask(shape, 30, 40, 25)),
         (rng.random(shape) < 0.3, rng.random(shape) < 0.6),
         (disk_mask(shape, 10, 10, 6), disk_mask(shape, 60, 80, 6)),  # far apart
         (disk_mask(shape, 0, 0, 30), blob_map(shape, seed=2) == 1),
     ]
-    calls = []
-    monkeypatch.setattr(M.ndi, "distance_transform_edt", lambda a: calls.append(a.shape) or _EDT(a))
+    photo = _photo_masks()
+    cases += [(photo[0], photo[1]), (photo[2], photo[0])]
     for pred, gt in cases:
-        assert M.boundary_f1(pred, gt, tolerance=tol) == pytest.approx(_reference_boundary_f1(pred, gt, tol))
-    if tol >= 1:  # the noisy cases went through the distance map, the thin curves not
-        assert 0 < len(calls) < 2 * len(cases)
+        assert M.boundary_f1(pred, gt, tolerance=tol) == _reference_boundary_f1(pred, gt, tol)
+        s = M.binary_scores(pred.astype(np.int32), gt, tolerance=tol, given_foreground=pred)
+        assert s["boundary_f1_as_given"] == _reference_boundary_f1(pred, gt, tol)[2]
 
 
 def test_boundary_f1_empty_and_full():
@@ -274,6 +325,17 @@ def test_boundary_f1_empty_and_full():
 # --------------------------------------------------------------------------- partitions
 
 
+def _photo_partitions():
+    """Two partitions of a real photo: Felzenszwalb regions of skimage's coffee against its intensity classes."""
+    from skimage import data
+    from skimage.color import rgb2gray
+    from skimage.segmentation import felzenszwalb
+
+    image = data.coffee()[::2, ::2]
+    gray = rgb2gray(image)
+    return felzenszwalb(image, scale=100, min_size=30), np.digitize(gray, np.quantile(gray, [0.25, 0.5, 0.75]))
+
+
 def _label_cases():
     rng = np.random.default_rng(11)
     yield blob_map(seed=1, n=8), blob_map(seed=2, n=5)
@@ -282,23 +344,47 @@ def _label_cases():
     yield np.zeros((20, 20), int), blob_map((20, 20), seed=4, n=4)
     a = blob_map(seed=6, n=6)
     yield np.where(rng.random(a.shape) < 0.1, 9, a), a  # noisy version of the same partition
+    yield _photo_partitions()
+    yield np.arange(12).reshape(3, 4), np.arange(12).reshape(3, 4) * 3  # every pixel its own region
 
 
-@pytest.mark.parametrize("case", range(5))
+N_LABEL_CASES = 7
+
+
+@pytest.mark.parametrize("case", range(N_LABEL_CASES))
 def test_partition_scores_match_skimage_and_sklearn(case):
+    """Every partition score equals its library function called on the two label maps."""
     seg, gt = list(_label_cases())[case]
     voi, split, merge = M.variation_of_information(seg, gt)
     h_seg_given_gt, h_gt_given_seg = sk_voi(gt, seg)  # skimage: [H(image1|image0), H(image0|image1)]
     assert split == pytest.approx(h_seg_given_gt, abs=1e-9)
     assert merge == pytest.approx(h_gt_given_seg, abs=1e-9)
     assert voi == pytest.approx(h_seg_given_gt + h_gt_given_seg, abs=1e-9)
-    assert M.rand_index(seg, gt) == pytest.approx(rand_score(gt.ravel(), seg.ravel()), abs=1e-12)
+    assert M.rand_index(seg, gt) == rand_score(gt.ravel(), seg.ravel())  # sklearn's formula: exactly
     s = M.label_scores(seg, [gt])
-    assert s["ari"] == pytest.approx(adjusted_rand_score(gt.ravel(), seg.ravel()), abs=1e-12)
-    assert s["are"] == pytest.approx(adapted_rand_error(gt, seg, ignore_labels=())[0], abs=1e-12)
-    assert (s["voi"], s["voi_split"], s["voi_merge"]) == pytest.approx((voi, split, merge))
-    assert s["pri"] == pytest.approx(M.rand_index(seg, gt))
+    assert s["pri"] == rand_score(gt.ravel(), seg.ravel())
+    assert s["ari"] == adjusted_rand_score(gt.ravel(), seg.ravel())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        are = adapted_rand_error(gt, seg, ignore_labels=())[0]
+    assert s["are"] == (0.0 if math.isnan(are) else are)  # 0 / 0 (all single pixels): identical, 0
+    assert (s["voi"], s["voi_split"], s["voi_merge"]) == (voi, split, merge)
     assert all(isinstance(v, float) for v in s.values())
+
+
+@pytest.mark.parametrize("case", range(N_LABEL_CASES))
+def test_contingency_fast_path_equals_the_library_tables(case, monkeypatch):
+    """The bincount table is skimage's contingency_table; its pair counts are sklearn's pair_confusion_matrix."""
+    seg, gt = list(_label_cases())[case]
+    table = M._contingency(seg, gt)
+    assert table.dtype == np.int64
+    expected = contingency_table(gt, seg, ignore_labels=(), normalize=False, sparse_type="array")
+    assert np.array_equal(table.toarray(), expected.toarray())
+    (tn, fp), (fn, tp) = pair_confusion_matrix(gt.ravel(), seg.ravel())
+    assert M._pair_confusion(table) == (tn, fp, fn, tp)
+    monkeypatch.setattr(M, "_MAX_DENSE_TABLE", 1)  # the fallback: sklearn's contingency_matrix, empty rows dropped
+    sparse_table = M._contingency(seg, gt)
+    assert np.array_equal(sparse_table.toarray(), contingency_matrix(gt.ravel(), seg.ravel()))
+    assert M._pair_confusion(sparse_table) == (tn, fp, fn, tp)
 
 
 def test_split_and_merge_directions():
@@ -331,10 +417,10 @@ def test_pri_over_two_ground_truths_is_the_mean():
 def test_large_values_and_the_sparse_table_path(monkeypatch):
     seg, gt = blob_map(seed=4, n=6), blob_map(seed=5, n=5)
     expected = M.label_scores(seg, gt)
-    huge = (seg.astype(np.int64) + 1) * 10**9  # renumbered before counting
-    assert M.label_scores(huge, gt * 10**8) == pytest.approx(expected)
-    monkeypatch.setattr(M, "_MAX_DENSE_TABLE", 1)  # sklearn's sparse contingency_matrix
-    assert M.label_scores(seg, gt) == pytest.approx(expected)
+    huge = (seg.astype(np.int64) + 1) * 10**9  # too large a dense table: sklearn's sparse contingency_matrix
+    assert M.label_scores(huge, gt * 10**8) == pytest.approx(expected, abs=1e-12)
+    monkeypatch.setattr(M, "_MAX_DENSE_TABLE", 1)
+    assert M.label_scores(seg, gt) == pytest.approx(expected, abs=1e-12)
     mask, chosen = M.best_foreground(huge, gt == 0)
     assert all(v % 10**9 == 0 for v in chosen) and mask.any()
 
@@ -376,7 +462,7 @@ def test_perfect_detection_scores_one():
 
 
 def test_one_of_two_objects_found():
-    a, b, gt = _objects()
+    _, b, gt = _objects()
     seg = maskrcnn_seg([b], ["square"], [0.9], SHAPE)
     s = M.instance_scores(seg, gt)
     assert s["recall50"] == 0.5 and s["precision50"] == 1.0
@@ -431,6 +517,49 @@ def test_no_objects_and_no_detections():
     assert e["precision50"] == 0.0
     with pytest.raises(ValueError, match="instances"):
         M.instance_scores(seg_of(gt), gt)
+
+
+def test_ground_truth_objects_are_pycocotools_rles():
+    _, _, gt = _objects()
+    gt = np.where(gt == 2, 7, gt)
+    values, rles = M._gt_instances(gt)
+    assert values == [1, 7]
+    assert [r["counts"] for r in rles] == [mask_utils.encode(np.asfortranarray(gt == v, np.uint8))["counts"] for v in values]
+
+
+def test_ap_is_cocoeval_on_the_same_annotations():
+    """AP and AP50 are COCOeval's stats[0] and stats[1] for the image (checked against a hand-made COCO pair)."""
+    import contextlib
+    import io
+
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    _, b, gt = _objects()
+    c = disk_mask(SHAPE, 22, 24, 9)  # overlaps object 1 (the disk at 20, 20): IoU between 0.5 and 0.95
+    seg = maskrcnn_seg([c, b, disk_mask(SHAPE, 50, 15, 6)], ["o", "o", "o"], [0.9, 0.6, 0.7], SHAPE)
+    s = M.instance_scores(seg, gt)
+    anns = [
+        {"id": i + 1, "image_id": 1, "category_id": 1, "segmentation": r, "area": float(mask_utils.area(r)),
+         "bbox": list(mask_utils.toBbox(r)), "iscrowd": 0}
+        for i, r in enumerate(mask_utils.encode(np.asfortranarray(np.stack([gt == 1, gt == 2], 2), np.uint8)))
+    ]  # fmt: skip
+    dets = [
+        {"image_id": 1, "category_id": 1, "segmentation": mask_utils.encode(np.asfortranarray(m, np.uint8)),
+         "score": sc}
+        for m, sc in ((c, 0.9), (b, 0.6), (disk_mask(SHAPE, 50, 15, 6), 0.7))
+    ]  # fmt: skip
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco = COCO()
+        coco.dataset = {"images": [{"id": 1, "height": SHAPE[0], "width": SHAPE[1]}], "annotations": anns,
+                        "categories": [{"id": 1, "name": "o"}]}  # fmt: skip
+        coco.createIndex()
+        ev = COCOeval(coco, coco.loadRes(dets), "segm")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    assert (s["ap"], s["ap50"]) == (ev.stats[0], ev.stats[1])
+    assert 0 < s["ap"] < s["ap50"] < 1
 
 
 def test_instance_values_need_not_be_consecutive():

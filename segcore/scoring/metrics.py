@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import ndimage as ndi
+import skimage.metrics
+from scipy import sparse
 
 from segcore.result import Segmentation
-from segcore.scoring.boundary_match import Boundary, inner_boundary, pixels_within
+from segcore.fast.boundaries import inner_boundary, near
 
 __all__ = [
     "COLUMNS",
@@ -207,13 +208,13 @@ def _overlap(tp: int, pred: int, truth: int) -> dict[str, float]:
 # --------------------------------------------------------------------------- binary
 
 
-def _best_prefix(labels: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int], int, int, int]:
-    """The best foreground as codes: ``(codes_map, chosen_codes, chosen_values, tp, pred, truth)``."""
+def _best_prefix(labels: np.ndarray, gt: np.ndarray) -> tuple[list[int], int, int, int]:
+    """The best foreground's labels and counts: ``(chosen_values, tp, pred, truth)``."""
     codes, values = _compact(labels)
     n = np.bincount(codes.ravel())
     truth = int(np.count_nonzero(gt))
     if truth == 0:
-        return codes, np.zeros(0, np.intp), [], 0, 0, 0
+        return [], 0, 0, 0
     f = np.bincount(codes[gt], minlength=len(n))
     present = np.flatnonzero(n)  # in increasing value order (np.unique keeps it)
     purity = f[present] / n[present]
@@ -224,17 +225,7 @@ def _best_prefix(labels: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.nda
     k = int(np.argmax(iou))  # the first (smallest) best prefix
     chosen = np.sort(order[: k + 1])
     chosen_values = [int(v) for v in (chosen if values is None else values[chosen])]
-    return codes, chosen, chosen_values, int(inside[k]), int(size[k]), truth
-
-
-def _codes_mask(codes: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    if not len(chosen):
-        return np.zeros(codes.shape, bool)
-    lut = np.zeros(int(chosen.max()) + 1, bool)
-    lut[chosen] = True
-    if len(lut) <= int(codes.max()):
-        lut = np.concatenate([lut, np.zeros(int(codes.max()) + 1 - len(lut), bool)])
-    return lut[codes]
+    return chosen_values, int(inside[k]), int(size[k]), truth
 
 
 def best_foreground(labels: np.ndarray, gt_mask: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -265,17 +256,23 @@ def best_foreground(labels: np.ndarray, gt_mask: np.ndarray) -> tuple[np.ndarray
     """
     lab, gt = _label_map(labels), _mask(gt_mask, "ground-truth mask")
     _same_shape(lab, gt)
-    codes, chosen, values, *_ = _best_prefix(lab, gt)
-    return _codes_mask(codes, chosen), values
+    values, *_ = _best_prefix(lab, gt)
+    return np.isin(lab, values), values
 
 
-def _boundary_prf(pred: Boundary, truth: Boundary, tolerance: float) -> tuple[float, float, float]:
-    if not pred.size and not truth.size:
+def _boundary_prf(
+    pred_edge: np.ndarray, truth_edge: np.ndarray, near_truth: np.ndarray | None, tolerance: float
+) -> tuple[float, float, float]:
+    """Boundary precision, recall, F1 of two boundaries (``near_truth``: ``near(truth_edge)``, or None)."""
+    has_pred, has_truth = bool(pred_edge.any()), bool(truth_edge.any())
+    if not has_pred and not has_truth:
         return 1.0, 1.0, 1.0
-    if not pred.size or not truth.size:
+    if not has_pred or not has_truth:
         return 0.0, 0.0, 0.0
-    p = float(np.mean(pixels_within(pred, truth, tolerance)))
-    r = float(np.mean(pixels_within(truth, pred, tolerance)))
+    if near_truth is None:
+        near_truth = near(truth_edge, tolerance)
+    p = float(np.mean(near_truth[pred_edge]))
+    r = float(np.mean(near(pred_edge, tolerance)[truth_edge]))
     return p, r, (2.0 * p * r / (p + r) if p + r > 0 else 0.0)
 
 
@@ -289,12 +286,14 @@ def _tolerance(tolerance: float) -> float:
 def boundary_f1(pred_mask: np.ndarray, gt_mask: np.ndarray, *, tolerance: int = 2) -> tuple[float, float, float]:
     """Boundary precision, recall and F1 of two masks, matched within ``tolerance`` px.
 
-    Boundaries are the masks' inner boundary pixels (as
-    ``skimage.segmentation.find_boundaries(mode="inner")``). Precision is the
-    share of predicted boundary pixels within ``tolerance`` px (Euclidean,
-    ``scipy.ndimage.distance_transform_edt``) of a ground-truth boundary
-    pixel, recall the share of ground-truth boundary pixels within it of a
-    predicted one, F1 their harmonic mean (0 when both are 0).
+    Boundaries are the masks' inner boundary pixels,
+    ``skimage.segmentation.find_boundaries(mask, mode="inner")``. Precision is
+    the share of predicted boundary pixels within ``tolerance`` px of a
+    ground-truth boundary pixel (``scipy.ndimage.distance_transform_edt(~edge)
+    <= tolerance``), recall the share of ground-truth boundary pixels within it
+    of a predicted one, F1 their harmonic mean (0 when both are 0). Computed
+    by the same pixels from OpenCV's morphology (:mod:`segcore.fast.boundaries`:
+    the fast path, tested equal to these calls).
 
     Returns
     -------
@@ -304,7 +303,7 @@ def boundary_f1(pred_mask: np.ndarray, gt_mask: np.ndarray, *, tolerance: int = 
     """
     pred, gt = _mask(pred_mask, "predicted mask"), _mask(gt_mask, "ground-truth mask")
     _same_shape(pred, gt, "the prediction")
-    return _boundary_prf(inner_boundary(pred), inner_boundary(gt), _tolerance(tolerance))
+    return _boundary_prf(inner_boundary(pred), inner_boundary(gt), None, _tolerance(tolerance))
 
 
 def binary_scores(
@@ -339,11 +338,12 @@ def binary_scores(
     lab, gt = _label_map(labels), _mask(gt_mask, "ground-truth mask")
     _same_shape(lab, gt)
     tol = _tolerance(tolerance)
-    codes, chosen, values, tp, pred, truth = _best_prefix(lab, gt)
-    best = _codes_mask(codes, chosen)
+    values, tp, pred, truth = _best_prefix(lab, gt)
+    best = np.isin(lab, values)
     gt_edge = inner_boundary(gt)
+    gt_near = near(gt_edge, tol)
     out: dict[str, Any] = _overlap(tp, pred, truth)
-    out["boundary_f1"] = _boundary_prf(inner_boundary(best), gt_edge, tol)[2]
+    out["boundary_f1"] = _boundary_prf(inner_boundary(best), gt_edge, gt_near, tol)[2]
     out["foreground_labels"] = _value_text(values)
     if given_foreground is None:
         out.update(iou_as_given=NAN, dice_as_given=NAN, boundary_f1_as_given=NAN)
@@ -357,7 +357,7 @@ def binary_scores(
     out.update(
         iou_as_given=g["iou"],
         dice_as_given=g["dice"],
-        boundary_f1_as_given=_boundary_prf(inner_boundary(given), gt_edge, tol)[2],
+        boundary_f1_as_given=_boundary_prf(inner_boundary(given), gt_edge, gt_near, tol)[2],
     )
     return out
 
@@ -391,102 +391,96 @@ def natural_foreground(seg: Segmentation) -> np.ndarray | None:
 # --------------------------------------------------------------------------- partitions
 
 
-@dataclass(frozen=True)
-class _Table:
-    """The non-zero cells of a contingency table and its margins (all int64)."""
+def _contingency(seg: np.ndarray, gt: np.ndarray) -> sparse.csr_array:
+    """The contingency table of two label maps: int64 counts, rows ground-truth values, columns result values.
 
-    cells: np.ndarray  # n_ij > 0
-    seg_sizes: np.ndarray  # a_i > 0 (rows: result labels)
-    gt_sizes: np.ndarray  # b_j > 0 (columns: ground-truth labels)
-    n: int
-
-
-def _contingency(seg: np.ndarray, gt: np.ndarray) -> _Table:
-    """Contingency of two label maps: bincount of combined codes, or sklearn's sparse table.
-
-    ``gt * (max(seg) + 1) + seg`` counted by ``np.bincount``
-    takes ~6 ms at 1600 x 1200 with ~700 labels, against ~110 ms for
-    ``sklearn.metrics.cluster.contingency_matrix(..., sparse=True)`` (which
-    sorts both maps); sklearn is used when the dense table would be too large.
+    The fast path of the partition scores: the same counts as
+    ``skimage.metrics.contingency_table(gt, seg, ignore_labels=())`` (tested),
+    by ``np.bincount`` of the combined codes ``gt * (max(seg) + 1) + seg``.
+    Measured 2026-12-07 (1600 x 1200, 2 cores, label maps of the compare
+    page's methods against 6- and 25-region ground truths): 8-9 ms a table,
+    against 75-115 ms for skimage's ``contingency_table`` and 240-530 ms for
+    sklearn's ``contingency_matrix(sparse=True)``; the four library scores
+    each building its own table (skimage's ``variation_of_information`` and
+    ``adapted_rand_error``, sklearn's ``rand_score`` and ``adjusted_rand_score``)
+    take 740-1140 ms a pair: 23-26 s for the 25 classic methods against one
+    ground truth, against 0.3 s from this table. A table too large to hold
+    dense (huge label values) is ``sklearn.metrics.cluster.contingency_matrix(gt,
+    seg, sparse=True)``.
     """
     k = int(seg.max()) + 1 if seg.size else 1
     g = int(gt.max()) + 1 if gt.size else 1
-    if k * g <= _MAX_DENSE_TABLE:
-        code = gt.astype(np.int64)
-        code *= k
-        code += seg
-        table = np.bincount(code.ravel())
-        cells = table[table > 0]
-        table = np.concatenate([table, np.zeros(k * g - len(table), np.int64)]).reshape(g, k)
-        a, b = table.sum(axis=0), table.sum(axis=1)
-    else:
+    if k * g > _MAX_DENSE_TABLE:
         from sklearn.metrics.cluster import contingency_matrix
 
-        m = contingency_matrix(gt.ravel(), seg.ravel(), sparse=True).tocsr()
-        cells = m.data.astype(np.int64)
-        a, b = np.asarray(m.sum(axis=0)).ravel(), np.asarray(m.sum(axis=1)).ravel()
-    return _Table(cells, a[a > 0].astype(np.int64), b[b > 0].astype(np.int64), int(seg.size))
+        return sparse.csr_array(contingency_matrix(gt.ravel(), seg.ravel(), sparse=True), dtype=np.int64)
+    code = gt.astype(np.int64)
+    code *= k
+    code += seg
+    return sparse.csr_array(np.bincount(code.ravel(), minlength=k * g).reshape(g, k))
 
 
-def _entropy(counts: np.ndarray, n: int) -> float:
-    """Entropy in bits of the distribution ``counts / n`` (counts > 0)."""
-    c = counts.astype(np.float64)
-    return float(math.log2(n) - np.dot(c, np.log2(c)) / n)
+def _pair_confusion(table: sparse.csr_array) -> tuple[int, int, int, int]:
+    """``(tn, fp, fn, tp)`` pixel pairs, as ``sklearn.metrics.cluster.pair_confusion_matrix(gt, seg)``.
+
+    sklearn's own formulas on the same table, in exact Python integers; its
+    ``rand_score`` and ``adjusted_rand_score`` take only label arrays, so they
+    are stated here from these four numbers as sklearn states them (tested equal).
+    """
+    n = int(table.sum())
+    squares = int(table.data @ table.data)
+    seg_sizes, gt_sizes = table.sum(axis=0), table.sum(axis=1)
+    fp = int(seg_sizes @ seg_sizes) - squares  # together in the result, apart in the ground truth
+    fn = int(gt_sizes @ gt_sizes) - squares
+    tp = squares - n
+    return n * n - fp - fn - squares, fp, fn, tp
 
 
-def _voi(t: _Table) -> tuple[float, float, float]:
-    if t.n == 0:
-        return 0.0, 0.0, 0.0
-    h_seg, h_gt, h_joint = _entropy(t.seg_sizes, t.n), _entropy(t.gt_sizes, t.n), _entropy(t.cells, t.n)
-    split = max(0.0, h_joint - h_gt)  # H(seg | gt)
-    merge = max(0.0, h_joint - h_seg)  # H(gt | seg)
-    return split + merge, split, merge
+def _rand(table: sparse.csr_array) -> float:
+    """``sklearn.metrics.rand_score`` from the table (1.0 for fewer than two pixels)."""
+    tn, fp, fn, tp = _pair_confusion(table)
+    agree, pairs = tn + tp, tn + fp + fn + tp
+    return 1.0 if agree == pairs or pairs == 0 else agree / pairs
 
 
-def _squares(x: np.ndarray) -> int:
-    """Sum of squares, exact (int64: fine to ~3e9 pixels)."""
-    x = x.astype(np.int64, copy=False)
-    return int(np.dot(x, x))
-
-
-def _ri(t: _Table) -> float:
-    if t.n < 2:
-        return 1.0
-    disagree = _squares(t.seg_sizes) / 2 + _squares(t.gt_sizes) / 2 - _squares(t.cells)
-    return 1.0 - disagree / (t.n * (t.n - 1) / 2)
-
-
-def _ari(t: _Table) -> float:
-    """``sklearn.metrics.adjusted_rand_score`` from the table: its pair confusion, in exact ints."""
-    n = t.n
-    cells, sa, sb = _squares(t.cells), _squares(t.seg_sizes), _squares(t.gt_sizes)
-    tp = cells - n
-    fp = sa - cells  # pairs together in the result, apart in the ground truth
-    fn = sb - cells
-    tn = n * n - fp - fn - cells
+def _adjusted_rand(table: sparse.csr_array) -> float:
+    """``sklearn.metrics.adjusted_rand_score`` from the table."""
+    tn, fp, fn, tp = _pair_confusion(table)
     if fn == 0 and fp == 0:
         return 1.0
     return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
 
 
-def _are(t: _Table) -> float:
-    """``skimage.metrics.adapted_rand_error(gt, seg, ignore_labels=())[0]`` from the table."""
-    n = t.n
-    together = _squares(t.cells) - n
-    denom = 0.5 * (_squares(t.gt_sizes) - n) + 0.5 * (_squares(t.seg_sizes) - n)
-    if denom == 0:  # both all single pixels (or under two pixels): the same partition
-        return 0.0
-    return 1.0 - together / denom
+def _partition_scores(seg: np.ndarray, gt: np.ndarray) -> tuple[float, float, float, float, float, float]:
+    """``(voi, split, merge, ri, ari, are)`` of one pair of label maps, from one table.
+
+    VoI is ``skimage.metrics.variation_of_information(gt, seg)`` and ARE
+    ``skimage.metrics.adapted_rand_error(gt, seg, ignore_labels=())[0]``, both
+    given the table (``table=``); the Rand indices are sklearn's from it.
+    """
+    table = _contingency(seg, gt)
+    n = int(seg.size)
+    if n == 0:
+        return 0.0, 0.0, 0.0, 1.0, 1.0, 0.0
+    split, merge = (max(0.0, float(h)) for h in skimage.metrics.variation_of_information(gt, seg, table=table / n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        are = float(skimage.metrics.adapted_rand_error(gt, seg, table=table)[0])
+    if math.isnan(are):  # both partitions all single pixels (0 / 0): the same partition
+        are = 0.0
+    return split + merge, split, merge, _rand(table), _adjusted_rand(table), are
 
 
 def _pair(seg: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     s, g = _label_map(seg), _label_map(gt, "ground-truth map")
     _same_shape(s, g)
-    return _compact(s)[0], _compact(g)[0]
+    return s, g
 
 
 def variation_of_information(seg: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
     """Variation of information of a segmentation against a ground-truth partition, in bits.
+
+    ``skimage.metrics.variation_of_information(gt, seg)`` (on the table of
+    :func:`_contingency`; equal within 1e-12), negative rounding clipped to 0.
 
     Returns
     -------
@@ -497,17 +491,18 @@ def variation_of_information(seg: np.ndarray, gt: np.ndarray) -> tuple[float, fl
         H(seg) + H(gt) - 2 I(seg, gt)``. All 0 for identical partitions (up to
         relabelling).
     """
-    return _voi(_contingency(*_pair(seg, gt)))
+    return _partition_scores(*_pair(seg, gt))[:3]
 
 
 def rand_index(seg: np.ndarray, gt: np.ndarray) -> float:
     """Rand index: the share of pixel pairs that both partitions group alike.
 
     ``RI = 1 - (sum_i a_i^2/2 + sum_j b_j^2/2 - sum_ij n_ij^2) / (N(N-1)/2)``
-    from the contingency table (BSDS500's definition; equal to
-    ``sklearn.metrics.rand_score``). 1.0 for fewer than two pixels.
+    from the contingency table (BSDS500's definition), computed as
+    ``sklearn.metrics.rand_score(gt.ravel(), seg.ravel())`` computes it (equal).
+    1.0 for fewer than two pixels.
     """
-    return _ri(_contingency(*_pair(seg, gt)))
+    return _rand(_contingency(*_pair(seg, gt)))
 
 
 def label_scores(labels: np.ndarray, gt_maps: np.ndarray | Sequence[np.ndarray]) -> dict:
@@ -531,14 +526,8 @@ def label_scores(labels: np.ndarray, gt_maps: np.ndarray | Sequence[np.ndarray])
     maps = [gt_maps] if isinstance(gt_maps, np.ndarray) and gt_maps.ndim == 2 else list(gt_maps)
     if not maps:
         raise ValueError("label scores need at least one ground-truth map")
-    seg = _compact(_label_map(labels))[0]
-    rows = []
-    for gt in maps:
-        g = _label_map(gt, "ground-truth map")
-        _same_shape(seg, g)
-        t = _contingency(seg, _compact(g)[0])
-        voi, split, merge = _voi(t)
-        rows.append((voi, split, merge, _ri(t), _ari(t), _are(t)))
+    seg = _label_map(labels)
+    rows = [_partition_scores(*_pair(seg, gt)) for gt in maps]
     means = np.mean(np.array(rows, dtype=np.float64), axis=0)
     return dict(zip(("voi", "voi_split", "voi_merge", "pri", "ari", "are"), (float(v) for v in means)))
 
@@ -547,23 +536,15 @@ def label_scores(labels: np.ndarray, gt_maps: np.ndarray | Sequence[np.ndarray])
 
 
 def _gt_instances(gt: np.ndarray) -> tuple[list[int], list[dict]]:
-    """The instance values present (> 0) and their COCO RLEs, each encoded from its own box."""
-    from segcore.io.coco import rle_from_patch
+    """The instance values present (> 0) and their COCO RLEs (``pycocotools.mask.encode`` of each object).
 
-    values, rles = [], []
-    codes, lookup = _compact(gt)
-    if lookup is not None and lookup[0] != 0:  # find_objects skips code 0: keep it for the background
-        codes, lookup = codes + 1, np.concatenate([[0], lookup])
-    for i, sl in enumerate(ndi.find_objects(codes)):
-        if sl is None:
-            continue
-        code = i + 1
-        value = code if lookup is None else int(lookup[code])
-        if value == 0:
-            continue
-        values.append(int(value))
-        rles.append(rle_from_patch(codes[sl] == code, (sl[0].start, sl[1].start), gt.shape))
-    return values, rles
+    1600 x 1200, 24 objects (coins): 81 ms, against 9 ms for the former
+    box-cropped encoding; a few % of a Mask R-CNN run (>= 1.7 s), so no fast path.
+    """
+    from pycocotools import mask as mask_utils
+
+    values = [int(v) for v in np.unique(gt) if v != 0]
+    return values, [mask_utils.encode(np.asfortranarray(gt == v, dtype=np.uint8)) for v in values]
 
 
 def _class_key(name: Any) -> str:
