@@ -51,11 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("methods", help="comma-separated method names, e.g. sobel,canny,kmeans")
     parser.add_argument("--size", default="1600x1200", help="photo size WxH (default 1600x1200)")
     parser.add_argument("--rounds", type=int, default=11, help="timed runs of each side (default 11)")
+    parser.add_argument("--frozen", action="store_true",
+                        help="a read-only photo, as the app's working image (both trees may then keep its gray)")
     args = parser.parse_args(argv)
     if not (args.old / "segcore" / "registry.py").is_file():
         parser.error(f"{args.old} holds no segcore/registry.py")
     width, height = (int(v) for v in args.size.lower().split("x"))
     image = photo(width, height)
+    if args.frozen:
+        image.setflags(write=False)
     sides = {"old": load_registry(args.old.resolve()), "new": load_registry(HERE)}
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     times: dict[tuple[str, str], list[float]] = {}
@@ -72,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 t = time.perf_counter()
                 sides[side].get_method(method).run(image, **params[method])
                 times.setdefault((method, side), []).append((time.perf_counter() - t) * 1000)
-    print(f"{width} x {height} photo, {args.rounds} interleaved runs each; old = {args.old}")
+    how = "read-only (the app's working image)" if args.frozen else "writable"
+    print(f"{width} x {height} photo, {how}, {args.rounds} interleaved runs each; old = {args.old}")
     for method in methods:
         old, new = times[(method, "old")], times[(method, "new")]
         ratio = statistics.median(old) / statistics.median(new)

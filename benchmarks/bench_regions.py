@@ -49,8 +49,8 @@ def _largest_under(spec, img, sizes, log) -> tuple[int | None, list[str]]:
 
 
 def run(n: int, quick: bool = False, log=print) -> list[Row]:
-    from segcore.registry import get_method, list_methods
     from segcore.methods.regions import MAX_SIDES
+    from segcore.registry import get_method, list_methods
 
     img = photo(*WORK_SIZE)
     img.setflags(write=False)  # as the app's working image

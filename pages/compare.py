@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import math
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from pages._compare_controls import (
     SETTINGS_OPEN,
@@ -50,7 +46,7 @@ from pages._image_input import (
 from pages._result_view import (
     MethodFailed,
     cached_result,
-    is_cached,
+    cached_results,
     params_key,
     remember_settings,
     shown_image,
@@ -59,7 +55,6 @@ from pages._result_view import (
 from pages._weights_secret import weights_from_secrets
 from segcore.batch import params_json, write_csv
 from segcore.export import comparison_zip
-from segcore.fast.parallel import n_threads, thread_cap
 from segcore.io.ground_truth import (
     GroundTruth,
     GroundTruthError,
@@ -68,9 +63,61 @@ from segcore.io.ground_truth import (
 )
 from segcore.io.loading import LoadedImage
 from segcore.io.samples import SAMPLES, sample_ground_truth
-from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
-from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
 from segcore.registry import compare_methods
+from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
+from segcore.result import Segmentation
+from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
+
+
+# ----------------------------------------------------------------------------- cached pictures and scores
+# Each keyed by what it is made from (the method, the image's SHA-256, the settings' text, ...); the results
+# themselves come from the one shared result cache (pages/_result_view.py).
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _photo_uri(image_sha: str, scale: int, _rgb: np.ndarray) -> str:
+    """The working image (every ``scale``-th pixel's box) as a JPEG data URI, under the overlay and boundary views."""
+    return data_uri(jpeg(reduced_image(_rgb, scale)), "image/jpeg")
+
+
+@st.cache_data(max_entries=256, max_size="400MB", show_spinner=False)
+def _panel(method: str, image_sha: str, key: str, kind: str, scale: int, _seg: Segmentation) -> str:
+    """The panel's picture as a data URI: every ``scale``-th pixel of the label map each way (exact colours)."""
+    shown = _seg if scale == 1 else replace(_seg, labels=_seg.labels[::scale, ::scale])
+    png = boundary_png(shown) if kind == "boundaries" else color_png(shown)
+    return data_uri(png, "image/png")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _wipe(method: str, image_sha: str, key: str, split: float, _image: LoadedImage, _params: dict) -> bytes:
+    """The before/after picture at display size as JPEG bytes: made once per method, setting and cut.
+
+    Sent as bytes, st.image passes it on as it is; an array would be encoded again on every rerun.
+    """
+    seg = cached_result(method, _image, _params)
+    shown_rgb, shown_seg = shown_pair(_image, seg)
+    after = overlay(shown_rgb, shown_seg, alpha=0.6, skip_zero=method == "maskrcnn")
+    return jpeg(before_after(shown_image(_image), after, split), quality=90)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _ground_truth(digest: str, kind: str, names: tuple, original_size, working_size, _payloads: list) -> GroundTruth:
+    """The uploaded ground truth, decoded and fitted to the working size once per file set."""
+    gt = load_ground_truth(_payloads if len(_payloads) > 1 else _payloads[0], name=", ".join(names), kind=kind)
+    return fit_ground_truth(gt, original_size=original_size, working_size=working_size)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _sample_truth(sample: str, original_size, working_size) -> GroundTruth:
+    """A shipped sample's ground truth at the working size."""
+    return fit_ground_truth(sample_ground_truth(sample), original_size=original_size, working_size=working_size)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _scores(method: str, image_sha: str, key: str, gt_key: str, tolerance: int,
+            _image: LoadedImage, _params: dict, _gt: GroundTruth) -> dict:
+    """One method's scores and what explains them (segcore.scoring.metrics.score_details), once per result, truth and tolerance."""
+    return score_details(cached_result(method, _image, _params), _gt, tolerance=tolerance)
 
 
 def _missing(value) -> bool:
@@ -149,29 +196,6 @@ ALPHA = 0.5  # overlay opacity of the panels
 # numbers, never the other methods' full label maps and extras.
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _photo_uri(image_sha: str, scale: int, _rgb: np.ndarray) -> str:
-    """The working image (every ``scale``-th pixel's box) as a JPEG data URI, under the overlay and boundary views."""
-    return data_uri(jpeg(reduced_image(_rgb, scale)), "image/jpeg")
-
-
-@st.cache_data(max_entries=256, max_size="400MB", show_spinner=False)
-def _panel(method: str, image_sha: str, key: str, kind: str, scale: int, _image: LoadedImage, _params: dict):
-    """(picture data URI, labels, seconds, None) for one method, view and scale; (None, 0, 0, why) when it refuses.
-
-    The picture holds every ``scale``-th pixel of the label map each way (exact colours).
-    """
-    try:
-        seg = cached_result(method, _image, _params)
-    except MethodFailed:
-        raise  # it could not run this time (out of memory, weights): not cached, the next run tries again
-    except ValueError as exc:
-        return None, 0, 0.0, f"{method_title(method)}: {exc}"
-    shown = seg if scale == 1 else replace(seg, labels=seg.labels[::scale, ::scale])
-    png = boundary_png(shown) if kind == "boundaries" else color_png(shown)
-    return data_uri(png, "image/png"), seg.n_labels, seg.elapsed_s, None
-
-
 def _maskrcnn_problem(params: dict) -> str | None:
     """Why Mask R-CNN cannot take part here, in one line (None when its weights are at hand)."""
     from segcore.methods.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
@@ -201,43 +225,32 @@ for method in methods:
         if problem:
             problems[method] = problem
 
-# Two at a time, each on its share of the cores (segcore.fast.parallel.thread_cap) when several have to run:
-# measured, 20 methods at 1600 x 1200 in 0.60 s, against 0.70 s with each split over both cores and
-# 1.0 s one by one. A method that runs alone (a re-render after one control) uses every core.
-WORKERS = 2
 PROGRESS_EVERY_S = 1.0
 jobs = [m for m in methods if m in run_params and m not in problems]
 slow = "Mask R-CNN (seconds on a CPU) and " if "maskrcnn" in jobs else ""
 bar = st.progress(0.0, text=f"Running {slow}{len(jobs)} method(s)...")
-ctx = get_script_run_ctx()
-to_run = [m for m in jobs if not is_cached(m, image, run_params[m])]
-share = max(1, n_threads() // min(WORKERS, max(len(to_run), 1)))
+shown_at = time.perf_counter()
 
 
-def _work(method: str) -> tuple:
-    add_script_run_ctx(threading.current_thread(), ctx)  # the cached calls need the session's context
-    with thread_cap(share) if method != "maskrcnn" else contextlib.nullcontext():  # torch keeps its own threads
-        return _panel(method, image.sha256, params_key(run_params[method]), kind, scale, image, run_params[method])
+def _progress(method: str, n_done: int) -> None:
+    # Each update redraws the page in the browser (about 0.1-0.2 s of a core on this page, 2 cores shared with
+    # the methods): none for a run that is over in well under a second, one a second for the slow ones.
+    global shown_at
+    if time.perf_counter() - shown_at > PROGRESS_EVERY_S:
+        bar.progress(n_done / len(jobs), text=f"{n_done} of {len(jobs)} done ({method_title(method)})")
+        shown_at = time.perf_counter()
 
 
-with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="compare") as pool:
-    futures = {pool.submit(_work, m): m for m in jobs}
-    shown_at = time.perf_counter()
-    for n_done, future in enumerate(as_completed(futures), start=1):
-        method = futures[future]
-        try:
-            outcome[method] = future.result()
-        except MethodFailed as exc:
-            outcome[method] = (None, 0, 0.0, str(exc))
-        if outcome[method][3]:
-            problems[method] = outcome[method][3]
-        # Each update redraws the page in the browser (about 0.1-0.2 s of a core on this page, 2 cores shared with
-        # the methods): none for a run that is over in well under a second, one a second for the slow ones.
-        if time.perf_counter() - shown_at > PROGRESS_EVERY_S:
-            bar.progress(n_done / len(jobs), text=f"{n_done} of {len(jobs)} done ({method_title(method)})")
-            shown_at = time.perf_counter()
+results = cached_results(image, {m: run_params[m] for m in jobs}, on_done=_progress)
+for method in jobs:
+    seg = results[method]
+    if isinstance(seg, ValueError):  # refused these settings or this image, or could not run this time
+        problems[method] = str(seg) if isinstance(seg, MethodFailed) else f"{method_title(method)}: {seg}"
+        continue
+    picture = _panel(method, image.sha256, params_key(run_params[method]), kind, scale, seg)
+    outcome[method] = (picture, seg.n_labels, seg.elapsed_s, None)
 bar.empty()
-done = [m for m in methods if m in outcome and outcome[m][0] is not None]
+done = [m for m in methods if m in outcome]
 
 panels: list[Panel] = []
 for method in methods:
@@ -269,18 +282,6 @@ for method, problem in problems.items():
 # ----------------------------------------------------------------------------- before / after
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _wipe(method: str, image_sha: str, key: str, split: float, _image: LoadedImage, _params: dict) -> bytes:
-    """The before/after picture at display size as JPEG bytes: made once per method, setting and cut.
-
-    Sent as bytes, st.image passes it on as it is; an array would be encoded again on every rerun.
-    """
-    seg = cached_result(method, _image, _params)
-    shown_rgb, shown_seg = shown_pair(_image, seg)
-    after = overlay(shown_rgb, shown_seg, alpha=0.6, skip_zero=method == "maskrcnn")
-    return jpeg(before_after(shown_image(_image), after, split), quality=90)
-
-
 # Opened on demand (the expander reruns the page): closed, nothing of it is made or sent, which takes
 # about 0.1 s off each new image's first render in the browser on 2 cores.
 wipe_box = st.expander("Before and after: one method against the original", key=WIPE_OPEN, on_change="rerun") \
@@ -295,18 +296,6 @@ if wipe_box is not None and wipe_box.open:
                    width=min(shown_image(image).shape[1] * 2, 960))  # small samples at most doubled: pixels stay crisp
 
 # ----------------------------------------------------------------------------- ground truth and scores
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _ground_truth(digest: str, kind: str, names: tuple, original_size, working_size, _payloads: list) -> GroundTruth:
-    """The uploaded ground truth, decoded and fitted to the working size once per file set."""
-    gt = load_ground_truth(_payloads if len(_payloads) > 1 else _payloads[0], name=", ".join(names), kind=kind)
-    return fit_ground_truth(gt, original_size=original_size, working_size=working_size)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _sample_truth(sample: str, original_size, working_size) -> GroundTruth:
-    """A shipped sample's ground truth at the working size."""
-    return fit_ground_truth(sample_ground_truth(sample), original_size=original_size, working_size=working_size)
 
 
 gt: GroundTruth | None = None
@@ -344,13 +333,6 @@ if not present:
                                    gt_kind, tuple(gt_files), image.original_size, image.size, payloads)
             except GroundTruthError as exc:
                 st.error(plain(str(exc), 600))
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
-def _scores(method: str, image_sha: str, key: str, gt_key: str, tolerance: int,
-            _image: LoadedImage, _params: dict, _gt: GroundTruth) -> dict:
-    """One method's scores and what explains them (segcore.scoring.metrics.score_details), once per result, truth and tolerance."""
-    return score_details(cached_result(method, _image, _params), _gt, tolerance=tolerance)
 
 
 rows: list[dict] = []

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from dataclasses import dataclass
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np

@@ -61,7 +61,7 @@ def _cli_params(tmp_path, method: str, extra: list[str]) -> dict:
     image = tmp_path / "photo.png"
     image.write_bytes(encode(data.astronaut()[::4, ::4]))
     out = tmp_path / f"{method}.csv"
-    assert cli_main([str(image), "-m", method, "--metrics", str(out), "--workers", "0", *extra]) == 0
+    assert cli_main([str(image), "-m", method, "--metrics", str(out), "-o", str(tmp_path / "out"), "--workers", "0", *extra]) == 0
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["method"] for r in rows] == [method]

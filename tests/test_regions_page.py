@@ -11,7 +11,6 @@ from streamlit.testing.v1 import AppTest
 
 from segcore.registry import get_method
 
-
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 METHODS = ["felzenszwalb", "slic", "quickshift", "watershed", "chan_vese"]
 
