@@ -9,7 +9,6 @@ import pytest
 from skimage.color import rgb2gray
 
 from segcore.fast import parallel
-from segcore.registry import run_method
 
 
 @pytest.fixture
@@ -77,39 +76,6 @@ def test_default_thread_count_follows_the_cpu_budget(monkeypatch):
     from segcore.methods.maskrcnn import model
 
     assert model.cpu_budget is parallel.cpu_budget  # torch's threads and the bands share one budget
-
-
-def test_a_thread_cap_holds_in_its_own_thread_only_nests_and_ends(many_bands):
-    assert parallel.n_threads() == 4 and len(parallel.bands(400, 400)) == 4
-    seen = {}
-
-    def elsewhere():
-        seen["other"] = parallel.n_threads()
-
-    with parallel.thread_cap(1):
-        assert parallel.n_threads() == 1 and len(parallel.bands(400, 400)) == 1
-        t = threading.Thread(target=elsewhere)
-        t.start()
-        t.join()
-        with parallel.thread_cap(3):  # a cap inside a lower one does not raise it
-            assert parallel.n_threads() == 1
-        assert parallel.n_threads() == 1
-    assert seen["other"] == 4  # another thread is not capped
-    assert parallel.n_threads() == 4
-    with parallel.thread_cap(2):
-        assert parallel.n_threads() == 2
-    with pytest.raises(RuntimeError), parallel.thread_cap(1):
-        raise RuntimeError("the cap ends with its block, also on an error")
-    assert parallel.n_threads() == 4
-
-
-@pytest.mark.parametrize("method", ["sobel", "canny", "otsu", "kmeans", "local"])
-def test_methods_under_a_thread_cap_give_the_split_result(many_bands, coffee, method):
-    """What the compare page's workers run (each capped at its share of the cores) is the method's own result."""
-    split = run_method(method, coffee)
-    with parallel.thread_cap(1):
-        whole = run_method(method, coffee)
-    assert np.array_equal(whole.labels, split.labels) and whole.legend == split.legend
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")

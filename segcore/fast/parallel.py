@@ -6,25 +6,20 @@ process. :func:`bands` cuts an image into row bands, each reading ``halo``
 rows beyond its own (a filter's reach), so that a band's own rows come out as
 from the whole image; :func:`run_all` runs the bands (or any items) on the
 shared pool. Users: Canny (:mod:`segcore.fast.canny`), Mask R-CNN's RoI
-pooling, the command line's worker count and the compare page's two methods
-at a time.
+pooling and the command line's worker count.
 
 ``SEGCORE_THREADS`` caps the number of bands (``1`` turns the splitting off);
 by default there is one per CPU the process may use (:func:`cpu_budget`:
-affinity and cgroup quota), at most 4. :func:`thread_cap` lowers it for the
-calls one thread makes: a caller that already runs several methods at once
-(the compare page, two at a time) gives each its share of the cores instead
-of splitting each over all of them.
+affinity and cgroup quota), at most 4.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -33,7 +28,7 @@ from typing import TypeVar
 
 import numpy as np
 
-__all__ = ["Band", "bands", "cpu_budget", "n_threads", "run_all", "thread_cap"]
+__all__ = ["Band", "bands", "cpu_budget", "n_threads", "run_all"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,7 +41,6 @@ MAX_THREADS = 4
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _inside = threading.local()
-_cap = threading.local()  # .n: the most bands this thread's calls split into (thread_cap)
 
 
 def _forget_pool_in_child() -> None:
@@ -92,7 +86,6 @@ def cpu_budget() -> int:
 def n_threads() -> int:
     """Threads the helpers use: ``SEGCORE_THREADS`` if set, else :func:`cpu_budget` (at most 4).
 
-    Within :func:`thread_cap` in the calling thread, at most its cap.
     """
     n = max(1, min(cpu_budget(), MAX_THREADS))
     env = os.environ.get("SEGCORE_THREADS", "").strip()
@@ -101,28 +94,7 @@ def n_threads() -> int:
             n = max(1, min(int(env), 64))
         except ValueError:
             pass
-    cap = getattr(_cap, "n", None)
-    return n if cap is None else min(n, cap)
-
-
-@contextlib.contextmanager
-def thread_cap(n: int) -> Iterator[None]:
-    """Within the block, the helpers called from this thread split work into at most ``n`` bands.
-
-    For a caller that runs several whole-image methods at once: on 2 cores,
-    two methods side by side each on one core (``thread_cap(1)``) finish
-    sooner than each split over both cores, where the bands' threads queue
-    behind the other method's (measured: 20 methods at 1600 x 1200 in
-    0.60 s against 0.70 s). Every helper returns the same result whatever the
-    number of bands. Other threads are not affected; caps nest (the lower wins).
-    """
-    before = getattr(_cap, "n", None)
-    n = max(1, int(n))
-    _cap.n = n if before is None else min(before, n)
-    try:
-        yield
-    finally:
-        _cap.n = before
+    return n
 
 
 def _get_pool() -> ThreadPoolExecutor:
