@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from segcore.fast.parallel import run_all
+
 #: Rows per block: the block's products (10 float64 rows for RGB) stay a few MB.
 BLOCK = 1 << 15
 
@@ -32,17 +34,18 @@ def predict(gm, X: np.ndarray) -> np.ndarray:
     W, pairs = log_density_weights(gm, means - origin)
     n, d = X.shape
     p = len(pairs)
-    # One buffer for every block, rows: x_a * x_b for each pair, x - origin, 1.
-    phi = np.ones((p + d + 1, min(n, BLOCK)))
-    labels = np.empty(n, np.intp)
-    for start in range(0, n, BLOCK):
+
+    def block(start: int) -> np.ndarray:
         rows = X[start : start + BLOCK]
-        f = phi[:, : len(rows)]
+        f = np.ones((p + d + 1, len(rows)))  # rows: x_a * x_b for each pair, x - origin, 1
         np.subtract(rows.T, origin[:, None], out=f[p : p + d])
         for i, (a, b) in enumerate(pairs):
             np.multiply(f[p + a], f[p + b], out=f[i])
-        labels[start : start + BLOCK] = np.argmax(f.T @ W.T, axis=1)
-    return labels
+        return np.argmax(f.T @ W.T, axis=1)
+
+    if n == 0:
+        return np.empty(0, np.intp)
+    return np.concatenate(run_all(block, range(0, n, BLOCK)))  # the blocks on every core
 
 
 def log_density_weights(gm, means: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:

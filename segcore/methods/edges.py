@@ -45,6 +45,7 @@ from skimage import filters
 
 from segcore.fast.canny import canny_mask
 from segcore.fast.gray import threshold_from_histogram, to_gray
+from segcore.fast.parallel import filter_rows
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 from segcore.spec import Param
@@ -406,7 +407,7 @@ def label_regions(mask: np.ndarray, min_size: int = 0) -> tuple[np.ndarray, np.n
     renumber = np.zeros(n_found + 1, np.int32)
     renumber[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
     kept = counts[keep]
-    return renumber[found], np.concatenate(([found.size - kept.sum()], kept)), n_found
+    return np.take(renumber, found), np.concatenate(([found.size - kept.sum()], kept)), n_found
 
 
 def segments_from_edges(
@@ -827,7 +828,10 @@ def laplacian_of_gaussian(
     regions = _check_regions(regions)
 
     with stopwatch() as t:
-        response = ndi.gaussian_laplace(to_gray(image, np.float32), sigma, mode=mode)
+        gray = to_gray(image, np.float32)
+        log = lambda g: ndi.gaussian_laplace(g, sigma, mode=mode)  # noqa: E731
+        # Row bands on every core, each reading the Gaussian's reach (scipy's radius) beyond its own rows.
+        response = log(gray) if mode == "wrap" else filter_rows(log, gray, halo=int(4.0 * sigma + 0.5))
         strength = np.abs(response)
         labels, info = segments_from_edges(
             strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
