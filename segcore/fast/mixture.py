@@ -41,7 +41,13 @@ def predict(gm, X: np.ndarray) -> np.ndarray:
         np.subtract(rows.T, origin[:, None], out=f[p : p + d])
         for i, (a, b) in enumerate(pairs):
             np.multiply(f[p + a], f[p + b], out=f[i])
-        return np.argmax(f.T @ W.T, axis=1)
+        scores = W @ f  # (k, rows): a row per component, so the running maximum below reads whole rows
+        best, label = scores[0].copy(), np.zeros(len(rows), np.intp)
+        for j in range(1, len(scores)):  # np.argmax(scores, axis=0): the first of equal scores wins
+            better = scores[j] > best
+            best[better] = scores[j][better]
+            label[better] = j
+        return label
 
     if n == 0:
         return np.empty(0, np.intp)
