@@ -9,12 +9,12 @@ segcore.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from pages._result_cache import ResultCache, get_all
+from pages._result_cache import ResultCache
 from segcore.io.loading import LoadedImage
 from segcore.methods.maskrcnn import (
     ModelOutOfMemory,
@@ -101,31 +101,6 @@ def failure_message(method: str, exc: BaseException) -> str | None:
     if isinstance(exc, WeightsUnavailable):  # e.g. a damaged weights file: the message names it and the fix
         return f"{title}: {exc}"
     return None
-
-
-def cached_results(
-    image: LoadedImage, runs: dict[str, dict[str, Any]], *, on_done: Callable[[str, int], None] | None = None
-) -> dict[str, Segmentation | ValueError]:
-    """Each method's result on the working image with its parameters, through the shared cache, two at a time.
-
-    Returns method -> result, or the ValueError :func:`cached_result` would
-    raise (a refusal, or :class:`MethodFailed`); anything else is a bug and
-    propagates. ``on_done(method, n_done)`` runs in the calling thread.
-    """
-    cache = _results()
-    jobs = {
-        (m, image.sha256, params_key(p)): (lambda m=m, p=p: get_method(m).run(image.rgb, **p)) for m, p in runs.items()
-    }
-    done = get_all(cache, jobs, on_done=None if on_done is None else lambda key, n: on_done(key[0], n))
-    out: dict[str, Segmentation | ValueError] = {}
-    for (method, _, _), value in done.items():
-        if isinstance(value, Exception) and not isinstance(value, ValueError):
-            why = failure_message(method, value)
-            if why is None:
-                raise value
-            value = MethodFailed(why)
-        out[method] = value
-    return out
 
 
 def cached_result(method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
