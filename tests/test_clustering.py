@@ -406,3 +406,20 @@ def test_registered_with_the_articles_defaults():
     img = sample_image("coffee")[::8, ::8]
     seg = run_method("kmeans", img, k=3)
     assert seg.method == "kmeans" and seg.n_labels == 3
+
+
+def test_the_working_images_lab_is_converted_once_and_is_rgb2lab():
+    from skimage.color import rgb2lab
+
+    from segcore.fast.gray import to_lab
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes
+
+    image = load_image(sample_bytes("hubble"))  # read-only pixels over read-only memory
+    first = to_lab(image.rgb)
+    assert to_lab(image.rgb) is first and not first.flags.writeable
+    assert np.array_equal(first, rgb2lab(image.rgb))
+    writable = np.array(image.rgb)
+    assert to_lab(writable) is not to_lab(writable)  # anyone may change these pixels: never kept
+    a = run_method("kmeans", image.rgb, color_space="lab", k=4)
+    assert np.array_equal(a.labels, run_method("kmeans", writable, color_space="lab", k=4).labels)

@@ -23,11 +23,11 @@ from sklearn.metrics import (
 )
 from sklearn.metrics.cluster import contingency_matrix, pair_confusion_matrix
 
+from segcore.fast.boundaries import inner_boundary, near
 from segcore.io.coco import encode_mask
 from segcore.methods.maskrcnn.instances import instances_to_segmentation
 from segcore.result import Segmentation, build_legend
 from segcore.scoring import metrics as M
-from segcore.fast.boundaries import inner_boundary, near
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from segcore.fast.gray import to_lab
 from segcore.fast.mixture import predict as mixture_predict
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -382,9 +383,7 @@ def _features(image: np.ndarray, color_space: str, xy_weight: float, dtype=np.fl
     if color_space == "rgb":
         color = image.reshape(h * w, 3) / dtype(255)
     else:
-        from skimage.color import rgb2lab
-
-        color = (rgb2lab(image) / LAB_SCALE).reshape(h * w, 3).astype(dtype, copy=False)
+        color = (to_lab(image) / LAB_SCALE).reshape(h * w, 3).astype(dtype, copy=False)  # rgb2lab, kept
     if xy_weight == 0:
         return color
     rows, cols = np.indices((h, w), dtype=dtype) * dtype(xy_weight / max(max(h, w) - 1, 1))

@@ -35,8 +35,8 @@ import numpy as np
 import skimage.metrics
 from scipy import sparse
 
-from segcore.result import Segmentation
 from segcore.fast.boundaries import inner_boundary, near
+from segcore.result import Segmentation
 
 __all__ = [
     "COLUMNS",
