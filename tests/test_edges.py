@@ -295,20 +295,6 @@ def test_canny_params_change_the_mask(camera):
     assert np.all(stricter <= base)  # hysteresis with higher thresholds keeps a subset
 
 
-@pytest.mark.parametrize("mode", ["reflect", "constant", "nearest", "mirror", "wrap"])
-@pytest.mark.parametrize("sigma, low, high", [(1.0, 0.05, 0.15), (0.0, 0.1, 0.2), (2.5, 0.02, 0.05), (1.0, 0.0, 0.0)])
-def test_banded_canny_is_skimage_canny(monkeypatch, coffee, mode, sigma, low, high):
-    """segcore.fast.canny, in several row bands, gives feature.canny's mask pixel for pixel."""
-    from segcore.fast import canny, parallel
-
-    monkeypatch.setenv("SEGCORE_THREADS", "3")
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
-    noise = np.random.default_rng(0).random((150, 97))
-    for gray in (to_gray(coffee).astype(np.float32), to_gray(coffee), noise):
-        expected = feature.canny(gray, sigma, low, high, mode=mode)
-        assert np.array_equal(canny.canny_mask(gray, sigma, low, high, mode), expected)
-
-
 # --------------------------------------------------------------------------- every method, every mode
 
 

@@ -72,7 +72,7 @@ def test_no_private_module_or_function_of_another_library_is_imported():
         if not target.startswith("segcore") and not target.startswith("__future__")
         and any(part.startswith("_") for part in target.split("."))
     }
-    assert private <= KNOWN_PRIVATE_IMPORTS, sorted(private - KNOWN_PRIVATE_IMPORTS)
+    assert not private, sorted(private)
 
 
 def test_segcore_never_imports_streamlit_and_scoring_never_torch():
@@ -82,15 +82,6 @@ def test_segcore_never_imports_streamlit_and_scoring_never_torch():
     reach = [i for i in IMPORTS if i[0].startswith("segcore.scoring") and i[1].startswith("segcore.methods")]
     assert not reach, reach
 
-
-#: The private names still used, each with why: removing it misses a benchmark target (issue 20's note).
-#: Mask R-CNN's 3 x 3 convolutions by NNPACK's batch-1 Winograd kernel: the public routes measured 1.3 to
-#: 1.5 x slower for the whole v1 page path, past its 2.0 s target.
-#: Canny's non-maximum suppression, scikit-image's private Cython step: in numpy the banded Canny was no faster
-#: than feature.canny (137 ms at 1600 x 1200 against the method's 100 ms target); with it, 55-80 ms.
-KNOWN_PRIVATE = {"segcore/methods/maskrcnn/winograd.py torch._nnpack_spatial_convolution"}
-KNOWN_PRIVATE_IMPORTS = {"segcore.fast.canny skimage.feature._canny_cy._nonmaximum_suppression_bilinear",
-                         "segcore.fast.canny skimage.feature._canny_cy"}
 
 LIBRARY_NAMES = {"torch", "torchvision", "np", "numpy", "ndi", "scipy", "skimage", "cv2", "sklearn", "PIL", "dask"}
 
@@ -103,4 +94,4 @@ def test_no_private_attribute_of_another_library_is_used():
             if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
                     and isinstance(node.value, ast.Name) and node.value.id in LIBRARY_NAMES):
                 used.append(f"{path.relative_to(SEGCORE.parent)} {node.value.id}.{node.attr}")
-    assert set(used) <= KNOWN_PRIVATE, sorted(set(used) - KNOWN_PRIVATE)
+    assert not used, used

@@ -327,39 +327,6 @@ def test_folded_channels_last_model_computes_what_the_plain_one_does(image, tmp_
     np.testing.assert_allclose([i["box"] for i in ours], [i["box"] for i in theirs], atol=0.05)
 
 
-def test_wide_head_convolutions_run_by_winograd_and_equal_the_direct_ones(monkeypatch):
-    from segcore.methods.maskrcnn import winograd
-
-    if not winograd.nnpack_available():
-        pytest.skip("torch's NNPACK is not available on this CPU")
-    torch.manual_seed(2)
-    conv = torch.nn.Conv2d(256, 256, 3, padding=1)
-    fast = winograd.WinogradConv2d(conv)
-    calls = []
-    real = torch._nnpack_spatial_convolution
-    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", lambda *a: calls.append(1) or real(*a))
-    with torch.inference_mode():
-        for shape in [(1, 256, 50, 67), (7, 256, 14, 14), (0, 256, 14, 14)]:
-            x = torch.randn(shape)
-            direct, ours = conv(x), fast(x)
-            assert ours.shape == direct.shape
-            if x.numel():
-                torch.testing.assert_close(ours, direct, rtol=0, atol=1e-4 * float(direct.abs().max()))
-        cl = torch.randn(1, 256, 20, 30).contiguous(memory_format=torch.channels_last)  # the model's layout
-        torch.testing.assert_close(fast(cl), conv(cl), rtol=0, atol=1e-4 * float(conv(cl).abs().max()))
-    assert len(calls) == 3  # Winograd for every non-empty input; the empty batch went the direct way
-
-    def refuse(*_a):
-        raise RuntimeError("NNPACK SpatialConvolution_updateOutput failed")
-
-    monkeypatch.setattr(torch, "_nnpack_spatial_convolution", refuse)  # a machine or shape NNPACK refuses
-    with torch.inference_mode():
-        x = torch.randn(1, 256, 9, 11)
-        torch.testing.assert_close(fast(x), conv(x))
-    assert not winograd.eligible(torch.nn.Conv2d(256, 256, 3, stride=2, padding=1))
-    assert not winograd.eligible(torch.nn.Conv2d(256, 256, 1))
-
-
 @pytest.fixture(scope="module")
 def loaded_v1(tmp_path_factory):
     """A random v1 saved to a file and loaded by load_model on the CPU, as the page loads it."""
@@ -367,19 +334,6 @@ def loaded_v1(tmp_path_factory):
     path = tmp_path_factory.mktemp("weights") / "v1.pth"
     torch.save(M.build_model("v1").state_dict(), path)
     return M.load_model("v1", "cpu", path=path)
-
-
-def test_load_model_swaps_the_nine_wide_head_convolutions_on_the_cpu(loaded_v1):
-    from segcore.methods.maskrcnn import winograd
-
-    model = loaded_v1
-    swapped = [n for n, m in model.named_modules() if isinstance(m, winograd.WinogradConv2d)]
-    if not winograd.nnpack_available():
-        assert swapped == [] and model.segcore["winograd_convs"] == 0
-        return
-    assert model.segcore["winograd_convs"] == len(swapped) == 9
-    assert {n.split(".")[0] + "." + n.split(".")[1] for n in swapped} == {"backbone.fpn", "rpn.head", "roi_heads.mask_head"}
-    assert not any(n.startswith("backbone.body") for n in swapped)  # the backbone stays on oneDNN
 
 
 def test_pointwise_convolutions_equal_conv2d_and_give_nchw_whatever_the_input_layout():

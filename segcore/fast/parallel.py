@@ -5,7 +5,7 @@ keep both cores of a small server busy without copying the image to another
 process. :func:`bands` cuts an image into row bands, each reading ``halo``
 rows beyond its own (a filter's reach), so that a band's own rows come out as
 from the whole image; :func:`run_all` runs the bands (or any items) on the
-shared pool. Users: Canny (:mod:`segcore.fast.canny`), Mask R-CNN's RoI
+shared pool. Users: the LoG (:func:`filter_rows`), the GMM predict, Mask R-CNN's RoI
 pooling and the command line's worker count.
 
 ``SEGCORE_THREADS`` caps the number of bands (``1`` turns the splitting off);

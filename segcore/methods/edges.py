@@ -41,9 +41,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import filters
+from skimage import feature, filters
 
-from segcore.fast.canny import canny_mask
 from segcore.fast.gray import threshold_from_histogram, to_gray
 from segcore.fast.parallel import filter_rows
 from segcore.registry import register
@@ -763,7 +762,7 @@ def canny(
             f"low_threshold ({low:g}) must not exceed high_threshold ({high:g})"
         )
     with stopwatch() as t:
-        edge_mask = canny_mask(to_gray(image, np.float32), sigma, low, high, mode)
+        edge_mask = feature.canny(to_gray(image, np.float32), sigma, low, high, mode=mode)
         strength = edge_mask.astype(np.float32)
         labels, info = segments_from_edges(strength, edge_mask=edge_mask, min_region=min_region, regions=regions)
     info["edge_threshold"] = high

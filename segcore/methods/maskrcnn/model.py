@@ -26,10 +26,6 @@ Speed and memory on the CPU, where the dashboard is hosted:
   layout oneDNN's CPU convolutions run fastest in: together about a quarter
   off a v1 pass at 800 px on 2 cores (4.9 s -> 3.7 s measured with random
   weights, 61 instances), for the same detections;
-* on the CPU, the wide 3 x 3 convolutions after the backbone (FPN, RPN, mask
-  head) run by Winograd's algorithm (:mod:`segcore.methods.maskrcnn.winograd`,
-  NNPACK through torch's one private entry point the engine still calls):
-  about a third off (interleaved runs, median 4.28 s -> 2.90 s in a slow spell);
 * on the CPU, the 1 x 1 convolutions there are matrix products that leave the
   tensors in the layout the next step reads (:mod:`segcore.methods.maskrcnn.pointwise`),
   and RoI pooling runs on every core (:mod:`segcore.methods.maskrcnn.roi_pool`):
@@ -191,17 +187,15 @@ def load_model(
     For v1 the backbone's batch-norm ``eps`` is set to 0, as torchvision does
     when it loads these weights (they were trained with that value).
 
-    On the CPU, the 3 x 3 convolutions of the FPN, the RPN and the mask head
-    run by Winograd's algorithm (:mod:`segcore.methods.maskrcnn.winograd`; about a
-    third off a ``predict``, equal up to float rounding), their 1 x 1
-    convolutions as matrix products that keep the tensors in the layout the
+    On the CPU, the 1 x 1 convolutions of the FPN, the RPN and the mask head
+    run as matrix products that keep the tensors in the layout the
     next step reads (:mod:`segcore.methods.maskrcnn.pointwise`), and the RoI pooling
     on every core (:mod:`segcore.methods.maskrcnn.roi_pool`, bit for bit the same);
     together another 14 % off.
 
     The model carries ``model.segcore``: a dict with ``variant``,
     ``categories`` (names by label index), ``device``, ``weights`` (the file),
-    ``load_s``, ``native_min_size``, and ``winograd_convs``, ``pointwise_convs``
+    ``load_s``, ``native_min_size``, and ``pointwise_convs``
     and ``split_roi_pools`` (how many were swapped).
 
     Raises
@@ -257,13 +251,10 @@ def _load(variant: str, dev: str, file, explicit, t0: float):
     model.eval()
     fold_batch_norms(model)
     model.to(device=dev, memory_format=torch.channels_last)
-    winograd = pointwise = split_pools = 0
+    pointwise = split_pools = 0
     if dev == "cpu":
         from segcore.methods.maskrcnn.pointwise import use_pointwise
         from segcore.methods.maskrcnn.roi_pool import split_roi_pools
-        from segcore.methods.maskrcnn.winograd import use_winograd
-
-        winograd = use_winograd(model)  # the wide 3 x 3 convolutions after the backbone (NNPACK)
         pointwise = use_pointwise(model)  # 1 x 1 ones as matrix products: no layout changes after the backbone
         split_pools = split_roi_pools(model)  # RoI pooling on every core
     _install_class_filter(model.roi_heads)
@@ -275,7 +266,6 @@ def _load(variant: str, dev: str, file, explicit, t0: float):
         "load_s": time.perf_counter() - t0,
         "native_min_size": int(model.transform.min_size[0]),
         "native_max_size": int(model.transform.max_size),
-        "winograd_convs": winograd,
         "pointwise_convs": pointwise,
         "split_roi_pools": split_pools,
     }

@@ -1,8 +1,7 @@
 """Mask R-CNN's 1 x 1 convolutions after the backbone as plain matrix products on the CPU.
 
 The model runs channels-last (oneDNN's fastest layout for the backbone), but
-the Winograd convolutions that follow (:mod:`segcore.methods.maskrcnn.winograd`) and
-torchvision's RoI pooling read plain NCHW tensors. Left alone, the layout
+torchvision's RoI pooling reads plain NCHW tensors. Left alone, the layout
 changes back and forth between the two after the backbone: the finest FPN
 level (256 x 200 x 272 floats, 56 MB at min_size 800) was transposed three
 times in a v1 ``predict``, 190 ms of copying in all on the 2-core machine.
