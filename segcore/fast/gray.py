@@ -45,45 +45,41 @@ def to_gray(image: np.ndarray, dtype=np.float64) -> np.ndarray:
         return gray if dtype == np.float64 else gray.astype(dtype)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) RGB image, got shape {arr.shape}")
-    key = _frozen_key(arr, dtype) if arr.shape[0] * arr.shape[1] >= KEEP_MIN_PIXELS else None
-    if key is not None:
-        with _kept_lock:
-            entry = _kept.get(key)
-            if entry is not None:
-                _kept.move_to_end(key)
-                return entry[1]
-    gray = rgb2gray(arr)
-    gray = gray if dtype == np.float64 else gray.astype(dtype)
-    if key is not None:
-        gray.setflags(write=False)  # shared by the next callers: nobody may change it
-        with _kept_lock:
-            _kept[key] = (arr, gray, {})  # {}: its histogram, once counted
-            while len(_kept) > KEEP_ENTRIES:
-                _kept.popitem(last=False)
-    return gray
+    return _kept_conversion(arr, np.dtype(dtype).str, lambda: rgb2gray(arr).astype(dtype, copy=False))
 
 
 def to_lab(image: np.ndarray) -> np.ndarray:
     """Return ``skimage.color.rgb2lab(image)`` (float64, D65); kept, read-only, for a read-only working image."""
     arr = np.asarray(image)
-    key = _frozen_key(arr, "lab") if arr.ndim == 3 and arr.shape[0] * arr.shape[1] >= KEEP_MIN_PIXELS else None
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) RGB image, got shape {arr.shape}")
+    return _kept_conversion(arr, "lab", lambda: rgb2lab(arr))
+
+
+def _kept_conversion(arr: np.ndarray, kind: str, convert) -> np.ndarray:
+    """``convert()`` of the (H, W, 3) ``arr``; kept under ``kind`` and returned read-only when ``arr`` is frozen.
+
+    Small images are converted as asked; the entry holds ``arr`` too, so its id cannot be reused
+    while the entry lives, and a dict for what is derived from the conversion (its histogram).
+    """
+    key = _frozen_key(arr, kind) if arr.shape[0] * arr.shape[1] >= KEEP_MIN_PIXELS else None
     if key is not None:
         with _kept_lock:
             entry = _kept.get(key)
             if entry is not None:
                 _kept.move_to_end(key)
                 return entry[1]
-    lab = rgb2lab(arr)
+    out = convert()
     if key is not None:
-        lab.setflags(write=False)
+        out.setflags(write=False)  # shared by the next callers: nobody may change it
         with _kept_lock:
-            _kept[key] = (arr, lab, {})
+            _kept[key] = (arr, out, {})
             while len(_kept) > KEEP_ENTRIES:
                 _kept.popitem(last=False)
-    return lab
+    return out
 
 
-def _frozen_key(arr: np.ndarray, dtype) -> tuple | None:
+def _frozen_key(arr: np.ndarray, kind: str) -> tuple | None:
     """A key for ``arr`` if no one can change its pixels (read-only, over read-only memory), else None."""
     if arr.flags.writeable:
         return None
@@ -94,7 +90,6 @@ def _frozen_key(arr: np.ndarray, dtype) -> tuple | None:
         base = base.base
     if base is not None and not isinstance(base, bytes):
         return None  # a buffer we cannot vouch for (bytearray, mmap, ...)
-    kind = dtype if isinstance(dtype, str) else np.dtype(dtype).str
     return (id(arr), arr.__array_interface__["data"][0], arr.shape, arr.strides, arr.dtype.str, kind)
 
 
