@@ -336,78 +336,15 @@ def loaded_v1(tmp_path_factory):
     return M.load_model("v1", "cpu", path=path)
 
 
-def test_pointwise_convolutions_equal_conv2d_and_give_nchw_whatever_the_input_layout():
-    from segcore.methods.maskrcnn import pointwise
-
-    torch.manual_seed(4)
-    conv = torch.nn.Conv2d(512, 256, 1)
-    fast = pointwise.PointwiseConv2d(conv)
-    with torch.inference_mode():
-        x = torch.randn(1, 512, 25, 34)
-        for layout in (torch.contiguous_format, torch.channels_last):
-            xi = x.contiguous(memory_format=layout)
-            ours, direct = fast(xi), conv(xi)
-            assert ours.shape == (1, 256, 25, 34) and ours.is_contiguous()  # NCHW, as the next steps read
-            torch.testing.assert_close(ours, direct, rtol=0, atol=1e-5 * float(direct.abs().max()))
-        batch = torch.randn(3, 512, 7, 9)  # more than one image: conv2d as before
-        torch.testing.assert_close(fast(batch), conv(batch), rtol=0, atol=1e-5 * float(conv(batch).abs().max()))
-        odd = torch.randn(1, 512, 9, 14)[..., ::2]  # neither layout: conv2d
-        torch.testing.assert_close(fast(odd), conv(odd), rtol=0, atol=1e-5 * float(conv(odd).abs().max()))
-    no_bias = torch.nn.Conv2d(8, 3, 1, bias=False)
-    x = torch.randn(1, 8, 5, 6)
-    with torch.inference_mode():
-        torch.testing.assert_close(pointwise.PointwiseConv2d(no_bias)(x), no_bias(x))
-    assert not pointwise.eligible(torch.nn.Conv2d(8, 8, 1, stride=2))
-    assert not pointwise.eligible(torch.nn.Conv2d(8, 8, 3))
-    with pytest.raises(ValueError, match="1 x 1"):
-        pointwise.PointwiseConv2d(torch.nn.Conv2d(8, 8, 3))
-
-
-def test_roi_pooling_split_across_threads_gives_the_same_tensor_bit_for_bit():
-    from torchvision.ops import MultiScaleRoIAlign
-
-    from segcore.methods.maskrcnn import roi_pool
-
-    torch.manual_seed(5)
-    feats = {
-        "0": torch.randn(1, 16, 64, 96),
-        "1": torch.randn(1, 16, 32, 48),
-        "2": torch.randn(1, 16, 16, 24),
-        "3": torch.randn(1, 16, 8, 12),
-    }
-    image_shapes = [(256, 384)]
-    xy = torch.rand(300, 2) * torch.tensor([300.0, 200.0])
-    wh = torch.rand(300, 2) * torch.tensor([200.0, 120.0]) + 2  # small and large: every level used
-    boxes = [torch.cat([xy, xy + wh], 1)]
-    plain = MultiScaleRoIAlign(["0", "1", "2", "3"], 7, 2)
-    split = roi_pool.SplitRoIPool(MultiScaleRoIAlign(["0", "1", "2", "3"], 7, 2), threads=3)
-    calls = []
-    real = split.pool.forward
-    split.pool.forward = lambda x, b, s: calls.append(len(b[0])) or real(x, b, s)
-    with torch.inference_mode():
-        expected = plain(feats, boxes, image_shapes)
-        ours = split(feats, boxes, image_shapes)  # its first call: the scales are set before the split
-        assert torch.equal(ours, expected)
-        assert calls == [1, 100, 100, 100]
-        calls.clear()
-        assert torch.equal(split(feats, boxes, image_shapes), expected) and calls == [100, 100, 100]
-        calls.clear()
-        few = [boxes[0][:10]]  # too few regions to be worth splitting
-        assert torch.equal(split(feats, few, image_shapes), plain(feats, few, image_shapes)) and calls == [10]
-    with torch.no_grad():  # outside inference mode too
-        assert torch.equal(split(feats, boxes, image_shapes), expected)
-
-
-def test_load_model_swaps_the_pointwise_convolutions_and_splits_the_roi_pooling(loaded_v1):
-    from segcore.methods.maskrcnn import pointwise, roi_pool
+def test_load_model_folds_the_batch_norms_and_stores_the_weights_channels_last(loaded_v1):
+    from torchvision.ops.misc import FrozenBatchNorm2d
 
     model = loaded_v1
-    swapped = [n for n, m in model.named_modules() if isinstance(m, pointwise.PointwiseConv2d)]
-    assert model.segcore["pointwise_convs"] == len(swapped) == 6  # four FPN laterals, the RPN's two outputs
-    assert sorted(n for n in swapped if n.startswith("rpn")) == ["rpn.head.bbox_pred", "rpn.head.cls_logits"]
-    assert model.segcore["split_roi_pools"] == 2
-    assert isinstance(model.roi_heads.box_roi_pool, roi_pool.SplitRoIPool)
-    assert isinstance(model.roi_heads.mask_roi_pool, roi_pool.SplitRoIPool)
+    norms = [n for n, m in model.named_modules() if isinstance(m, (torch.nn.BatchNorm2d, FrozenBatchNorm2d))]
+    assert norms == []  # every one follows a convolution in v1, and is folded into it
+    conv = model.backbone.body.conv1
+    assert conv.bias is not None and conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert model.segcore["variant"] == "v1" and model.segcore["device"] == "cpu"
 
 
 @pytest.mark.parametrize("size", [(96, 128), (300, 200), (1001, 1403)])

@@ -23,13 +23,7 @@ Speed and memory on the CPU, where the dashboard is hosted:
   quota), not the host's count, which oversubscribes a 2-CPU container;
 * once loaded, every batch norm that follows a convolution is folded into it
   (:func:`fold_batch_norms`) and the weights are stored channels-last, the
-  layout oneDNN's CPU convolutions run fastest in: together about a quarter
-  off a v1 pass at 800 px on 2 cores (4.9 s -> 3.7 s measured with random
-  weights, 61 instances), for the same detections;
-* on the CPU, the 1 x 1 convolutions there are matrix products that leave the
-  tensors in the layout the next step reads (:mod:`segcore.methods.maskrcnn.pointwise`),
-  and RoI pooling runs on every core (:mod:`segcore.methods.maskrcnn.roi_pool`):
-  another 14 % off (interleaved runs, 3.99 s -> 3.43 s in a slow spell).
+  layout oneDNN's CPU convolutions run fastest in, for the same detections.
 
 torch is imported inside functions only: ``import segcore.methods.maskrcnn`` stays cheap.
 """
@@ -187,16 +181,9 @@ def load_model(
     For v1 the backbone's batch-norm ``eps`` is set to 0, as torchvision does
     when it loads these weights (they were trained with that value).
 
-    On the CPU, the 1 x 1 convolutions of the FPN, the RPN and the mask head
-    run as matrix products that keep the tensors in the layout the
-    next step reads (:mod:`segcore.methods.maskrcnn.pointwise`), and the RoI pooling
-    on every core (:mod:`segcore.methods.maskrcnn.roi_pool`, bit for bit the same);
-    together another 14 % off.
-
     The model carries ``model.segcore``: a dict with ``variant``,
     ``categories`` (names by label index), ``device``, ``weights`` (the file),
-    ``load_s``, ``native_min_size``, and ``pointwise_convs``
-    and ``split_roi_pools`` (how many were swapped).
+    ``load_s`` and ``native_min_size``.
 
     Raises
     ------
@@ -251,12 +238,6 @@ def _load(variant: str, dev: str, file, explicit, t0: float):
     model.eval()
     fold_batch_norms(model)
     model.to(device=dev, memory_format=torch.channels_last)
-    pointwise = split_pools = 0
-    if dev == "cpu":
-        from segcore.methods.maskrcnn.pointwise import use_pointwise
-        from segcore.methods.maskrcnn.roi_pool import split_roi_pools
-        pointwise = use_pointwise(model)  # 1 x 1 ones as matrix products: no layout changes after the backbone
-        split_pools = split_roi_pools(model)  # RoI pooling on every core
     _install_class_filter(model.roi_heads)
     model.segcore = {
         "variant": variant,
@@ -266,8 +247,6 @@ def _load(variant: str, dev: str, file, explicit, t0: float):
         "load_s": time.perf_counter() - t0,
         "native_min_size": int(model.transform.min_size[0]),
         "native_max_size": int(model.transform.max_size),
-        "pointwise_convs": pointwise,
-        "split_roi_pools": split_pools,
     }
     return model
 
