@@ -52,12 +52,15 @@ class ResultCache:
 
     :meth:`get` computes a missing result once even when several sessions ask
     for it at the same time (the others wait for it); an exception is raised to
-    every caller waiting and nothing is kept.
+    every caller waiting and nothing is kept. ``size(value)`` gives a value's
+    bytes (default :func:`freeze`, for results); it holds no Streamlit state,
+    so worker threads may call it.
     """
 
-    def __init__(self, max_bytes: int):
+    def __init__(self, max_bytes: int, size: Callable[[Any], int] = freeze):
         self.max_bytes = int(max_bytes)
-        self._items: OrderedDict[Hashable, tuple[Segmentation, int]] = OrderedDict()
+        self._size = size
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Lock] = {}
 
@@ -76,7 +79,7 @@ class ResultCache:
         with self._lock:
             return key in self._items
 
-    def _lookup(self, key: Hashable) -> Segmentation | None:
+    def _lookup(self, key: Hashable) -> Any:
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -84,8 +87,8 @@ class ResultCache:
             self._items.move_to_end(key)
             return item[0]
 
-    def get(self, key: Hashable, compute: Callable[[], Segmentation]) -> Segmentation:
-        """The result for ``key``, from ``compute()`` the first time; frozen (its arrays read-only)."""
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The value for ``key``, from ``compute()`` the first time; a result is frozen (its arrays read-only)."""
         found = self._lookup(key)
         if found is not None:
             return found
@@ -97,7 +100,7 @@ class ResultCache:
                 return found
             try:
                 seg = compute()
-                size = freeze(seg)
+                size = self._size(seg)
                 with self._lock:
                     self._items[key] = (seg, size)
                     total = sum(s for _, s in self._items.values())

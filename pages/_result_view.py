@@ -38,14 +38,12 @@ RESULTS_MAX_BYTES = 600 * 2**20
 
 
 @st.cache_resource(show_spinner=False)
-def _results() -> ResultCache:
-    """The one result cache of this server, shared by every session (see :mod:`pages._result_cache`)."""
+def shared_results() -> ResultCache:
+    """The one result cache of this server, shared by every session (see :mod:`pages._result_cache`).
+
+    Fetch it in the script's thread; worker threads get it handed over (:func:`result_in`).
+    """
     return ResultCache(RESULTS_MAX_BYTES)
-
-
-def _run(method: str, image_sha: str, params_key: str, _rgb: np.ndarray, _params: dict) -> Segmentation:
-    """Cached technique call, keyed by ``method``, ``image_sha`` and ``params_key``; the result is frozen and shared."""
-    return _results().get((method, image_sha, params_key), lambda: get_method(method).run(_rgb, **_params))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -104,14 +102,21 @@ def failure_message(method: str, exc: BaseException) -> str | None:
 
 
 def cached_result(method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
-    """``method``'s result on the working image through the shared cache.
+    """``method``'s result on the working image through the shared cache (see :func:`result_in`)."""
+    return result_in(shared_results(), method, image, params)
 
-    Raises ValueError when the method refuses the image or the parameters,
-    and :class:`MethodFailed` (a ValueError too) when it could not run this
-    time (:func:`failure_message`); anything else is a bug and propagates.
+
+def result_in(cache: ResultCache, method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
+    """``method``'s result on the working image from ``cache``, computed once per image and settings.
+
+    Calls no Streamlit API, so the compare page's worker threads use it as
+    the technique pages do. Raises ValueError when the method refuses the
+    image or the parameters, and :class:`MethodFailed` (a ValueError too)
+    when it could not run this time (:func:`failure_message`); anything else
+    is a bug and propagates.
     """
     try:
-        return _run(method, image.sha256, params_key(params), image.rgb, params)
+        return cache.get((method, image.sha256, params_key(params)), lambda: get_method(method).run(image.rgb, **params))
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - only the failures failure_message knows are translated

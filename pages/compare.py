@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -14,7 +13,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from pages._compare_controls import (
     SETTINGS_OPEN,
@@ -51,9 +49,12 @@ from pages._result_view import (
     cached_result,
     params_key,
     remember_settings,
+    result_in,
+    shared_results,
     shown_image,
     shown_pair,
 )
+from pages._result_cache import ResultCache
 from pages._weights_secret import weights_from_secrets
 from segcore.batch import params_json, write_csv
 from segcore.export import comparison_zip
@@ -80,21 +81,31 @@ def _photo_uri(image_sha: str, scale: int, _rgb: np.ndarray) -> str:
     return data_uri(jpeg(reduced_image(_rgb, scale)), "image/jpeg")
 
 
-@st.cache_data(max_entries=256, max_size="400MB", show_spinner=False)
-def _panel(method: str, image_sha: str, key: str, kind: str, scale: int, _image: LoadedImage, _params: dict):
+@st.cache_resource(show_spinner=False)
+def _pictures() -> ResultCache:
+    """The panels' pictures of every session, least recently used out first past 400 MB of data URIs."""
+    return ResultCache(400 * 2**20, size=lambda panel: len(panel[0] or ""))
+
+
+def _panel(results: ResultCache, pictures: ResultCache, method: str, image: LoadedImage, params: dict,
+           kind: str, scale: int) -> tuple:
     """(picture data URI, labels, seconds, None) for one method, view and scale; (None, 0, 0, why) when it refuses.
 
-    The picture holds every ``scale``-th pixel of the label map each way (exact colours).
+    The picture holds every ``scale``-th pixel of the label map each way (exact colours). No Streamlit call:
+    the page's worker threads run it with the caches handed over, each making its own panel's picture.
     """
-    try:
-        seg = cached_result(method, _image, _params)
-    except MethodFailed:
-        raise  # it could not run this time (out of memory, weights): not cached, the next run tries again
-    except ValueError as exc:
-        return None, 0, 0.0, f"{method_title(method)}: {exc}"
-    shown = seg if scale == 1 else replace(seg, labels=seg.labels[::scale, ::scale])
-    png = boundary_png(shown) if kind == "boundaries" else color_png(shown)
-    return data_uri(png, "image/png"), seg.n_labels, seg.elapsed_s, None
+    def make() -> tuple:
+        try:
+            seg = result_in(results, method, image, params)
+        except MethodFailed:
+            raise  # it could not run this time (out of memory, weights): not kept, the next run tries again
+        except ValueError as exc:
+            return None, 0, 0.0, f"{method_title(method)}: {exc}"
+        shown = seg if scale == 1 else replace(seg, labels=seg.labels[::scale, ::scale])
+        png = boundary_png(shown) if kind == "boundaries" else color_png(shown)
+        return data_uri(png, "image/png"), seg.n_labels, seg.elapsed_s, None
+
+    return pictures.get((method, image.sha256, params_key(params), kind, scale), make)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -235,20 +246,18 @@ for method in methods:
             problems[method] = problem
 
 # Two at a time: on 2 cores, 20 methods at 1600 x 1200 took 0.60 s against 1.0 s one by one. Each worker
-# makes its panel's picture too, and keeps no result: they stay in the shared result cache. (Tried in
-# issue 20: running the methods through a Streamlit-free helper and drawing the pictures in the script's
-# thread instead took 10-30 % longer and held every result at once, 2.3 GB at the peak against 1.6.)
+# makes its panel's picture too, and keeps no result: they stay in the shared result cache. (Drawing the
+# pictures in the script's thread instead took 10-30 % longer and held every result at once.)
 WORKERS = 2
 PROGRESS_EVERY_S = 1.0
 jobs = [m for m in methods if m in run_params and m not in problems]
 slow = "Mask R-CNN (seconds on a CPU) and " if "maskrcnn" in jobs else ""
 bar = st.progress(0.0, text=f"Running {slow}{len(jobs)} method(s)...")
-ctx = get_script_run_ctx()
+results, pictures = shared_results(), _pictures()  # fetched here: the workers make no Streamlit calls
 
 
 def _work(method: str) -> tuple:
-    add_script_run_ctx(threading.current_thread(), ctx)  # the cached calls need the session's context
-    return _panel(method, image.sha256, params_key(run_params[method]), kind, scale, image, run_params[method])
+    return _panel(results, pictures, method, image, run_params[method], kind, scale)
 
 
 with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="compare") as pool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -187,16 +188,21 @@ def test_each_method_runs_once_per_image_and_setting(offline, monkeypatch):
     from segcore.registry import MethodSpec
 
     calls: list[str] = []
+    threads: set[tuple[str, bool]] = set()
     real_run = MethodSpec.run
 
     def counting(self, image, **params):
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
         calls.append(self.name)
+        threads.add((threading.current_thread().name.split("_")[0], get_script_run_ctx(suppress_warning=True) is None))
         return real_run(self, image, **params)
 
     monkeypatch.setattr(MethodSpec, "run", counting)
     rng = np.random.default_rng(1234)  # an image no other test has: nothing of it is cached yet
     picture = (rng.random((90, 120, 3)) * 255).astype(np.uint8)
     at = compare_page({"methods": "otsu,kmeans"})
+    calls.clear()  # the sample's runs (none when an earlier test left them cached)
     at.sidebar.file_uploader[0].upload("noise.png", encode(picture), "image/png")
     at.run()
     assert calls.count("otsu") == 1 and calls.count("kmeans") == 1
@@ -208,6 +214,7 @@ def test_each_method_runs_once_per_image_and_setting(offline, monkeypatch):
     assert calls.count("kmeans") == 2 and calls.count("otsu") == 1 and calls.count("canny") == 1
     at.selectbox(key="cmp_view").set_value("boundaries").run()  # another view: pictures, no method
     assert len(calls) == 4 and not at.exception
+    assert threads == {("compare", True)}  # on the page's workers, which make no Streamlit call: no script context
 
 
 def test_mask_rcnn_matches_are_listed_per_object(offline):

@@ -42,7 +42,7 @@ def test_the_audit_reads_every_cache_decorator_in_the_source(uses):
     )
     assert written == len(uses), (written, [u.describe() for u in uses])
     names = {f"{u.file}:{u.function}" for u in uses}
-    assert {"pages/_image_input.py:_decode", "pages/_result_view.py:_results", "pages/compare.py:_panel"} <= names
+    assert {"pages/_image_input.py:_decode", "pages/_result_view.py:shared_results", "pages/compare.py:_pictures"} <= names
 
 
 def test_every_cache_data_has_max_entries_or_ttl(uses):
@@ -74,11 +74,11 @@ def test_every_cache_resource_is_one_object_or_one_per_key_of_a_fixed_set(uses):
 
 def test_the_shared_result_cache_is_bounded_by_its_bytes():
     from pages._result_cache import ResultCache
-    from pages._result_view import RESULTS_MAX_BYTES, _results
+    from pages._result_view import RESULTS_MAX_BYTES, shared_results
 
-    cache = _results()
+    cache = shared_results()
     assert isinstance(cache, ResultCache)
-    assert cache is _results(), "one result cache per server"
+    assert cache is shared_results(), "one result cache per server"
     assert cache.max_bytes == RESULTS_MAX_BYTES <= 1024 * 2**20, "the results must fit beside the model in 2.7 GB"
 
 
