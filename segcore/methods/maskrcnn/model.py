@@ -43,6 +43,7 @@ import numpy as np
 
 from segcore.fast.parallel import cpu_budget
 from segcore.io.coco import rle_from_patch
+from segcore.methods.maskrcnn import shapes
 from segcore.methods.maskrcnn import weights as W
 from segcore.methods.maskrcnn.instances import instances_to_segmentation
 from segcore.methods.maskrcnn.memory import (  # noqa: F401
@@ -146,7 +147,7 @@ def build_model(variant: str = "v1", *, device: str = "cpu", **kwargs: Any):
 
     v = W._variant(variant)
     if not v.coco:
-        builder: Callable = W.shapes_module().build_shapes_model
+        builder: Callable = shapes.build_shapes_model
     else:
         from torchvision.models import get_model_builder
 

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from segcore.methods.maskrcnn import shapes
+
 #: Environment variable naming a weights file (for v1 and v2).
 ENV_WEIGHTS = "SEGCORE_MASKRCNN_WEIGHTS"
 #: Environment variable naming a download mirror: a folder URL holding the official file names.
@@ -115,33 +117,6 @@ def _variant(variant: str) -> Variant:
         raise ValueError(f"unknown Mask R-CNN variant {variant!r}; choose one of {', '.join(VARIANTS)}") from None
 
 
-def shapes_module():
-    """Return ``segcore.methods.maskrcnn.shapes``, or raise :class:`WeightsUnavailable` if it is not there.
-
-    The shapes model lives in its own module (written separately); until it
-    exists the COCO variants work and ``"shapes"`` reports itself unavailable.
-    """
-    try:
-        from segcore.methods.maskrcnn import shapes
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("segcore.methods.maskrcnn.shapes",):
-            raise
-        raise WeightsUnavailable(
-            "the 'shapes' variant needs segcore/methods/maskrcnn/shapes.py, which this installation lacks"
-        ) from exc
-    return shapes
-
-
-def available_variants() -> list[str]:
-    """Variants that can be built here (``"shapes"`` only when its module exists)."""
-    out = list(COCO_VARIANTS)
-    try:
-        shapes_module()
-    except WeightsUnavailable:
-        return out
-    return [*out, "shapes"]
-
-
 def weights_enum_member(variant: str):
     """The torchvision weights enum member of a COCO variant, ``COCO_V1`` (imports torchvision).
 
@@ -165,7 +140,7 @@ def categories(variant: str) -> list[str]:
     index ``i`` *is* COCO ``category_id`` ``i`` (1 person ... 90 toothbrush).
     """
     if not _variant(variant).coco:
-        return list(shapes_module().SHAPES_CATEGORIES)
+        return list(shapes.SHAPES_CATEGORIES)
     return list(weights_enum_member(variant).meta["categories"])
 
 
@@ -177,7 +152,7 @@ def official_url(variant: str) -> str:
 def file_name(variant: str) -> str:
     """The weights file name: the last part of the official URL (it carries the hash prefix)."""
     if not _variant(variant).coco:
-        return shapes_module().SHAPES_WEIGHTS.name
+        return shapes.SHAPES_WEIGHTS.name
     return official_url(variant).rsplit("/", 1)[-1]
 
 
@@ -295,7 +270,7 @@ def resolve_weights(
             f"Correct or unset it{' to use the torch hub cache / download' if v.coco else ''}."
         )
     if not v.coco:  # shapes: the committed file
-        file = Path(shapes_module().SHAPES_WEIGHTS)
+        file = Path(shapes.SHAPES_WEIGHTS)
         if file.is_file():
             return file
         raise WeightsUnavailable(
@@ -532,7 +507,7 @@ def weights_status() -> list[dict[str, Any]]:
                 row["url"] = download_source(name)
                 row["expected"] = cache_dir() / row["url"].rsplit("/", 1)[-1]
             else:
-                row["expected"] = Path(shapes_module().SHAPES_WEIGHTS)
+                row["expected"] = Path(shapes.SHAPES_WEIGHTS)
             explicit = explicit_weights(name)
             if explicit is not None:
                 file, origin = explicit
@@ -681,14 +656,14 @@ def load_state_dict_file(model, file: str | os.PathLike, *, variant: str, origin
     try:
         model.load_state_dict(sd, strict=True, assign=on_meta)
     except RuntimeError as exc:
-        shapes = re.findall(
+        mismatches = re.findall(
             r"size mismatch for ([\w.]+): copying a param with shape (torch.Size\(\[[^\]]*\]\))"
             r".*?current model is (torch.Size\(\[[^\]]*\]\))",
             str(exc),
         )
-        if shapes:
-            detail = "; ".join(f"{k}: file {a[11:-1]}, model {b[11:-1]}" for k, a, b in shapes[:3])
-            more = f" (and {len(shapes) - 3} more)" if len(shapes) > 3 else ""
+        if mismatches:
+            detail = "; ".join(f"{k}: file {a[11:-1]}, model {b[11:-1]}" for k, a, b in mismatches[:3])
+            more = f" (and {len(mismatches) - 3} more)" if len(mismatches) > 3 else ""
             raise WeightsFileError(
                 f"{where} does not fit Mask R-CNN {variant}: {want}; the keys match but shapes differ"
                 f" -- {detail}{more}. A model trained with another number of classes needs its own variant."
