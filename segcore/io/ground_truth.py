@@ -3,37 +3,19 @@
 A ground truth is what a segmentation is scored against: a binary mask
 (foreground / background), a label map (one value per region, as the Berkeley
 segmentation benchmark's human segmentations) or an instance map (0 = background,
-1..N = one object each). :func:`load_ground_truth` decodes one file, or several
-files of the same image (BSDS style: several people's segmentations), from a
-lossless image (PNG, TIFF, BMP, GIF, lossless WebP) or a NumPy ``.npy`` array,
-and refuses anything that is not a clean label map (a photo, a JPEG, a 3-D stack,
-a map with one value...) with a :class:`GroundTruthError` whose message says
-what is wrong and what to do. :func:`fit_ground_truth` brings a ground truth
-made at the image's own size to the working size of the dashboard.
-
-Example
--------
->>> import io
->>> import numpy as np
->>> from PIL import Image
->>> mask = np.zeros((40, 60), np.uint8)
->>> mask[10:30, 20:50] = 255
->>> buf = io.BytesIO()
->>> Image.fromarray(mask).save(buf, format="PNG")
->>> gt = load_ground_truth(buf.getvalue())
->>> gt.kind, gt.shape, int(gt.maps[0].sum())
-('binary', (40, 60), 600)
->>> small = fit_ground_truth(gt, original_size=(60, 40), working_size=(30, 20))
->>> small.shape, int(small.maps[0].sum())
-((20, 30), 150)
+1..N = one object each). :func:`load_ground_truth` decodes one or several files
+of one image and refuses anything that is not a clean label map with a
+:class:`GroundTruthError` whose message says what is wrong and what to do.
+:func:`fit_ground_truth` brings a ground truth made at the image's own size to
+the working size of the dashboard.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -53,6 +35,7 @@ MAX_EDGE_SHARE = 0.5
 _FLAT_MIN_VALUES = 32
 
 _NPY_MAGIC = b"\x93NUMPY"
+_BYTES = (bytes, bytearray, memoryview)
 _LOSSLESS = "Save it as PNG (8- or 16-bit grayscale, palette or flat RGB colours), or as a NumPy .npy array."
 
 
@@ -98,13 +81,10 @@ class GroundTruth:
             raise ValueError(f"ground-truth maps are 2-D; got shapes {[m.shape for m in maps]}")
         if len({m.shape for m in maps}) != 1:
             raise ValueError(f"ground-truth maps must share one shape; got {[m.shape for m in maps]}")
-        fixed = []
+        maps = tuple(np.ascontiguousarray(m, dtype=np.int32) for m in maps)  # no copy when already so
         for m in maps:
-            if m.dtype != np.int32 or m.flags.writeable or not m.flags.c_contiguous:
-                m = np.ascontiguousarray(m, dtype=np.int32)
-                m.setflags(write=False)
-            fixed.append(m)
-        object.__setattr__(self, "maps", tuple(fixed))
+            m.setflags(write=False)
+        object.__setattr__(self, "maps", maps)
         if self.categories is not None and self.kind != "instances":
             raise ValueError("categories belong to instance ground truths only")
 
@@ -118,11 +98,6 @@ class GroundTruth:
         """(width, height), as :attr:`segcore.io.loading.LoadedImage.size`."""
         h, w = self.shape
         return (w, h)
-
-
-# ---------------------------------------------------------------------------
-# Decoding one file into an integer map
-# ---------------------------------------------------------------------------
 
 
 def _webp_is_lossy(data: bytes) -> bool:
@@ -150,8 +125,8 @@ def _decode_npy(data: bytes, name: str) -> tuple[np.ndarray, str]:
     """Load a ``.npy`` file without pickles; return the array and a description."""
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
+    except (ValueError, OSError, EOFError) as exc:
+        if isinstance(exc, ValueError) and "pickle" in str(exc).lower():
             raise GroundTruthError(
                 f"'{name}' is a NumPy file of Python objects, which this app does not load "
                 "(loading it could run code). Save the label map as an integer array: "
@@ -161,27 +136,22 @@ def _decode_npy(data: bytes, name: str) -> tuple[np.ndarray, str]:
             f"'{name}' could not be read as a NumPy .npy file ({exc}); it may be truncated or "
             "damaged. Save it again with np.save."
         ) from exc
-    except (OSError, EOFError) as exc:
-        raise GroundTruthError(
-            f"'{name}' could not be read as a NumPy .npy file ({exc}); it may be truncated or "
-            "damaged. Save it again with np.save."
-        ) from exc
     if arr.dtype.kind not in "biuf":
         raise GroundTruthError(
             f"'{name}' holds {arr.dtype} values; a label map holds integers. "
             "Save it as an integer array: np.save(path, labels.astype(np.int32))."
         )
-    squeezed = arr.reshape([s for s in arr.shape if s != 1]) if arr.ndim > 2 else arr
+    squeezed = np.squeeze(arr) if arr.ndim > 2 else arr
     if squeezed.ndim != 2:
-        if arr.ndim >= 3:
-            raise GroundTruthError(
-                f"'{name}' is a {arr.ndim}-D array of shape {arr.shape}; a ground truth is one 2-D "
-                "map (height x width). Save a stack of masks as one label map (0 = background, "
-                "1..N = each object), or save each map as its own file and give them all."
-            )
+        advice = (
+            "Save a stack of masks as one label map (0 = background, 1..N = each object), "
+            "or save each map as its own file and give them all."
+            if arr.ndim >= 3
+            else "Save the label map with np.save(path, labels)."
+        )
         raise GroundTruthError(
             f"'{name}' is a {arr.ndim}-D array of shape {arr.shape}; a ground truth is one 2-D "
-            "map (height x width). Save the label map with np.save(path, labels)."
+            f"map (height x width). {advice}"
         )
     if squeezed.size > Image.MAX_IMAGE_PIXELS:
         raise _too_large(name, squeezed.shape[1], squeezed.shape[0])
@@ -221,7 +191,7 @@ def _decode_image(data: bytes, name: str) -> tuple[np.ndarray, str]:
             img.load()
     except GroundTruthError:
         raise
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError, MemoryError) as exc:
         raise _too_large(name) from exc
     except UnidentifiedImageError as exc:
         raise GroundTruthError(
@@ -233,50 +203,34 @@ def _decode_image(data: bytes, name: str) -> tuple[np.ndarray, str]:
             f"'{name}' could not be decoded ({exc}); the file may be truncated or damaged. "
             "Export the ground truth again."
         ) from exc
-    except MemoryError as exc:
-        raise _too_large(name) from exc
 
     mode = img.mode
     desc = f"{fmt} {mode}"
-    if mode in ("1", "L", "P"):
-        arr = np.asarray(img).astype(np.int64)
-        if mode == "P":
-            desc += " (palette index = label)"
-        return arr, desc
-    if mode.startswith("I;16") or mode == "I":
-        arr = np.asarray(img)
-        if arr.dtype.kind not in "iu":  # pragma: no cover - Pillow versions without the array view
-            arr = np.asarray(img.convert("I"))
-        return arr.astype(np.int64), desc
+    if mode in ("1", "L", "P", "I") or mode.startswith("I;16"):
+        return np.asarray(img).astype(np.int64), desc + (" (palette index = label)" if mode == "P" else "")
     if mode == "F":
         return np.asarray(img, dtype=np.float64), desc
+    # Gray with alpha, or colour-coded label images (RGB, RGBA and the other multi-channel modes).
     if mode in ("LA", "PA", "La"):
         arr = np.asarray(img.convert("LA") if mode == "La" else img)
-        values, alpha = arr[..., 0], arr[..., 1]
-        if _varies(values) or not _varies(alpha):
-            return values.astype(np.int64), desc + " (alpha ignored)"
-        return alpha.astype(np.int64), desc + " (alpha = label: the only channel that varies)"
-    # Colour-coded label images: RGB, RGBA and the other multi-channel modes.
-    if mode not in ("RGB", "RGBA"):
-        img = img.convert("RGBA" if "A" in mode else "RGB")
-    arr = np.asarray(img)
-    if arr.shape[2] == 4:
-        rgb, alpha = arr[..., :3], arr[..., 3]
-        if not _varies_rgb(rgb) and _varies(alpha):
+    else:
+        arr = np.asarray(img if mode in ("RGB", "RGBA") else img.convert("RGBA" if "A" in mode else "RGB"))
+    if arr.shape[2] in (2, 4):  # the alpha is the label when it is the only channel that varies
+        colour, alpha = arr[..., :-1], arr[..., -1]
+        if not _varies(colour) and _varies(alpha):
             return alpha.astype(np.int64), desc + " (alpha = label: the only channel that varies)"
-        arr = rgb
+        arr = colour
         desc += " (alpha ignored)"
+    if arr.shape[2] == 1:
+        return arr[..., 0].astype(np.int64), desc
     if np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2]):
         return arr[..., 0].astype(np.int64), desc + " (gray: value = label)"
     return _colours_to_labels(arr, name), desc + " (one label per colour, black = 0)"
 
 
 def _varies(a: np.ndarray) -> bool:
-    return a.size > 0 and bool((a != a.flat[0]).any())
-
-
-def _varies_rgb(rgb: np.ndarray) -> bool:
-    return any(_varies(rgb[..., c]) for c in range(rgb.shape[2]))
+    """True when some pixel of ``a`` (H, W) or (H, W, C) differs from the first."""
+    return a.size > 0 and bool((a != a[0, 0]).any())
 
 
 def _colours_to_labels(rgb: np.ndarray, name: str) -> np.ndarray:
@@ -336,42 +290,41 @@ def _looks_like_photo(arr: np.ndarray, n_values: int, counts: np.ndarray) -> str
     unique_share = float((counts == 1).sum()) / arr.size
     if unique_share > MAX_UNIQUE_SHARE:
         return f"{unique_share:.0%} of the pixels each have a value no other pixel has"
-    pairs = 0
-    diff = 0
-    if arr.shape[1] > 1:
-        diff += int((arr[:, 1:] != arr[:, :-1]).sum())
-        pairs += arr.shape[0] * (arr.shape[1] - 1)
-    if arr.shape[0] > 1:
-        diff += int((arr[1:, :] != arr[:-1, :]).sum())
-        pairs += (arr.shape[0] - 1) * arr.shape[1]
-    if pairs and diff / pairs > MAX_EDGE_SHARE:
-        return f"{n_values:,} values and {diff / pairs:.0%} of neighbouring pixels differ"
+    h, w = arr.shape
+    diff = np.count_nonzero(arr[:, 1:] != arr[:, :-1]) + np.count_nonzero(arr[1:] != arr[:-1])
+    edge_share = diff / (h * (w - 1) + (h - 1) * w)  # more than 32 values: more than one pixel
+    if edge_share > MAX_EDGE_SHARE:
+        return f"{n_values:,} values and {edge_share:.0%} of neighbouring pixels differ"
     return None
 
 
-def _decode_one(data: bytes, name: str) -> tuple[np.ndarray, str]:
-    """Bytes of one file -> checked int64 map (H, W) and a description of how it was read."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
+def _decode_one(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Bytes of one file -> checked int64 map (H, W), its values, their counts and how it was read."""
+    if not isinstance(data, _BYTES):
         raise GroundTruthError(f"'{name}' is {type(data).__name__}, not file bytes. Give the file's content.")
     data = bytes(data)
     if not data:
         raise GroundTruthError(f"'{name}' is empty (0 bytes). Choose the ground-truth file again.")
-    if data.startswith(_NPY_MAGIC):
-        arr, desc = _decode_npy(data, name)
-    else:
-        arr, desc = _decode_image(data, name)
+    arr, desc = (_decode_npy if data.startswith(_NPY_MAGIC) else _decode_image)(data, name)
     arr = _check_values(arr, name)
-    return arr, desc
-
-
-# ---------------------------------------------------------------------------
-# Public API
-# ---------------------------------------------------------------------------
-
-
-def _binary(arr: np.ndarray) -> np.ndarray:
-    """0/1 map from a two-valued map: the larger value is the foreground."""
-    return (arr == arr.max()).astype(np.int32)
+    values, counts = np.unique(arr, return_counts=True)
+    if len(values) > MAX_LABELS:
+        raise GroundTruthError(
+            f"'{name}' has {len(values):,} distinct values; this app takes up to "
+            f"{MAX_LABELS:,} labels per map. Merge small regions, or check that the file is a "
+            "label map and not an image."
+        )
+    why = _looks_like_photo(arr, len(values), counts)
+    if why:
+        raise _photo_refusal(name, why)
+    if len(values) < 2:
+        raise GroundTruthError(
+            f"'{name}' has one value only ({int(values[0])} everywhere), so it marks no region. "
+            "A mask needs foreground and background pixels; a label map at least two regions. "
+            "Check that the right file was exported (a mask saved as 0/1 in an 8-bit file can "
+            "look black but is fine)."
+        )
+    return arr, values, counts, desc
 
 
 def load_ground_truth(
@@ -427,7 +380,7 @@ def load_ground_truth(
     """
     if kind not in ("auto", *KINDS):
         raise ValueError(f"kind must be 'auto' or one of {', '.join(KINDS)}; got {kind!r}")
-    if isinstance(data, (bytes, bytearray, memoryview)):
+    if isinstance(data, _BYTES):
         items = [data]
     else:
         items = list(data)
@@ -435,35 +388,8 @@ def load_ground_truth(
             raise GroundTruthError(f"No ground-truth file was given for '{name}'. Choose one or more files.")
     n = len(items)
     names = [name] if n == 1 else [f"{name} ({i + 1} of {n})" for i in range(n)]
-
-    maps: list[np.ndarray] = []
-    value_sets: list[np.ndarray] = []
-    descs: list[str] = []
-    for item, item_name in zip(items, names):
-        arr, desc = _decode_one(item, item_name)
-        values, counts = np.unique(arr, return_counts=True)
-        if len(values) > MAX_LABELS:
-            raise GroundTruthError(
-                f"'{item_name}' has {len(values):,} distinct values; this app takes up to "
-                f"{MAX_LABELS:,} labels per map. Merge small regions, or check that the file is a "
-                "label map and not an image."
-            )
-        why = _looks_like_photo(arr, len(values), counts)
-        if why:
-            raise _photo_refusal(item_name, why)
-        if len(values) < 2:
-            raise GroundTruthError(
-                f"'{item_name}' has one value only ({int(values[0])} everywhere), so it marks no region. "
-                "A mask needs foreground and background pixels; a label map at least two regions. "
-                "Check that the right file was exported (a mask saved as 0/1 in an 8-bit file can "
-                "look black but is fine)."
-            )
-        maps.append(arr)
-        value_sets.append(values)
-        descs.append(desc)
-
-    shapes = {m.shape for m in maps}
-    if len(shapes) > 1:
+    maps, value_sets, value_counts, descs = zip(*map(_decode_one, items, names))
+    if len({m.shape for m in maps}) > 1:
         sizes = ", ".join(f"{m.shape[1]} x {m.shape[0]}" for m in maps)
         raise GroundTruthError(
             f"The {n} ground truths of '{name}' have different sizes ({sizes} px); several ground "
@@ -473,10 +399,10 @@ def load_ground_truth(
     if kind == "auto":
         kind = "binary" if all(len(v) == 2 for v in value_sets) else "labels"
     if kind == "binary":
-        for values, item_name, arr in zip(value_sets, names, maps):
+        for item_name, values, counts in zip(names, value_sets, value_counts):
             if len(values) > 2:
-                raise GroundTruthError(_binary_refusal(item_name, arr, values))
-        maps = [_binary(m) for m in maps]
+                raise GroundTruthError(_binary_refusal(item_name, values, counts))
+        maps = [(m == m.max()).astype(np.int32) for m in maps]  # the larger value is the foreground
         what = "binary mask (larger value = foreground)"
     elif kind == "labels":
         what = f"label map ({', '.join(str(len(v)) for v in value_sets)} labels)"
@@ -484,22 +410,17 @@ def load_ground_truth(
         n_inst = [int((v > 0).sum()) for v in value_sets]
         what = f"instance map ({', '.join(map(str, n_inst))} objects, 0 = background)"
     files = descs[0] if n == 1 else f"{n} files, {descs[0]}"
-    return GroundTruth(
-        kind=kind,
-        maps=tuple(maps),
-        name=name,
-        source=f"read from '{name}': {files}; {what}",
-    )
+    return GroundTruth(kind, tuple(maps), name=name, source=f"read from '{name}': {files}; {what}")
 
 
-def _binary_refusal(name: str, arr: np.ndarray, values: np.ndarray) -> str:
+def _binary_refusal(name: str, values: np.ndarray, counts: np.ndarray) -> str:
+    """Why a map of ``values`` (``counts`` pixels each) is not a binary mask, and what to do."""
     msg = (
         f"'{name}' has {len(values)} values; a binary mask has two (background and foreground). "
         "If each value is a region, choose 'label map' (or 'instances' for one value per object) instead."
     )
-    counts = np.bincount(np.searchsorted(values, arr.ravel()), minlength=len(values))
     top = np.argsort(counts)[::-1][:2]
-    if counts[top].sum() >= 0.95 * arr.size:
+    if counts[top].sum() >= 0.95 * counts.sum():
         a, b = sorted(int(values[i]) for i in top)
         msg += (
             f" Most pixels are {a} or {b}: the other values look like smoothed (anti-aliased) or "
@@ -565,7 +486,7 @@ def fit_ground_truth(
     maps = tuple(_nearest(m, wh, ww) for m in gt.maps)
     categories = gt.categories
     if categories is not None:
-        present = set(np.unique(np.concatenate([np.unique(m) for m in maps])).tolist())
+        present = set(np.unique(np.stack(maps)).tolist())
         categories = {k: v for k, v in categories.items() if k in present}
     source = gt.source + ("; " if gt.source else "") + f"resized from {w} x {h} to {ww} x {wh} px (nearest neighbour)"
     return replace(gt, maps=maps, categories=categories, source=source)

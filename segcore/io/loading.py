@@ -92,6 +92,10 @@ def _float_to_levels(arr: np.ndarray, notes: list[str], name: str) -> np.ndarray
     return scaled
 
 
+#: The note of a plain conversion to RGB, by Pillow mode; any other mode: "<mode> converted to RGB".
+_CONVERSION_NOTES = {"1": "grayscale shown as RGB", "L": "grayscale shown as RGB", "P": "palette image converted to RGB"}
+
+
 def _to_rgb(img: Image.Image, notes: list[str], name: str = "image") -> Image.Image:
     """Convert any Pillow mode to RGB (8 bits per channel), predictably."""
     mode = img.mode
@@ -102,16 +106,11 @@ def _to_rgb(img: Image.Image, notes: list[str], name: str = "image") -> Image.Im
         arr = np.asarray(img)
         if mode == "F":
             scaled = _float_to_levels(arr, notes, name)
-        elif mode == "I":
-            hi_val = 65535.0 if arr.max() <= 65535 and arr.min() >= 0 else None
-            if hi_val is None:
-                lo, hi = float(arr.min()), float(arr.max())
-                scaled = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros(arr.shape)
-                notes.append("32-bit integer image rescaled to 0..255")
-            else:
-                scaled = arr / 257.0
-                notes.append("16-bit image scaled to 8 bits (value / 257)")
-        else:
+        elif mode == "I" and (arr.min() < 0 or arr.max() > 65535):
+            lo, hi = float(arr.min()), float(arr.max())
+            scaled = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros(arr.shape)
+            notes.append("32-bit integer image rescaled to 0..255")
+        else:  # 16-bit values, also in a 32-bit integer image
             scaled = arr.astype(np.float64) / 257.0
             notes.append("16-bit image scaled to 8 bits (value / 257)")
         gray8 = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
@@ -121,14 +120,7 @@ def _to_rgb(img: Image.Image, notes: list[str], name: str = "image") -> Image.Im
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         notes.append("transparency composited onto white")
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if mode == "CMYK":
-        notes.append("CMYK converted to RGB")
-    elif mode in ("L", "1"):
-        notes.append("grayscale shown as RGB")
-    elif mode == "P":
-        notes.append("palette image converted to RGB")
-    elif mode not in ("RGB",):
-        notes.append(f"{mode} converted to RGB")
+    notes.append(_CONVERSION_NOTES.get(mode, f"{mode} converted to RGB"))
     return img.convert("RGB")
 
 
@@ -168,9 +160,7 @@ def load_image(
         With a message saying what is wrong and what to do.
     """
     if not data:
-        raise ImageLoadError(
-            f"'{name}' is empty (0 bytes). Choose the image file again, or pick a sample image."
-        )
+        raise ImageLoadError(f"'{name}' is empty (0 bytes). Choose the image file again, or pick a sample image.")
     notes: list[str] = []
     try:
         with warnings.catch_warnings():
@@ -184,10 +174,9 @@ def load_image(
                 img.seek(0)
                 notes.append(f"first frame of {n_frames} used")
             source_mode = img.mode
-            original_size = img.size
-            if min(original_size) < MIN_SIDE:
+            if min(img.size) < MIN_SIDE:
                 raise ImageLoadError(
-                    f"'{name}' is {original_size[0]} x {original_size[1]} pixels, too small to "
+                    f"'{name}' is {img.width} x {img.height} pixels, too small to "
                     f"segment. Use an image at least {MIN_SIDE} x {MIN_SIDE} pixels."
                 )
             img.load()
@@ -206,8 +195,7 @@ def load_image(
         ) from exc
     except UnidentifiedImageError as exc:
         raise ImageLoadError(
-            f"'{name}' is not an image this app can read. Use a PNG, JPEG, WebP, BMP, "
-            "TIFF or GIF file."
+            f"'{name}' is not an image this app can read. Use a PNG, JPEG, WebP, BMP, TIFF or GIF file."
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
         # Pillow on damaged files: IndexError, struct.error counting a truncated GIF's frames;
@@ -217,28 +205,15 @@ def load_image(
             "Export it again or try another image."
         ) from exc
     except MemoryError as exc:
-        raise ImageLoadError(
-            f"'{name}' is too large to decode in this app's memory. Reduce it and try again."
-        ) from exc
+        raise ImageLoadError(f"'{name}' is too large to decode in this app's memory. Reduce it and try again.") from exc
 
     w, h = working_size(img.width, img.height, max_side)
     reduced = (w, h) != img.size
     if reduced:
         img = img.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    rgb = np.asarray(img, dtype=np.uint8)
-    if rgb.ndim != 3 or rgb.shape[2] != 3:  # pragma: no cover - _to_rgb guarantees RGB
-        raise ImageLoadError(f"'{name}' did not decode to RGB.")
-    rgb = np.ascontiguousarray(rgb)
+    rgb = np.ascontiguousarray(np.asarray(img, dtype=np.uint8))  # (H, W, 3): _to_rgb made it RGB
     rgb.setflags(write=False)
-    return LoadedImage(
-        rgb=rgb,
-        sha256=array_sha256(rgb),
-        original_size=original_size,
-        reduced=reduced,
-        source_mode=f"{fmt} {source_mode}",
-        name=name,
-        notes=notes,
-    )
+    return LoadedImage(rgb, array_sha256(rgb), original_size, reduced, f"{fmt} {source_mode}", name, notes)
 
 
 def _exif_orientation(img: Image.Image) -> int:

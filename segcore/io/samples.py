@@ -6,26 +6,20 @@ Each sample is handed out as PNG bytes so it goes through the same loader as
 an upload (one code path, one set of conversions); :func:`sample_ground_truth`
 gives its ground truth, when it has one, at the sample's own size.
 
-Samples with a ground truth:
-
-* ``shapes`` (instances, synthetic): five circles, squares and triangles from
-  :func:`segcore.io.synthetic.make_sample`, the pictures the small shapes
-  Mask R-CNN was trained on (this seed is outside its training seeds).
-* ``blobs`` (binary, synthetic): smooth bright blobs under an illumination
-  gradient, with noise.
-* ``mosaic`` (labels, synthetic): seven Voronoi cells, each its own colour and texture.
-* ``coins`` (instances), ``coffee`` and ``chelsea`` (binary): masks made in this
-  repository for scikit-image's photos, shipped in ``assets/ground_truth/``
-  (see its README for how they were made, how good they are and the licences).
+Samples with a ground truth: the synthetic ``shapes`` (instances: the pictures
+the small shapes Mask R-CNN was trained on), ``blobs`` (binary) and ``mosaic``
+(labels), and scikit-image's ``coins`` (instances), ``coffee`` and ``chelsea``
+(binary) with masks made in this repository, shipped in ``assets/ground_truth/``
+(see its README for how they were made, how good they are and the licences).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -68,16 +62,11 @@ class Sample:
 
 def _skimage(name: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
-        import skimage.data  # noqa: PLC0415 - only when a sample is asked for
+        import skimage.data  # only when a sample is asked for
 
         return getattr(skimage.data, name)()
 
     return load
-
-
-# ---------------------------------------------------------------------------
-# Synthetic scenes with exact ground truth
-# ---------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
@@ -95,23 +84,18 @@ def shapes_scene() -> tuple[np.ndarray, GroundTruth]:
         ``categories`` maps it to ``"circle"``, ``"square"`` or ``"triangle"``.
         Exact: the generator drew the picture from these masks.
     """
-    from segcore.io.synthetic import SHAPES_CATEGORIES, make_sample  # noqa: PLC0415
+    from segcore.io.synthetic import SHAPES_CATEGORIES, make_sample
 
     rgb, masks, labels = make_sample(SHAPES_SEED, size=320, n_min=5, n_max=5)
     inst = np.zeros(rgb.shape[:2], np.int32)
-    for i, m in enumerate(masks):
-        inst[m] = i + 1
-    categories = {i + 1: SHAPES_CATEGORIES[int(c)] for i, c in enumerate(labels)}
-    gt = GroundTruth(
-        "instances",
-        (inst,),
-        name="shapes: exact instance masks",
-        categories=categories,
-        source=(
-            f"synthetic, exact ground truth: segcore.io.synthetic.make_sample(seed={SHAPES_SEED}, "
-            "size=320, 5 shapes) drew the picture from these masks"
-        ),
+    for i, m in enumerate(masks, start=1):  # the visible parts: disjoint
+        inst[m] = i
+    categories = {i: SHAPES_CATEGORIES[int(c)] for i, c in enumerate(labels, start=1)}
+    source = (
+        f"synthetic, exact ground truth: segcore.io.synthetic.make_sample(seed={SHAPES_SEED}, "
+        "size=320, 5 shapes) drew the picture from these masks"
     )
+    gt = GroundTruth("instances", (inst,), name="shapes: exact instance masks", categories=categories, source=source)
     return rgb, gt
 
 
@@ -164,13 +148,8 @@ def blobs_scene() -> tuple[np.ndarray, GroundTruth]:
     rgb = gray[..., None] * np.where(fg[..., None], tint_fg, tint_bg)
     rgb = rgb * 255.0 + rng.normal(0.0, 9.0, size=rgb.shape)
     rgb = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
-    gt = GroundTruth(
-        "binary",
-        (fg.astype(np.int32),),
-        name="blobs: exact foreground mask",
-        source=f"synthetic, exact ground truth: six blobs drawn with seed {BLOBS_SEED} (segcore.io.samples.blobs_scene)",
-    )
-    return rgb, gt
+    source = f"synthetic, exact ground truth: six blobs drawn with seed {BLOBS_SEED} (segcore.io.samples.blobs_scene)"
+    return rgb, GroundTruth("binary", (fg.astype(np.int32),), name="blobs: exact foreground mask", source=source)
 
 
 @lru_cache(maxsize=1)
@@ -189,34 +168,21 @@ def mosaic_scene() -> tuple[np.ndarray, GroundTruth]:
     gt : GroundTruth
         ``"labels"``: values 0..6, the cell of each pixel, exactly as painted.
     """
-    from skimage.transform import resize  # noqa: PLC0415
+    from skimage.transform import resize
 
     h, w = 360, 480  # seven cells
     rng = np.random.default_rng(MOSAIC_SEED)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
     # Seed points spread out: a jittered 4 x 2 grid, one cell dropped.
     grid = [(r, c) for r in range(2) for c in range(4)]
-    drop = int(rng.integers(len(grid)))
-    pts = np.array(
-        [
-            ((r + rng.uniform(0.2, 0.8)) * h / 2, (c + rng.uniform(0.2, 0.8)) * w / 4)
-            for i, (r, c) in enumerate(grid)
-            if i != drop
-        ]
-    )
+    del grid[int(rng.integers(len(grid)))]
+    pts = np.array([((r + rng.uniform(0.2, 0.8)) * h / 2, (c + rng.uniform(0.2, 0.8)) * w / 4) for r, c in grid])
     d2 = (yy[None] - pts[:, 0, None, None]) ** 2 + (xx[None] - pts[:, 1, None, None]) ** 2
     labels = np.argmin(d2, axis=0).astype(np.int32)
-    # Colours (RGB 0..255): distinct hues; cells 1 and 4 share a gray level (Rec. 709 ~ 0.50).
+    # Colours (RGB 0..255): red, blue, yellow, slate, violet, green, off-white; blue and violet
+    # share a gray level (Rec. 709 ~ 0.50).
     colours = np.array(
-        [
-            [200, 60, 50],  # red
-            [40, 150, 210],  # blue, gray ~0.50
-            [235, 200, 60],  # yellow
-            [60, 70, 90],  # slate
-            [180, 110, 190],  # violet, gray ~0.50
-            [70, 170, 80],  # green
-            [240, 235, 225],  # off-white
-        ],
+        [[200, 60, 50], [40, 150, 210], [235, 200, 60], [60, 70, 90], [180, 110, 190], [70, 170, 80], [240, 235, 225]],
         dtype=np.float64,
     )
     img = colours[labels]
@@ -238,111 +204,84 @@ def mosaic_scene() -> tuple[np.ndarray, GroundTruth]:
             img[cell] += 30.0 * blot[cell][:, None]
     img += rng.normal(0.0, 12.0, size=img.shape)
     rgb = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-    gt = GroundTruth(
-        "labels",
-        (labels,),
-        name="mosaic: exact region map",
-        source=f"synthetic, exact ground truth: seven Voronoi cells drawn with seed {MOSAIC_SEED} (segcore.io.samples.mosaic_scene)",
+    source = (
+        f"synthetic, exact ground truth: seven Voronoi cells drawn with seed {MOSAIC_SEED} "
+        "(segcore.io.samples.mosaic_scene)"
     )
-    return rgb, gt
+    return rgb, GroundTruth("labels", (labels,), name="mosaic: exact region map", source=source)
 
 
-def _scene_image(scene: Callable[[], tuple[np.ndarray, GroundTruth]]) -> Callable[[], np.ndarray]:
-    return lambda: scene()[0]
+def _scene(name: str, title: str, description: str, scene: Callable[[], tuple[np.ndarray, GroundTruth]]) -> Sample:
+    """A synthetic sample: ``scene()`` gives both the picture and its exact ground truth."""
+    return Sample(name, title, description, lambda: scene()[0], lambda: scene()[1])
 
 
-def _scene_truth(scene: Callable[[], tuple[np.ndarray, GroundTruth]]) -> Callable[[], GroundTruth]:
-    return lambda: scene()[1]
+def _photo(name: str, title: str, description: str, kind: str, truth_name: str, source: str) -> Sample:
+    """scikit-image's photo ``name`` with the mask ``assets/ground_truth/<name>.png``.
 
+    ``truth_name`` says what the mask marks; ``source`` how it was made and the photo's licence.
+    """
 
-# ---------------------------------------------------------------------------
-# Photos with masks made in this repository (assets/ground_truth/)
-# ---------------------------------------------------------------------------
+    def ground_truth() -> GroundTruth:
+        data = (GROUND_TRUTH_DIR / f"{name}.png").read_bytes()
+        return replace(load_ground_truth(data, name=truth_name, kind=kind), source=source)
 
-_PHOTO_TRUTH = {
-    # name: (kind, what it marks, how it was made; licence of the photo)
-    "coins": (
-        "instances",
-        "coins: one label per coin",
-        "mask made in this repository (Sobel watershed, convex hull per coin; boundary ~1-2 px); "
-        "photo: Brooklyn Museum, no known copyright restrictions (scikit-image data)",
-    ),
-    "coffee": (
-        "binary",
-        "coffee: cup, saucer and spoon",
-        "mask made in this repository (OpenCV GrabCut with hand-placed strokes; boundary ~1-2 px); "
-        "photo: CC0, Rachel Michetti (scikit-image data)",
-    ),
-    "chelsea": (
-        "binary",
-        "chelsea: the cat",
-        "mask made in this repository (OpenCV GrabCut with hand-placed regions; fur edge ~2-3 px, "
-        "lower right uncertain); photo: CC0, Stefan van der Walt (scikit-image data)",
-    ),
-}
-
-
-def _photo_truth(name: str) -> Callable[[], GroundTruth]:
-    kind, title, source = _PHOTO_TRUTH[name]
-
-    def load() -> GroundTruth:
-        path = GROUND_TRUTH_DIR / f"{name}.png"
-        gt = load_ground_truth(path.read_bytes(), name=title, kind=kind)
-        return replace(gt, source=source)
-
-    return load
+    return Sample(name, title, description, _skimage(name), ground_truth)
 
 
 SAMPLES: dict[str, Sample] = {
     s.name: s
     for s in [
         Sample("astronaut", "Astronaut", "Eileen Collins, colour portrait (512 x 512)", _skimage("astronaut")),
-        Sample(
+        _photo(
             "coffee",
             "Coffee",
             "A cup of coffee on a saucer (600 x 400); ground truth: cup, saucer and spoon (made here)",
-            _skimage("coffee"),
-            _photo_truth("coffee"),
+            "binary",
+            "coffee: cup, saucer and spoon",
+            "mask made in this repository (OpenCV GrabCut with hand-placed strokes; boundary ~1-2 px); "
+            "photo: CC0, Rachel Michetti (scikit-image data)",
         ),
-        Sample(
+        _photo(
             "chelsea",
             "Chelsea the cat",
             "A cat, colour (451 x 300); ground truth: the cat (made here)",
-            _skimage("chelsea"),
-            _photo_truth("chelsea"),
+            "binary",
+            "chelsea: the cat",
+            "mask made in this repository (OpenCV GrabCut with hand-placed regions; fur edge ~2-3 px, "
+            "lower right uncertain); photo: CC0, Stefan van der Walt (scikit-image data)",
         ),
-        Sample(
+        _photo(
             "coins",
             "Coins",
             "Greek coins on a dark background, grayscale (384 x 303); ground truth: one label per coin (made here)",
-            _skimage("coins"),
-            _photo_truth("coins"),
+            "instances",
+            "coins: one label per coin",
+            "mask made in this repository (Sobel watershed, convex hull per coin; boundary ~1-2 px); "
+            "photo: Brooklyn Museum, no known copyright restrictions (scikit-image data)",
         ),
         Sample("camera", "Cameraman", "The classic grayscale test picture (512 x 512)", _skimage("camera")),
         Sample("rocket", "Rocket", "A rocket on the launch pad (640 x 427)", _skimage("rocket")),
         Sample("hubble", "Hubble deep field", "Galaxies on black (1000 x 872)", _skimage("hubble_deep_field")),
         Sample("ihc", "Immunohistochemistry", "Stained tissue, colour (512 x 512)", _skimage("immunohistochemistry")),
         Sample("page", "Page of text", "Unevenly lit text: a case for local thresholds (384 x 191)", _skimage("page")),
-        Sample(
+        _scene(
             "shapes",
             "Shapes (synthetic)",
             "Circles, squares and triangles (320 x 320), synthetic, exact ground truth: one instance per shape",
-            _scene_image(shapes_scene),
-            _scene_truth(shapes_scene),
+            shapes_scene,
         ),
-        Sample(
+        _scene(
             "blobs",
             "Blobs under uneven light (synthetic)",
             "Six blobs, an illumination gradient and noise (480 x 360), synthetic, exact ground truth: binary mask",
-            _scene_image(blobs_scene),
-            _scene_truth(blobs_scene),
+            blobs_scene,
         ),
-        Sample(
+        _scene(
             "mosaic",
             "Colour mosaic (synthetic)",
             "Seven regions of distinct colour and texture (480 x 360), synthetic, exact ground truth: label map",
-            _scene_image(mosaic_scene),
-            _scene_truth(mosaic_scene),
+            mosaic_scene,
         ),
     ]
 }
@@ -360,10 +299,8 @@ def _sample(name: str) -> Sample:
 @lru_cache(maxsize=16)
 def sample_bytes(name: str) -> bytes:
     """Return the sample ``name`` encoded as PNG bytes (KeyError lists valid names)."""
-    sample = _sample(name)
-    arr = np.asarray(sample.load())
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG")
+    Image.fromarray(np.asarray(_sample(name).load())).save(buf, format="PNG")
     return buf.getvalue()
 
 
@@ -382,7 +319,5 @@ def sample_ground_truth(name: str) -> GroundTruth | None:
     KeyError
         For an unknown sample (the message lists the valid names).
     """
-    sample = _sample(name)
-    if sample.ground_truth is None:
-        return None
-    return sample.ground_truth()
+    ground_truth = _sample(name).ground_truth
+    return None if ground_truth is None else ground_truth()

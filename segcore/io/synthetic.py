@@ -2,13 +2,6 @@
 
 The pictures the small offline Mask R-CNN is trained on (:mod:`segcore.methods.maskrcnn.shapes`)
 and the ``shapes`` sample with its ground truth: numpy only, no model.
-
-Example
--------
->>> from segcore.io.synthetic import SHAPES_CATEGORIES, make_sample
->>> rgb, masks, labels = make_sample(7)
->>> rgb.shape, rgb.dtype, masks.shape[1:], [SHAPES_CATEGORIES[i] for i in labels]
-((128, 128, 3), dtype('uint8'), (128, 128), ['circle', 'circle'])
 """
 
 from __future__ import annotations
@@ -23,6 +16,11 @@ _MIN_SIDE = 20  # smallest shape extent, pixels (at size 128)
 _MAX_SIDE = 60  # largest shape extent, pixels (at size 128)
 _MIN_VISIBLE = 0.6  # an occluded shape keeps at least this share of its pixels
 _MIN_COLOR_DIST = 70.0  # RGB distance of a shape from the background and other shapes
+#: Circumradius per extent of each kind of shape: a square (side 0.85 * extent) has about the circle's area,
+#: a triangle fills less of its circle so is drawn a little larger.
+_RADIUS_SCALE = {1: 1.0, 2: 1.2, 3: 1.15}
+#: Corner angles of the polygons inscribed in that circle: an axis-aligned square, an apex-up equilateral triangle.
+_CORNERS = {2: np.pi / 4 + np.arange(4) * np.pi / 2, 3: -np.pi / 2 + np.arange(3) * 2 * np.pi / 3}
 
 
 def _background(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -51,28 +49,15 @@ def _shape_mask(rng: np.random.Generator, kind: int, size: int) -> np.ndarray:
     """A filled circle (1), axis-aligned square (2) or upright triangle (3) at a random place and size."""
     from skimage.draw import disk, polygon
 
-    scale = size / 128.0
-    side = rng.uniform(_MIN_SIDE, _MAX_SIDE) * scale  # extent of the shape
-    r = side / 2.0
-    if kind == 2:
-        r *= 1.2  # square side 0.85 * side: about the circle's area
-    elif kind == 3:
-        r *= 1.15  # a triangle fills less of its circle: make it a little larger
+    side = rng.uniform(_MIN_SIDE, _MAX_SIDE) * (size / 128.0)  # extent of the shape
+    r = side / 2.0 * _RADIUS_SCALE[kind]
     cy = rng.uniform(r + 1, size - r - 1)
     cx = rng.uniform(r + 1, size - r - 1)
     mask = np.zeros((size, size), dtype=bool)
     if kind == 1:
         rr, cc = disk((cy, cx), r, shape=mask.shape)
     else:
-        if kind == 2:
-            # An axis-aligned square inscribed in the circle of radius r.
-            corners = np.pi / 4 + np.arange(4) * np.pi / 2
-        else:
-            # An equilateral triangle, apex up, inscribed in the circle of radius r.
-            corners = -np.pi / 2 + np.arange(3) * 2 * np.pi / 3
-        ys = cy + r * np.sin(corners)
-        xs = cx + r * np.cos(corners)
-        rr, cc = polygon(ys, xs, shape=mask.shape)
+        rr, cc = polygon(cy + r * np.sin(_CORNERS[kind]), cx + r * np.cos(_CORNERS[kind]), shape=mask.shape)
     mask[rr, cc] = True
     return mask
 
@@ -103,9 +88,9 @@ def make_sample(seed: int, size: int = 128, n_min: int = 1, n_max: int = 3):
 
     Examples
     --------
-    >>> rgb, masks, labels = make_sample(0)
-    >>> masks.shape[0] == labels.shape[0]
-    True
+    >>> rgb, masks, labels = make_sample(7)
+    >>> rgb.shape, rgb.dtype, masks.shape[1:], [SHAPES_CATEGORIES[i] for i in labels]
+    ((128, 128, 3), dtype('uint8'), (128, 128), ['circle', 'circle'])
     """
     if n_min < 1 or n_max < n_min:
         raise ValueError(f"need 1 <= n_min <= n_max, got n_min={n_min}, n_max={n_max}")
