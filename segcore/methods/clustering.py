@@ -72,9 +72,7 @@ GMM_SAMPLE = 2_000
 _LUMA = np.array([0.2125, 0.7154, 0.0721])
 
 
-# --------------------------------------------------------------------------- #
-# the article
-# --------------------------------------------------------------------------- #
+# --------------------------------------------------------------------------- the article
 
 
 @register("kmeans_article", family="clustering", title="k-means, 5 colours (article)", compare=False)
@@ -96,16 +94,9 @@ def kmeans_article(image: np.ndarray) -> Segmentation:
         pic_n = pic.reshape(pic.shape[0] * pic.shape[1], pic.shape[2])
         with _no_convergence_warnings():
             km = KMeans(n_clusters=5, random_state=0).fit(pic_n)
-        seg = _finish(
-            "kmeans_article",
-            image,
-            km.labels_,
-            km.cluster_centers_,
-            color_space="rgb",
-            inertia=km.inertia_,
-            params={},
-            extras={"n_iter": int(km.n_iter_), "fit_pixels": len(pic_n), "mode": "exact"},
-        )
+        seg = _finish("kmeans_article", image, km.labels_, km.cluster_centers_, color_space="rgb",
+                      inertia=km.inertia_, params={},
+                      extras={"n_iter": int(km.n_iter_), "fit_pixels": len(pic_n), "mode": "exact"})
         # The article's own picture, cluster_centers_[labels_], rather than the
         # clusters' mean colours (they differ by a level at most).
         seg.extras["recolored"] = _to_uint8(seg.extras["centers"] * 255.0)[seg.labels]
@@ -113,9 +104,7 @@ def kmeans_article(image: np.ndarray) -> Segmentation:
     return seg
 
 
-# --------------------------------------------------------------------------- #
-# the dashboard's k-means
-# --------------------------------------------------------------------------- #
+# --------------------------------------------------------------------------- the dashboard's k-means
 
 
 #: The settings k-means and the Gaussian mixture share.
@@ -218,25 +207,14 @@ def kmeans(
                     km = KMeans(n_clusters=k, n_init=N_INIT, random_state=_child_seed(rng)).fit(sample)
                     labels = km.predict(X)
                 inertia, fit_pixels = None, len(sample)  # computed by _finish
-        seg = _finish(
-            "kmeans",
-            image,
-            labels,
-            km.cluster_centers_,
-            color_space=color_space,
-            inertia=inertia,
-            X=X,
-            xy_weight=xy_weight,
-            params=params,
-            extras=_fit_extras(km, fit_pixels, "exact" if exact else "fast", color_space, xy_weight),
-        )
+        seg = _finish("kmeans", image, labels, km.cluster_centers_, color_space=color_space, inertia=inertia,
+                      X=X, xy_weight=xy_weight, params=params,
+                      extras=_fit_extras(km, fit_pixels, "exact" if exact else "fast", color_space, xy_weight))
     seg.elapsed_s = t[0]
     return seg
 
 
-# --------------------------------------------------------------------------- #
-# Gaussian mixture
-# --------------------------------------------------------------------------- #
+# --------------------------------------------------------------------------- Gaussian mixture
 
 
 @register(
@@ -289,13 +267,8 @@ def gmm(
     if covariance_type not in COVARIANCE_TYPES:
         raise ValueError(f"covariance_type must be one of {', '.join(COVARIANCE_TYPES)}, got {covariance_type!r}")
     image = _check_image(image, k)
-    params = {
-        "k": k,
-        "color_space": color_space,
-        "xy_weight": xy_weight,
-        "covariance_type": covariance_type,
-        "seed": seed,
-    }
+    params = {"k": k, "color_space": color_space, "xy_weight": xy_weight, "covariance_type": covariance_type,
+              "seed": seed}
     with stopwatch() as t:
         X = _features(image, color_space, xy_weight, np.float32)
         rng = np.random.default_rng(seed)
@@ -313,31 +286,15 @@ def gmm(
                     "try a smaller k or covariance_type='diag'"
                 ) from exc
             labels = mixture_predict(gm, X)
-        seg = _finish(
-            "gmm",
-            image,
-            labels,
-            gm.means_,
-            color_space=color_space,
-            inertia=None,
-            X=X,
-            xy_weight=xy_weight,
-            params=params,
-            extras={
-                **_fit_extras(gm, len(sample), "fast", color_space, xy_weight),
-                "covariance_type": covariance_type,
-                "converged": bool(gm.converged_),
-                "lower_bound": float(gm.lower_bound_),
-            },
-            per_cluster={"weights": gm.weights_},
-        )
+        extras = {**_fit_extras(gm, len(sample), "fast", color_space, xy_weight), "covariance_type": covariance_type,
+                  "converged": bool(gm.converged_), "lower_bound": float(gm.lower_bound_)}
+        seg = _finish("gmm", image, labels, gm.means_, color_space=color_space, inertia=None, X=X,
+                      xy_weight=xy_weight, params=params, extras=extras, per_cluster={"weights": gm.weights_})
     seg.elapsed_s = t[0]
     return seg
 
 
-# --------------------------------------------------------------------------- #
-# shared pieces
-# --------------------------------------------------------------------------- #
+# --------------------------------------------------------------------------- shared pieces
 
 
 def _check_params(k: Any, color_space: Any, xy_weight: Any, seed: Any) -> tuple[int, str, float, int]:
@@ -422,19 +379,10 @@ def _inertia(
 
 def _fit_extras(fitted, fit_pixels: int, mode: str, color_space: str, xy_weight: float) -> dict:
     """What every clustering result says of its fit: iterations, pixels fitted on, fast or exact, features."""
-    return {
-        "n_iter": int(fitted.n_iter_),
-        "fit_pixels": int(fit_pixels),
-        "mode": mode,
-        "feature_names": _feature_names(color_space, xy_weight),
-    }
-
-
-def _feature_names(color_space: str, xy_weight: float) -> list[str]:
     names = ["R/255", "G/255", "B/255"] if color_space == "rgb" else ["L*/100", "a*/100", "b*/100"]
     if xy_weight > 0:
         names += [f"x*{xy_weight:g}", f"y*{xy_weight:g}"]
-    return names
+    return {"n_iter": int(fitted.n_iter_), "fit_pixels": int(fit_pixels), "mode": mode, "feature_names": names}
 
 
 class ColorStats(NamedTuple):
@@ -461,26 +409,9 @@ def _color_stats(labels: np.ndarray, pixels: np.ndarray, k: int) -> ColorStats:
     return ColorStats(sums, squares, hist.sum(axis=1))
 
 
-def _lightness(centers: np.ndarray, color_space: str) -> np.ndarray:
-    """How light each centre's colour is: Rec. 709 luma of RGB, or L* for Lab."""
-    centers = np.asarray(centers, np.float64)
-    return centers[:, 0] if color_space == "lab" else centers[:, :3] @ _LUMA
-
-
-def _finish(
-    method: str,
-    image: np.ndarray,
-    labels: np.ndarray,
-    centers: np.ndarray,
-    *,
-    color_space: str,
-    inertia: float | None,
-    params: dict,
-    extras: dict,
-    X: np.ndarray | None = None,
-    xy_weight: float = 0.0,
-    per_cluster: dict | None = None,
-) -> Segmentation:
+def _finish(method: str, image: np.ndarray, labels: np.ndarray, centers: np.ndarray, *, color_space: str,
+            inertia: float | None, params: dict, extras: dict, X: np.ndarray | None = None, xy_weight: float = 0.0,
+            per_cluster: dict | None = None) -> Segmentation:
     """The result: clusters numbered dark to bright, empty ones dropped, legend and extras built.
 
     Returns a :class:`Segmentation` whose label ``i`` is the ``i``-th
@@ -496,19 +427,19 @@ def _finish(
     if inertia is None:
         inertia = _inertia(X, labels, centers, stats, color_space, xy_weight)
     counts = stats.counts
-    order = np.argsort(_lightness(centers, color_space), kind="stable")
+    centers = np.asarray(centers, np.float64)
+    lightness = centers[:, 0] if color_space == "lab" else centers[:, :3] @ _LUMA  # L*, or Rec. 709 luma
+    order = np.argsort(lightness, kind="stable")
     order = order[counts[order] > 0]
     m = len(order)
     rank = np.zeros(k, np.int32)
     rank[order] = np.arange(m, dtype=np.int32)
     labels = rank[labels].reshape(h, w)
     centers_rgb = _to_uint8(stats.sums[order] / counts[order, None])
-    note = None
-    if m < k:
-        note = f"asked for {k} clusters, found {m}: the image has too few distinct colours for more"
+    note = f"asked for {k} clusters, found {m}: the image has too few distinct colours for more" if m < k else None
     out = {
         "centers_rgb": centers_rgb,
-        "centers": np.asarray(centers, np.float64)[order],
+        "centers": centers[order],
         "inertia": float(max(inertia, 0.0)),
         **extras,
         "k_effective": m,
@@ -517,8 +448,7 @@ def _finish(
     for key, values in (per_cluster or {}).items():
         out[key] = np.asarray(values)[order]
     colors = {i: tuple(int(c) for c in centers_rgb[i]) for i in range(m)}
-    names = {i: f"cluster {i}" for i in range(m)}
-    legend = build_legend(labels, names, colors, counts=counts[order].astype(np.int64))
+    legend = build_legend(labels, colors=colors, name_prefix="cluster", counts=counts[order].astype(np.int64))
     return Segmentation(method, labels, legend, params, 0.0, out)
 
 
@@ -526,14 +456,11 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
-@contextmanager
-def _no_convergence_warnings() -> Iterator[None]:
+def _no_convergence_warnings() -> warnings.catch_warnings:
     """Silence scikit-learn's ConvergenceWarning: on an image with fewer distinct colours than ``k`` it is expected."""
     from sklearn.exceptions import ConvergenceWarning
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        yield
+    return warnings.catch_warnings(action="ignore", category=ConvergenceWarning)
 
 
 _ONE_THREAD_LOCK = threading.Lock()
@@ -543,14 +470,11 @@ _ONE_THREAD_LOCK = threading.Lock()
 def _one_thread() -> Iterator[None]:
     """Run scikit-learn's OpenMP loops and numpy's BLAS calls on one thread inside this block.
 
-    On a 2-core host shared with other work (other sessions, other
-    processes), the threads of a parallel loop wait on each other: measured
-    on this project's 2-core machine under load, a 1600 x 1200 photo, the
-    mixture's fit on 3,000 pixels took 67 ms on one thread against 1,020 ms
-    on two, the default k-means 85 ms against 577 ms. The limit is
-    process-wide (threadpoolctl), so a lock keeps two sessions from
-    interleaving their set and restore, which could leave the process on
-    one thread for good.
+    On a small host shared with other work (other sessions, other
+    processes), the threads of a parallel loop wait on each other, and the
+    small fits here lose more than they gain. The limit is process-wide
+    (threadpoolctl), so a lock keeps two sessions from interleaving their set
+    and restore, which could leave the process on one thread for good.
     """
     with _ONE_THREAD_LOCK, _thread_controller().limit(limits=1):
         yield
@@ -558,7 +482,7 @@ def _one_thread() -> Iterator[None]:
 
 @functools.cache
 def _thread_controller():
-    """threadpoolctl's view of the loaded OpenMP and BLAS libraries, made once (a scan takes ~5 ms)."""
+    """threadpoolctl's view of the loaded OpenMP and BLAS libraries, made once (each scan takes time)."""
     import sklearn.cluster  # noqa: F401  (loads scikit-learn's OpenMP runtime before the scan)
     from threadpoolctl import ThreadpoolController
 

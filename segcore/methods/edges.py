@@ -37,6 +37,7 @@ article's own five-step description.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -55,9 +56,9 @@ __all__ = [
     "KERNELS",
     "LAPLACE",
     "MODES",
-    "REGION_RULES",
     "PREWITT_HORIZONTAL",
     "PREWITT_VERTICAL",
+    "REGION_RULES",
     "SCHARR_HORIZONTAL",
     "SCHARR_VERTICAL",
     "SOBEL_HORIZONTAL",
@@ -120,23 +121,15 @@ GRADIENTS: dict[str, tuple[np.ndarray, np.ndarray, type]] = {
 #: wrap ``c d | a b c d | a b``, constant ``0 0 | a b c d | 0 0``.
 MODES = ("reflect", "constant", "nearest", "mirror", "wrap")
 
-#: ``np.pad`` calls the same borders by other names: ndimage's "reflect"
-#: (edge pixel repeated) is np.pad's "symmetric", and ndimage's "mirror" (edge
-#: pixel not repeated) is np.pad's "reflect".
-_NP_PAD_MODE = {
-    "reflect": "symmetric",
-    "mirror": "reflect",
-    "nearest": "edge",
-    "wrap": "wrap",
-    "constant": "constant",
-}
-
-#: The same borders in OpenCV's naming; OpenCV's filter2D has no 'wrap', which ndimage computes.
-_CV2_BORDER = {
-    "reflect": cv2.BORDER_REFLECT,
-    "mirror": cv2.BORDER_REFLECT_101,
-    "nearest": cv2.BORDER_REPLICATE,
-    "constant": cv2.BORDER_CONSTANT,
+#: The same borders by ``np.pad``'s and OpenCV's names: ndimage's "reflect" (edge pixel repeated)
+#: is np.pad's "symmetric", ndimage's "mirror" (edge pixel not repeated) np.pad's "reflect";
+#: OpenCV's filter2D has no 'wrap', which ndimage computes.
+_BORDERS = {
+    "reflect": ("symmetric", cv2.BORDER_REFLECT),
+    "mirror": ("reflect", cv2.BORDER_REFLECT_101),
+    "nearest": ("edge", cv2.BORDER_REPLICATE),
+    "wrap": ("wrap", None),
+    "constant": ("constant", cv2.BORDER_CONSTANT),
 }
 
 #: The article's description of a convolution, step by step.
@@ -195,6 +188,21 @@ def _check_edge_threshold(edge_threshold: float | None) -> float | None:
     return value
 
 
+#: The checks of the settings edge methods share, by name.
+_CHECKS = {
+    "mode": _check_mode, "edge_threshold": _check_edge_threshold, "min_region": _check_min_region,
+    "regions": _check_regions,
+}
+
+
+def _checked(**settings) -> dict:
+    """The shared ``settings`` given, each checked in the order given: a result's ``params``.
+
+    The methods check them before starting the clock; :func:`segments_from_edges` checks its own again.
+    """
+    return {name: _CHECKS[name](value) for name, value in settings.items()}
+
+
 def _check_sigma(sigma: float, *, allow_zero: bool) -> float:
     value = _number(sigma, "sigma")
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
@@ -240,11 +248,10 @@ def apply_kernel(gray: np.ndarray, kernel: np.ndarray, *, mode: str = "reflect")
     -------
     ndarray, shape (H, W), float64 (float32 for a float32 ``gray``; integers are taken as float64)
         ``scipy.ndimage.convolve(gray, kernel, mode=mode)``: for a float64
-        gray these are exactly the article's numbers. Computed by OpenCV's
-        ``cv2.filter2D`` with the kernel flipped (filter2D correlates) and the
-        same border, which gives the same values (tested on photos for every
-        kernel and border here) in about a fifth of ndimage's time; 'wrap',
-        which filter2D lacks, and even-sized kernels go to ndimage itself.
+        gray, exactly the article's numbers. Computed by ``cv2.filter2D`` with
+        the kernel flipped (filter2D correlates) and the same border, which
+        gives the same values (tested for every kernel and border here);
+        'wrap', which filter2D lacks, and even-sized kernels go to ndimage.
         Convolution flips the kernel by 180 degrees before sliding it
         (``correlate`` does not); for the Sobel kernels that flips the sign
         of the response.
@@ -261,7 +268,7 @@ def apply_kernel(gray: np.ndarray, kernel: np.ndarray, *, mode: str = "reflect")
     if mode == "wrap" or k.shape[0] % 2 == 0 or k.shape[1] % 2 == 0:
         return ndi.convolve(g, k.astype(g.dtype), mode=mode)
     # ndimage sums a float32 image's products in double precision and rounds once: so does this.
-    out = cv2.filter2D(g.astype(np.float64, copy=False), -1, k[::-1, ::-1], borderType=_CV2_BORDER[mode])
+    out = cv2.filter2D(g.astype(np.float64, copy=False), -1, k[::-1, ::-1], borderType=_BORDERS[mode][1])
     return out if g.dtype == np.float64 else out.astype(g.dtype)
 
 
@@ -332,12 +339,9 @@ def convolution_steps(
     Returns
     -------
     list of ConvolutionStep
-        One per position, in visiting order. ``step.kernel`` is the kernel
-        flipped 180 degrees, because convolution flips it before multiplying
-        (that is what distinguishes it from correlation). ``step.total`` is the
-        sum of ``step.products`` accumulated in the same order as
-        ``scipy.ndimage`` does, so it equals
-        ``scipy.ndimage.convolve(gray, kernel, mode=mode)[row, col]`` exactly.
+        One per position, in visiting order: ``step.kernel`` flipped as
+        convolution flips it (unlike correlation), ``step.total`` exactly
+        ``scipy.ndimage.convolve(gray, kernel, mode=mode)[row, col]``.
     """
     g = _check_gray(gray)
     k = _check_kernel(kernel)
@@ -356,22 +360,15 @@ def convolution_steps(
     ry, rx = kh // 2, kw // 2
     # The border rule as index maps: np.pad on the index vectors, with np.pad's
     # name for the ndimage mode; -1 marks 'constant' padding (value 0).
-    np_mode = _NP_PAD_MODE[mode]
+    np_mode = _BORDERS[mode][0]
     pad_kw = {"constant_values": -1} if np_mode == "constant" else {}
     row_map = np.pad(np.arange(height), ry, mode=np_mode, **pad_kw)
     col_map = np.pad(np.arange(width), rx, mode=np_mode, **pad_kw)
     applied = k[::-1, ::-1].copy()
     steps: list[ConvolutionStep] = []
-    for i in range(rows):
-        r = top + i * stride
-        if r >= height:
-            break
-        for j in range(cols):
-            c = left + j * stride
-            if c >= width:
-                break
-            ri = row_map[r : r + kh]  # padded index r + ry is pixel r
-            ci = col_map[c : c + kw]
+    for r in range(top, min(top + rows * stride, height), stride):
+        for c in range(left, min(left + cols * stride, width), stride):
+            ri, ci = row_map[r : r + kh], col_map[c : c + kw]  # padded index r + ry is pixel r
             window = g[np.ix_(np.maximum(ri, 0), np.maximum(ci, 0))].astype(np.float64)
             window[(ri < 0)[:, None] | (ci < 0)[None, :]] = 0.0
             products = window * applied
@@ -384,11 +381,6 @@ def convolution_steps(
 
 
 # --------------------------------------------------------------------------- edges -> segments
-
-
-def _otsu(strength: np.ndarray) -> float:
-    """``skimage.filters.threshold_otsu(strength)``."""
-    return threshold_from_histogram(filters.threshold_otsu, strength)
 
 
 def label_regions(mask: np.ndarray, min_size: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -454,43 +446,32 @@ def segments_from_edges(
     threshold = None
     if edge_mask is None:
         threshold = _check_edge_threshold(edge_threshold)
-        if threshold is None:
-            threshold = _otsu(strength)
-    if edge_mask is None:
+        if threshold is None:  # skimage.filters.threshold_otsu(strength)
+            threshold = threshold_from_histogram(filters.threshold_otsu, strength)
         edge_mask = strength > threshold
     # Regions: 4-connected components of the non-edge pixels; edges are 0.
-    labels, new_counts, n_found = label_regions(~edge_mask, min_region)
-    n_regions = len(new_counts) - 1
+    labels, counts, n_found = label_regions(~edge_mask, min_region)
+    n_regions = len(counts) - 1
     n_small = n_found - n_regions
-    name0 = "edges and small regions" if n_small else "edges"
     if regions == "watershed" and n_regions:
         from segcore.methods.regions import flood
 
         labels = flood(strength, labels)
-        new_counts = np.bincount(labels.ravel(), minlength=n_regions + 1)
+        counts = np.bincount(labels.ravel(), minlength=n_regions + 1)
     info = {
         "edge_mask": edge_mask,
         "edge_threshold": threshold,
         "n_regions": n_regions,
         "n_small": n_small,
-        "names": {0: name0},
-        "counts": new_counts,
+        "names": {0: "edges and small regions" if n_small else "edges"},
+        "counts": counts,
     }
     return labels, info
 
 
-def _result(
-    method: str,
-    labels: np.ndarray,
-    info: dict,
-    params: dict,
-    elapsed: float,
-    *,
-    strength: np.ndarray,
-    responses: dict[str, np.ndarray],
-    kernels: dict[str, np.ndarray] | None = None,
-    **more,
-) -> Segmentation:
+def _result(method: str, labels: np.ndarray, info: dict, params: dict, elapsed: float, *, strength: np.ndarray,
+            responses: dict[str, np.ndarray], kernels: dict | None = None, **more) -> Segmentation:
+    """An edge method's result: :func:`segments_from_edges`' labels, with the extras every edge method gives."""
     extras = {
         "responses": responses,
         "kernels": dict(kernels or {}),
@@ -510,31 +491,20 @@ def _gradient(
 ) -> Segmentation:
     """A gradient method of :data:`GRADIENTS`: its two kernels' responses, their magnitude as the edge strength."""
     horizontal, vertical, dtype = GRADIENTS[name]
-    mode = _check_mode(mode)
-    edge_threshold = _check_edge_threshold(edge_threshold)
-    min_region = _check_min_region(min_region)
-    regions = _check_regions(regions)
+    params = _checked(mode=mode, edge_threshold=edge_threshold, min_region=min_region, regions=regions)
     with stopwatch() as t:
         gray = to_gray(image, dtype)
         h = apply_kernel(gray, horizontal, mode=mode)
         v = apply_kernel(gray, vertical, mode=mode)
-        strength = np.square(h, dtype=np.float32)  # hypot(h, v) in float32: to its precision, ~10x faster
+        strength = np.square(h, dtype=np.float32)  # hypot(h, v) in float32, to its precision, at less cost
         strength += np.square(v, dtype=np.float32)
         np.sqrt(strength, out=strength)
         labels, info = segments_from_edges(
             strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
         )
-    params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region, "regions": regions}
-    return _result(
-        name,
-        labels,
-        info,
-        params,
-        t[0],
-        strength=strength,
-        responses={f"{name}_horizontal": h, f"{name}_vertical": v, "magnitude": strength},
-        kernels={f"{name}_horizontal": horizontal, f"{name}_vertical": vertical},
-    )
+    return _result(name, labels, info, params, t[0], strength=strength,
+                   responses={f"{name}_horizontal": h, f"{name}_vertical": v, "magnitude": strength},
+                   kernels={f"{name}_horizontal": horizontal, f"{name}_vertical": vertical})
 
 
 # --------------------------------------------------------------------------- methods
@@ -559,8 +529,6 @@ REGIONS = Param(
     "(the standard way to turn edges into regions; slower, about a second at 1600 px).",
 )
 _SHARED = (MODE, EDGE_THRESHOLD, MIN_REGION, REGIONS)
-
-
 
 
 @register("sobel", family="edges", title="Sobel (article kernels)", params=_SHARED)
@@ -618,28 +586,15 @@ def laplace(
         ``strength``, ``edge_mask``, ``edge_threshold`` (the value used),
         ``n_regions``, ``n_small_regions``.
     """
-    mode = _check_mode(mode)
-    edge_threshold = _check_edge_threshold(edge_threshold)
-    min_region = _check_min_region(min_region)
-    regions = _check_regions(regions)
-
+    params = _checked(mode=mode, edge_threshold=edge_threshold, min_region=min_region, regions=regions)
     with stopwatch() as t:
         response = apply_kernel(to_gray(image), LAPLACE, mode=mode)
         strength = np.abs(response, dtype=np.float32)
         labels, info = segments_from_edges(
             strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
         )
-    params = {"mode": mode, "edge_threshold": edge_threshold, "min_region": min_region, "regions": regions}
-    return _result(
-        "laplace",
-        labels,
-        info,
-        params,
-        t[0],
-        strength=strength,
-        responses={"laplace": response},
-        kernels={"laplace": LAPLACE},
-    )
+    return _result("laplace", labels, info, params, t[0], strength=strength, responses={"laplace": response},
+                   kernels={"laplace": LAPLACE})
 
 
 @register("prewitt", family="edges", title="Prewitt", params=_SHARED)
@@ -662,10 +617,7 @@ def prewitt(
     Returns
     -------
     Segmentation
-        Label 0: edge pixels (and regions under ``min_region`` pixels);
-        1..n: the enclosed regions. ``extras``: ``responses``, ``kernels``,
-        ``strength``, ``edge_mask``, ``edge_threshold`` (the value used),
-        ``n_regions``, ``n_small_regions``.
+        As :func:`sobel`'s, with the ``prewitt_horizontal`` and ``prewitt_vertical`` responses and kernels.
     """
     return _gradient(image, "prewitt", mode=mode, edge_threshold=edge_threshold, min_region=min_region, regions=regions)
 
@@ -690,10 +642,7 @@ def scharr(
     Returns
     -------
     Segmentation
-        Label 0: edge pixels (and regions under ``min_region`` pixels);
-        1..n: the enclosed regions. ``extras``: ``responses``, ``kernels``,
-        ``strength``, ``edge_mask``, ``edge_threshold`` (the value used),
-        ``n_regions``, ``n_small_regions``.
+        As :func:`sobel`'s, with the ``scharr_horizontal`` and ``scharr_vertical`` responses and kernels.
     """
     return _gradient(image, "scharr", mode=mode, edge_threshold=edge_threshold, min_region=min_region, regions=regions)
 
@@ -734,8 +683,8 @@ def canny(
     Canny leaves the one-pixel image border out of its mask. ``mode`` is the
     border rule of the smoothing: 'reflect' here as for every edge method
     (scikit-image's own default is 'constant', which also rescales the
-    smoothing near the border). The gray is taken as float32, which makes
-    Canny about a third faster; its smoothing makes the precision moot.
+    smoothing near the border). The gray is taken as float32, for speed; its
+    smoothing makes the precision moot.
 
     Returns
     -------
@@ -749,42 +698,21 @@ def canny(
         (empty).
     """
     sigma = _check_sigma(sigma, allow_zero=True)
-    mode = _check_mode(mode)
-    min_region = _check_min_region(min_region)
-    regions = _check_regions(regions)
-    low = _number(low_threshold, "low_threshold")
-    high = _number(high_threshold, "high_threshold")
+    shared = _checked(mode=mode, min_region=min_region, regions=regions)
+    low, high = _number(low_threshold, "low_threshold"), _number(high_threshold, "high_threshold")
     for name, value in (("low_threshold", low), ("high_threshold", high)):
         if not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} is a gradient magnitude of 0 or more; got {value!r}")
     if low > high:
-        raise ValueError(
-            f"low_threshold ({low:g}) must not exceed high_threshold ({high:g})"
-        )
+        raise ValueError(f"low_threshold ({low:g}) must not exceed high_threshold ({high:g})")
     with stopwatch() as t:
         edge_mask = feature.canny(to_gray(image, np.float32), sigma, low, high, mode=mode)
         strength = edge_mask.astype(np.float32)
         labels, info = segments_from_edges(strength, edge_mask=edge_mask, min_region=min_region, regions=regions)
     info["edge_threshold"] = high
-    params = {
-        "sigma": sigma,
-        "low_threshold": low,
-        "high_threshold": high,
-        "mode": mode,
-        "min_region": min_region,
-        "regions": regions,
-    }
-    return _result(
-        "canny",
-        labels,
-        info,
-        params,
-        t[0],
-        strength=strength,
-        responses={"canny": strength},
-        low_threshold=low,
-        high_threshold=high,
-    )
+    params = {"sigma": sigma, "low_threshold": low, "high_threshold": high, **shared}
+    return _result("canny", labels, info, params, t[0], strength=strength, responses={"canny": strength},
+                   low_threshold=low, high_threshold=high)
 
 
 @register(
@@ -821,27 +749,15 @@ def laplacian_of_gaussian(
         ``n_small_regions``, ``kernels`` (empty).
     """
     sigma = _check_sigma(sigma, allow_zero=False)
-    mode = _check_mode(mode)
-    edge_threshold = _check_edge_threshold(edge_threshold)
-    min_region = _check_min_region(min_region)
-    regions = _check_regions(regions)
-
+    shared = _checked(mode=mode, edge_threshold=edge_threshold, min_region=min_region, regions=regions)
     with stopwatch() as t:
         gray = to_gray(image, np.float32)
-        log = lambda g: ndi.gaussian_laplace(g, sigma, mode=mode)  # noqa: E731
+        log = partial(ndi.gaussian_laplace, sigma=sigma, mode=mode)
         # Row bands on every core, each reading the Gaussian's reach (scipy's radius) beyond its own rows.
         response = log(gray) if mode == "wrap" else filter_rows(log, gray, halo=int(4.0 * sigma + 0.5))
         strength = np.abs(response)
         labels, info = segments_from_edges(
             strength, edge_threshold=edge_threshold, min_region=min_region, regions=regions
         )
-    params = {"sigma": sigma, "mode": mode, "edge_threshold": edge_threshold, "min_region": min_region, "regions": regions}
-    return _result(
-        "log",
-        labels,
-        info,
-        params,
-        t[0],
-        strength=strength,
-        responses={"log": response},
-    )
+    params = {"sigma": sigma, **shared}
+    return _result("log", labels, info, params, t[0], strength=strength, responses={"log": response})

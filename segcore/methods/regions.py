@@ -35,9 +35,9 @@ and the contours most), so each runs at most at ``max_side`` pixels on its
 long side: the image is reduced by area averaging, segmented, and the label
 map scaled back (nearest neighbour) to the input's size, so every result
 still has one label per input pixel. ``max_side=None`` runs at the input's
-size. The defaults keep each method under about a second at the dashboard's
-1600 px working size on two cores (the watershed runs at full size) (``benchmarks/bench_regions.py`` measures
-it); ``extras['run_shape']`` says what size was used.
+size (the watershed's default). ``benchmarks/bench_regions.py`` measures the
+defaults at the dashboard's 1600 px working size; ``extras['run_shape']``
+says what size was used.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ from segcore.result import Segmentation, build_legend, stopwatch
 from segcore.spec import Param
 
 __all__ = [
+    "CONTOURS",
     "MARKERS",
     "MERGES",
-    "CONTOURS",
     "chan_vese",
     "felzenszwalb",
     "quickshift",
@@ -272,7 +272,7 @@ def slic(
     pair first and recomputes the merged mean, until no pair is closer than
     ``merge_threshold`` (``skimage.graph.merge_hierarchical``). The graph is
     built by :func:`segcore.fast.adjacency.rag_mean_color`, equal to
-    scikit-image's and 20 times faster.
+    scikit-image's ``rag_mean_color``.
 
     Returns
     -------
@@ -294,7 +294,7 @@ def slic(
         # slic converts to CIELAB itself (and scales it as its compactness expects); the
         # graph's weights are delta-E, so the merge takes the Lab values as they are.
         superpixels = segmentation.slic(small, n_segments=n_segments, compactness=compactness, start_label=1)
-        n_superpixels = int(len(np.unique(superpixels)))
+        n_superpixels = len(np.unique(superpixels))
         labels = superpixels
         if merge != "none" and n_superpixels > 1:
             rag = rag_mean_color(color.rgb2lab(small), superpixels)
@@ -414,7 +414,7 @@ def watershed(
         ``extras``: ``n_regions``, ``n_markers`` (seeds used), ``gradient``
         (at the size it ran at), ``run_shape``, ``reduced``.
     """
-    from skimage import filters
+    from skimage import filters, segmentation
 
     from segcore.methods.edges import label_regions
 
@@ -440,8 +440,6 @@ def watershed(
             labels = flood(gradient, seeds, compactness=compactness)
             used = int(seeds.max())
         else:
-            from skimage import segmentation
-
             labels = segmentation.watershed(gradient, markers=n_markers, compactness=compactness)
             used = int(labels.max())
         labels = _sequential(labels)

@@ -13,8 +13,8 @@ local (adaptive) threshold that varies across the image.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Callable, Sequence
 
 import numpy as np
 from skimage import filters
@@ -28,12 +28,11 @@ from segcore.spec import Param
 def threshold_li_16bit(gray: np.ndarray) -> float:
     """Li's minimum cross-entropy threshold: ``skimage.filters.threshold_li`` on 16-bit levels.
 
-    Given float gray levels, scikit-image iterates over every pixel and first
-    sorts them all to find its tolerance (0.25-0.3 s at 1600 x 1200 here);
-    given integers it runs the same iteration on a histogram. Quantising gray
-    to 65,536 levels takes that path, and the threshold stays within 1e-5 of
-    the float result on photos (a few pixels in a million can change side).
-    Returns the threshold on the 0..1 gray scale.
+    Given float gray levels, scikit-image iterates over every pixel (and first
+    sorts them all); given integers it runs the same iteration on a histogram.
+    Quantising gray to 65,536 levels takes that path, and the threshold stays
+    within 1e-5 of the float result on photos (a few pixels in a million can
+    change side). Returns the threshold on the 0..1 gray scale.
     """
     levels = np.rint(np.asarray(gray, dtype=np.float64) * 65535.0).astype(np.uint16)
     return float(filters.threshold_li(levels)) / 65535.0
@@ -53,28 +52,21 @@ AUTO_METHODS: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
 _BINARY_COLORS = {0: (25, 25, 60), 1: (255, 200, 40)}
 
 
-def _binary(method: str, gray: np.ndarray, t: float, params: dict, elapsed: float, **extras) -> Segmentation:
+def _binary(method: str, gray: np.ndarray, t: float, elapsed: float) -> Segmentation:
     """The two-label result of threshold ``t``: 1 where ``gray > t``, else 0."""
     above = gray > t
     foreground = int(np.count_nonzero(above))
     labels = above.astype(np.int32)
     names = {0: f"background (gray <= {t:.4f})", 1: f"foreground (gray > {t:.4f})"}
-    return Segmentation(
-        method=method,
-        labels=labels,
-        legend=build_legend(labels, names, _BINARY_COLORS, counts=np.array([gray.size - foreground, foreground])),
-        params=params,
-        elapsed_s=elapsed,
-        extras={"thresholds": [float(t)], **extras},
-    )
+    legend = build_legend(labels, names, _BINARY_COLORS, counts=np.array([gray.size - foreground, foreground]))
+    return Segmentation(method, labels, legend, {}, elapsed, {"thresholds": [float(t)]})
 
 
 def _levels(gray: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
     """Label = how many of the thresholds (any order) the pixel is strictly above (0..len), as int32.
 
-    ``np.searchsorted(sorted(thresholds), gray, side="left")`` (tested); one
-    comparison per threshold, added up, is a third of its time for the few
-    thresholds a page offers.
+    ``np.searchsorted(sorted(thresholds), gray, side="left")`` (tested), as one
+    comparison per threshold added up: quicker for the few thresholds a page offers.
     """
     labels = np.zeros(gray.shape, np.int32)
     for t in np.asarray(thresholds, dtype=np.float64):
@@ -88,6 +80,13 @@ def _level_names(thresholds: Sequence[float]) -> dict[int, str]:
     return {i: f"level {i} ({bounds[i]:.3f} < gray <= {bounds[i + 1]:.3f})" for i in range(len(ts) + 1)}
 
 
+def _multilevel(method: str, labels: np.ndarray, thresholds: list[float], params: dict, elapsed: float,
+                names: dict[int, str] | None = None) -> Segmentation:
+    """Labels 0..len(thresholds) coloured dark to bright (:func:`_ramp`); ``extras['thresholds']`` holds them."""
+    legend = build_legend(labels, names or _level_names(thresholds), _ramp(len(thresholds) + 1))
+    return Segmentation(method, labels, legend, params, elapsed, {"thresholds": thresholds})
+
+
 @register("global_mean", family="threshold", title="Global threshold at the mean (article)")
 def global_mean(image: np.ndarray) -> Segmentation:
     """The article's global threshold: foreground where ``gray > gray.mean()``.
@@ -99,9 +98,7 @@ def global_mean(image: np.ndarray) -> Segmentation:
     with stopwatch() as t:
         gray = to_gray(image)
         mean = _mean(gray)
-    seg = _binary("global_mean", gray, mean, {}, 0.0)
-    seg.elapsed_s = t[0]
-    return seg
+    return _binary("global_mean", gray, mean, t[0])
 
 
 @register("multilevel_article", family="threshold", title="Multi-level threshold (article)")
@@ -125,14 +122,7 @@ def multilevel_article(image: np.ndarray) -> Segmentation:
         2: "2: gray > 0.5, not above mean",
         3: f"3: gray > mean ({mean:.4f})",
     }
-    return Segmentation(
-        "multilevel_article",
-        labels,
-        build_legend(labels, names, _ramp(4)),
-        {},
-        t[0],
-        {"thresholds": [0.25, 0.5, mean]},
-    )
+    return _multilevel("multilevel_article", labels, [0.25, 0.5, mean], {}, t[0], names)
 
 
 @register(
@@ -153,14 +143,7 @@ def multilevel(image: np.ndarray, *, thresholds: Sequence[float] = (0.25, 0.5, 0
     with stopwatch() as t:
         gray = to_gray(image)
         labels = _levels(gray, ts)
-    return Segmentation(
-        "multilevel",
-        labels,
-        build_legend(labels, _level_names(ts), _ramp(len(ts) + 1)),
-        {"thresholds": tuple(ts)},
-        t[0],
-        {"thresholds": ts},
-    )
+    return _multilevel("multilevel", labels, ts, {"thresholds": tuple(ts)}, t[0])
 
 
 def _automatic(name: str, title: str, func: Callable[[np.ndarray], float]) -> Callable[..., Segmentation]:
@@ -181,9 +164,7 @@ def _automatic(name: str, title: str, func: Callable[[np.ndarray], float]) -> Ca
                 raise ValueError(f"{title} threshold not found on this image: no gray level lies halfway between "
                                  "the mean gray below it and the mean above it (too few pixels or gray levels). "
                                  "Try Otsu or the mean instead.") from exc
-        seg = _binary(name, gray, thr, {}, 0.0)
-        seg.elapsed_s = t[0]
-        return seg
+        return _binary(name, gray, thr, t[0])
 
     method.__name__ = f"threshold_{name}"
     method.__doc__ = (
@@ -240,15 +221,7 @@ def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
         except ValueError as exc:
             raise ValueError(f"multi-Otsu with {classes} classes failed on this image: {exc}") from exc
         labels = np.digitize(gray, bins=ts).astype(np.int32)
-    ts_list = [float(x) for x in ts]
-    return Segmentation(
-        "multiotsu",
-        labels,
-        build_legend(labels, _level_names(ts_list), _ramp(classes)),
-        {"classes": classes},
-        t[0],
-        {"thresholds": ts_list},
-    )
+    return _multilevel("multiotsu", labels, [float(x) for x in ts], {"classes": classes}, t[0])
 
 
 #: Gray above the local threshold by less than this is rounding, not "above": the running mean of
@@ -272,8 +245,8 @@ def local(image: np.ndarray, *, block_size: int = 35, offset: float = 0.0, metho
     Each pixel is compared with the mean (or Gaussian-weighted mean, or
     median) of its ``block_size`` x ``block_size`` neighbourhood minus
     ``offset`` (``skimage.filters.threshold_local``). The plain mean is the
-    default: 4 x faster than the Gaussian at 1600 px, with near-identical maps. Returns 0/1 labels;
-    ``extras['threshold_image']`` holds the threshold surface and
+    default: faster than the Gaussian, with near-identical maps. Returns 0/1
+    labels; ``extras['threshold_image']`` holds the threshold surface and
     ``extras['thresholds']`` its minimum, mean and maximum.
     """
     block_size = int(block_size)
@@ -285,18 +258,11 @@ def local(image: np.ndarray, *, block_size: int = 35, offset: float = 0.0, metho
         gray = to_gray(image)
         surface = filters.threshold_local(gray, block_size=block_size, method=method, offset=float(offset))
         labels = (gray > surface + _LOCAL_ROUNDING).astype(np.int32)
-    names = {0: "below local threshold", 1: "above local threshold"}
-    return Segmentation(
-        "local",
-        labels,
-        build_legend(labels, names, _BINARY_COLORS),
-        {"block_size": block_size, "offset": float(offset), "method": method},
-        t[0],
-        {
-            "thresholds": [float(surface.min()), float(surface.mean()), float(surface.max())],
-            "threshold_image": surface.astype(np.float32),
-        },
-    )
+    legend = build_legend(labels, {0: "below local threshold", 1: "above local threshold"}, _BINARY_COLORS)
+    params = {"block_size": block_size, "offset": float(offset), "method": method}
+    extras = {"thresholds": [float(surface.min()), float(surface.mean()), float(surface.max())],
+              "threshold_image": surface.astype(np.float32)}
+    return Segmentation("local", labels, legend, params, t[0], extras)
 
 
 def try_all(image: np.ndarray) -> dict[str, Segmentation | str]:
@@ -313,12 +279,6 @@ def try_all(image: np.ndarray) -> dict[str, Segmentation | str]:
 def _ramp(n: int) -> dict[int, tuple[int, int, int]]:
     """n colours from dark blue to bright yellow, so levels read in order."""
     stops = np.array([[30, 30, 90], [40, 120, 180], [60, 180, 120], [250, 220, 50]], dtype=float)
-    if n == 1:
-        return {0: tuple(int(c) for c in stops[0])}
-    out = {}
-    for i in range(n):
-        x = i / (n - 1) * (len(stops) - 1)
-        j = min(int(x), len(stops) - 2)
-        c = stops[j] + (stops[j + 1] - stops[j]) * (x - j)
-        out[i] = tuple(int(round(v)) for v in c)
-    return out
+    x = np.arange(n) / max(n - 1, 1) * (len(stops) - 1)
+    rgb = np.column_stack([np.interp(x, np.arange(len(stops)), channel) for channel in stops.T])
+    return {i: tuple(int(v) for v in np.rint(c)) for i, c in enumerate(rgb)}

@@ -40,8 +40,8 @@ from segcore.result import Segmentation
 
 __all__ = [
     "COLUMNS",
-    "Column",
     "SCORE_RULE",
+    "Column",
     "best_foreground",
     "binary_scores",
     "boundary_f1",
@@ -157,12 +157,12 @@ def _mask(mask: Any, what: str = "mask") -> np.ndarray:
     return m if m.dtype == bool else m != 0
 
 
-def _same_shape(a: np.ndarray, b: np.ndarray, a_name: str = "the result", b_name: str = "the ground truth") -> None:
-    if a.shape != b.shape:
-        (ah, aw), (bh, bw) = a.shape, b.shape
+def _same_shape(a: np.ndarray, gt: np.ndarray, a_name: str = "the result") -> None:
+    if a.shape != gt.shape:
+        (ah, aw), (gh, gw) = a.shape, gt.shape
         raise ValueError(
-            f"{b_name} is {bw} x {bh} px, {a_name} {aw} x {ah} px; "
-            "fit the ground truth to the image's working size first"
+            f"the ground truth is {gw} x {gh} px, {a_name} {aw} x {ah} px; fit the ground truth to the image's "
+            "working size first"
         )
 
 
@@ -345,20 +345,16 @@ def binary_scores(
     out: dict[str, Any] = _overlap(tp, pred, truth)
     out["boundary_f1"] = _boundary_prf(inner_boundary(best), gt_edge, gt_near, tol)[2]
     out["foreground_labels"] = _value_text(values)
-    if given_foreground is None:
-        out.update(iou_as_given=NAN, dice_as_given=NAN, boundary_f1_as_given=NAN)
-        return out
-    given = _mask(given_foreground, "given foreground")
-    _same_shape(given, gt, "the given foreground")
-    if np.array_equal(given, best):  # a threshold's label 1 is often the best foreground itself
-        out.update(iou_as_given=out["iou"], dice_as_given=out["dice"], boundary_f1_as_given=out["boundary_f1"])
-        return out
-    g = _overlap(np.count_nonzero(given & gt), np.count_nonzero(given), truth)
-    out.update(
-        iou_as_given=g["iou"],
-        dice_as_given=g["dice"],
-        boundary_f1_as_given=_boundary_prf(inner_boundary(given), gt_edge, gt_near, tol)[2],
-    )
+    as_given = (NAN, NAN, NAN)
+    if given_foreground is not None:
+        given = _mask(given_foreground, "given foreground")
+        _same_shape(given, gt, "the given foreground")
+        if np.array_equal(given, best):  # a threshold's label 1 is often the best foreground itself
+            as_given = (out["iou"], out["dice"], out["boundary_f1"])
+        else:
+            g = _overlap(np.count_nonzero(given & gt), np.count_nonzero(given), truth)
+            as_given = (g["iou"], g["dice"], _boundary_prf(inner_boundary(given), gt_edge, gt_near, tol)[2])
+    out.update(zip(("iou_as_given", "dice_as_given", "boundary_f1_as_given"), as_given))
     return out
 
 
@@ -396,17 +392,10 @@ def _contingency(seg: np.ndarray, gt: np.ndarray) -> sparse.csr_array:
 
     The fast path of the partition scores: the same counts as
     ``skimage.metrics.contingency_table(gt, seg, ignore_labels=())`` (tested),
-    by ``np.bincount`` of the combined codes ``gt * (max(seg) + 1) + seg``.
-    Measured 2026-12-07 (1600 x 1200, 2 cores, label maps of the compare
-    page's methods against 6- and 25-region ground truths): 8-9 ms a table,
-    against 75-115 ms for skimage's ``contingency_table`` and 240-530 ms for
-    sklearn's ``contingency_matrix(sparse=True)``; the four library scores
-    each building its own table (skimage's ``variation_of_information`` and
-    ``adapted_rand_error``, sklearn's ``rand_score`` and ``adjusted_rand_score``)
-    take 740-1140 ms a pair: 23-26 s for the 25 classic methods against one
-    ground truth, against 0.3 s from this table. A table too large to hold
-    dense (huge label values) is ``sklearn.metrics.cluster.contingency_matrix(gt,
-    seg, sparse=True)``.
+    by ``np.bincount`` of the combined codes ``gt * (max(seg) + 1) + seg``:
+    one table for all four scores, which as library calls build one each. A
+    table too large to hold dense (huge label values) is
+    ``sklearn.metrics.cluster.contingency_matrix(gt, seg, sparse=True)``.
     """
     k = int(seg.max()) + 1 if seg.size else 1
     g = int(gt.max()) + 1 if gt.size else 1
@@ -538,8 +527,7 @@ def label_scores(labels: np.ndarray, gt_maps: np.ndarray | Sequence[np.ndarray])
 def _gt_instances(gt: np.ndarray) -> tuple[list[int], list[dict]]:
     """The instance values present (> 0) and their COCO RLEs (``pycocotools.mask.encode`` of each object).
 
-    1600 x 1200, 24 objects (coins): 81 ms, against 9 ms for the former
-    box-cropped encoding; a few % of a Mask R-CNN run (>= 1.7 s), so no fast path.
+    A small share of a Mask R-CNN run, so no fast path.
     """
     from pycocotools import mask as mask_utils
 
@@ -602,19 +590,16 @@ def instance_scores(
         names.setdefault(cid, str(inst["class"]))
         ids.setdefault(_class_key(inst["class"]), cid)
     if use_cats:
-        next_id = max([0, *names]) + 1
         gt_cats = []
         for v in gt_values:
             name = categories.get(v, categories.get(str(v)))  # type: ignore[union-attr]
-            key = _class_key(name) if name is not None else None
-            if key is None or key not in ids:
-                cid, next_id = next_id, next_id + 1
+            key = None if name is None else _class_key(name)
+            if key not in ids:  # a class the model does not know, or no class: a category of its own
+                cid = max([0, *names]) + 1
+                names[cid] = "(no class)" if name is None else str(name)
                 if key is not None:
                     ids[key] = cid
-                names[cid] = str(name) if name is not None else "(no class)"
-            else:
-                cid = ids[key]
-            gt_cats.append(cid)
+            gt_cats.append(cid if key is None else ids[key])
     else:
         gt_cats = [1] * len(gt_values)
         names.setdefault(1, "object")
@@ -646,48 +631,35 @@ def instance_scores(
         matches.append(match)
 
     n_det, n_gt = len(detections), len(gt_values)
-    out: dict[str, Any] = {
+    if not n_gt:
+        ap, ap50 = NAN, NAN
+    elif not n_det:
+        ap, ap50 = 0.0, 0.0
+    else:
+        ap, ap50 = _coco_ap(detections, gt_rles, gt_cats, names, (h, w), use_cats)
+    return {
+        "ap": ap,
+        "ap50": ap50,
         "precision50": len(matches) / n_det if n_det else 0.0,
         "recall50": len(matches) / n_gt if n_gt else NAN,
         "mean_matched_iou": float(np.mean([m["iou"] for m in matches])) if matches else NAN,
         "matches": matches,
     }
-    if not n_gt:
-        out.update(ap=NAN, ap50=NAN)
-    elif not n_det:
-        out.update(ap=0.0, ap50=0.0)
-    else:
-        out["ap"], out["ap50"] = _coco_ap(detections, gt_rles, gt_cats, names, (h, w), use_cats)
-    return {k: out[k] for k in ("ap", "ap50", "precision50", "recall50", "mean_matched_iou", "matches")}
 
 
-def _coco_ap(
-    detections: list[dict],
-    gt_rles: list[dict],
-    gt_cats: list[int],
-    names: dict[int, str],
-    shape: tuple[int, int],
-    use_cats: bool,
-) -> tuple[float, float]:
+def _coco_ap(detections: list[dict], gt_rles: list[dict], gt_cats: list[int], names: dict[int, str],
+             shape: tuple[int, int], use_cats: bool) -> tuple[float, float]:
     """COCOeval ``segm`` on one image built in memory: (stats[0], stats[1]), -1 read as NaN."""
     from pycocotools import mask as mask_utils
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     h, w = shape
-    annotations = []
-    for k, (rle, cid) in enumerate(zip(gt_rles, gt_cats)):
-        annotations.append(
-            {
-                "id": k + 1,
-                "image_id": 1,
-                "category_id": int(cid),
-                "segmentation": rle,
-                "area": float(mask_utils.area(rle)),
-                "bbox": [float(v) for v in mask_utils.toBbox(rle)],
-                "iscrowd": 0,
-            }
-        )
+    annotations = [
+        {"id": k + 1, "image_id": 1, "category_id": int(cid), "segmentation": rle, "area": float(mask_utils.area(rle)),
+         "bbox": [float(v) for v in mask_utils.toBbox(rle)], "iscrowd": 0}
+        for k, (rle, cid) in enumerate(zip(gt_rles, gt_cats))
+    ]
     dets = [{**d, "image_id": 1} if use_cats else {**d, "image_id": 1, "category_id": 1} for d in detections]
     cat_ids = sorted(set(names) | {int(d["category_id"]) for d in dets})
     with contextlib.redirect_stdout(io.StringIO()):
