@@ -2,12 +2,12 @@
 
 The unit of work is one image file: :func:`process_image` reads it (and its
 ground truth) itself, runs every chosen method, writes the label and overlay
-PNGs and returns one row per method. Workers therefore receive file paths and
-a small :class:`BatchSettings`, never arrays. :func:`map_images` runs the
-images in this process (``workers=0``) or on ``dask.distributed``: a
-``LocalCluster`` of single-threaded worker processes, or an existing
-scheduler. ``dask`` is imported only on that path, so the plain command line
-and the app never load it.
+PNGs and returns one row per method. Workers therefore receive an
+:class:`ImageTask` (file paths) and a small :class:`BatchSettings`, never
+arrays. :func:`map_images` runs the images in this process (``workers=0``) or
+on ``dask.distributed``: a ``LocalCluster`` of single-threaded worker
+processes, or an existing scheduler. ``dask`` is imported only on that path,
+so the plain command line and the app never load it.
 
 The rest turns rows into what a person reads: :func:`write_csv` (the
 ``--metrics`` file), :func:`summary_table` (means and medians per method) and
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 import logging
 import math
@@ -38,13 +37,11 @@ from typing import Any, TextIO
 LEAD_COLUMNS = ("image", "method", "params", "width", "height", "time_ms", "ground_truth", "kind")
 ERROR_COLUMN = "error"
 #: Environment of each LocalCluster worker process: one thread for numpy/BLAS, torch and segcore's bands.
-WORKER_ENV = {
-    "SEGCORE_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "SEGCORE_TORCH_THREADS": "1",
-}
+WORKER_ENV = dict.fromkeys(
+    ("SEGCORE_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "SEGCORE_TORCH_THREADS"), "1"
+)
+#: One image's rows, one per method.
+Rows = list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -86,13 +83,34 @@ class BatchSettings:
     tolerance: int = 2
 
 
+@dataclass(frozen=True)
+class ImageTask:
+    """One image to process, as file paths: a worker reads the files itself.
+
+    Attributes
+    ----------
+    path : str
+        The image file.
+    label : str
+        What the ``image`` column and the messages call the file.
+    ground_truth : tuple of str
+        The image's ground-truth files (several: one map each, BSDS style). Empty while
+        ``BatchSettings.ground_truth`` is set means none was found: the rows say so.
+    out_stem : str
+        What the output files' names start with (empty: the file's stem; see :func:`output_stems`).
+    """
+
+    path: str
+    label: str
+    ground_truth: tuple[str, ...] = ()
+    out_stem: str = ""
+
+
 # --------------------------------------------------------------------------- the work
 
 
 def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return value.tolist()
-    return str(value)
+    return value.tolist() if hasattr(value, "tolist") else str(value)  # numpy scalars and arrays
 
 
 def params_json(params: Mapping[str, Any]) -> str:
@@ -107,59 +125,44 @@ def _message(exc: BaseException) -> str:
     return text if isinstance(exc, expected) else f"{type(exc).__name__}: {text}"
 
 
-def _empty_row(label: str, run: MethodRun) -> dict[str, Any]:
-    return {
+def _row(label: str, run: MethodRun, **cells: Any) -> dict[str, Any]:
+    """A row for ``run`` on image ``label``: every cell empty but those in ``cells``."""
+    row = {
         "image": label, "method": run.name, "params": params_json(run.params), "width": None,
         "height": None, "time_ms": None, "ground_truth": "", "kind": "", ERROR_COLUMN: "", "n_labels": None,
     }
+    row.update(cells)
+    return row
 
 
-def error_rows(label: str, settings: BatchSettings, message: str) -> list[dict[str, Any]]:
+def error_rows(label: str, settings: BatchSettings, message: str) -> Rows:
     """One row per method for an image whose work failed as a whole, ``message`` in its error column."""
-    rows = [_empty_row(label, run) for run in settings.methods]
-    for row in rows:
-        row[ERROR_COLUMN] = message
-    return rows
+    return [_row(label, run, error=message) for run in settings.methods]
 
 
-def _load_ground_truth(paths: Sequence[str], image, settings: BatchSettings):
-    """Read, decode and fit the image's ground truth files; return (GroundTruth, None) or (None, message)."""
-    from segcore.io.ground_truth import fit_ground_truth, load_ground_truth  # noqa: PLC0415 - only when scoring
+def _load_ground_truth(paths: Sequence[str | os.PathLike], image, settings: BatchSettings):
+    """Read, decode and fit the image's ground truth files; return (GroundTruth, "") or (None, message)."""
+    # only when scoring
+    from segcore.io.ground_truth import fit_ground_truth, load_ground_truth
 
-    shown = "; ".join(paths)
     try:
         blobs = [Path(p).read_bytes() for p in paths]
         name = "; ".join(Path(p).name for p in paths)
         gt = load_ground_truth(blobs if len(blobs) > 1 else blobs[0], name=name, kind=settings.ground_truth_kind)
-        gt = fit_ground_truth(gt, original_size=image.original_size, working_size=image.size)
+        return fit_ground_truth(gt, original_size=image.original_size, working_size=image.size), ""
     except Exception as exc:  # noqa: BLE001 - a bad ground truth costs this image its scores, nothing more
-        return None, f"ground truth {shown}: {_message(exc)}"
-    return gt, None
+        return None, f"ground truth {'; '.join(map(str, paths))}: {_message(exc)}"
 
 
-def process_image(
-    path: str | os.PathLike,
-    settings: BatchSettings,
-    ground_truth: Sequence[str] = (),
-    *,
-    label: str | None = None,
-    out_stem: str | None = None,
-) -> list[dict[str, Any]]:
+def process_image(task: ImageTask, settings: BatchSettings) -> Rows:
     """Segment one image file with every method, save the PNGs and score each result.
 
     Parameters
     ----------
-    path : path-like
-        The image file; read here, so a worker needs only the path.
+    task : ImageTask
+        The image file, its ground truth, and what the rows and the output files call it.
     settings : BatchSettings
         Methods, output folder, working size and scoring options.
-    ground_truth : sequence of str
-        The image's ground-truth files (several: one map each, BSDS style). Empty while
-        ``settings.ground_truth`` is set means none was found: the rows say so.
-    label : str, optional
-        What the ``image`` column and the messages call the file (default ``str(path)``).
-    out_stem : str, optional
-        What the output files' names start with (default the file's stem; see :func:`output_stems`).
 
     Returns
     -------
@@ -169,12 +172,11 @@ def process_image(
         row worked) and ``n_labels`` (labels in the result; not a CSV column). Failures are
         caught and reported in the rows, never raised, so one bad file stops nothing else.
     """
-    from segcore.io.loading import load_image  # noqa: PLC0415 - keep the worker's first import small
-    from segcore.registry import get_method  # noqa: PLC0415
-    from segcore.render import label_png, overlay, rgb_png  # noqa: PLC0415
+    from segcore.io.loading import load_image  # keep the worker's first import small
+    from segcore.registry import get_method
+    from segcore.render import label_png, overlay, rgb_png
 
-    path = Path(path)
-    label = str(path) if label is None else label
+    path, label, ground_truth = Path(task.path), task.label, task.ground_truth
     try:
         image = load_image(path.read_bytes(), max_side=settings.max_side, name=path.name)
     except Exception as exc:  # noqa: BLE001 - reported in the rows
@@ -182,25 +184,21 @@ def process_image(
 
     gt, gt_error, gt_names = None, "", ""
     if settings.ground_truth is not None:
-        if not ground_truth:
+        if ground_truth:
+            gt_names = ";".join(Path(p).name for p in ground_truth)
+            gt, gt_error = _load_ground_truth(ground_truth, image, settings)
+        else:
             gt_error = (
                 f"no ground truth in {settings.ground_truth} for {path.name}: expected "
                 f"{path.stem}.<ext> or {path.stem}.<n>.<ext> there (ext: an image type or npy)"
             )
-        else:
-            gt_names = ";".join(Path(p).name for p in ground_truth)
-            gt, gt_error = _load_ground_truth([str(p) for p in ground_truth], image, settings)
-            gt_error = gt_error or ""
-
-    score = None
     if gt is not None:
-        from segcore.scoring.metrics import score  # noqa: PLC0415 - only when scoring
+        from segcore.scoring.metrics import score  # only when scoring
 
     out = Path(settings.out) if settings.out is not None else None
     rows = []
     for run in settings.methods:
-        row = _empty_row(label, run)
-        row.update(width=image.size[0], height=image.size[1], ground_truth=gt_names,
+        row = _row(label, run, width=image.size[0], height=image.size[1], ground_truth=gt_names,
                    kind=gt.kind if gt is not None else "", error=gt_error)
         rows.append(row)
         try:
@@ -211,16 +209,16 @@ def process_image(
             continue
         row.update(params=params_json(seg.params), time_ms=round(seg.elapsed_s * 1000.0, 3), n_labels=seg.n_labels)
         if out is not None:
-            stem = f"{out_stem or path.stem}_{spec.name}"
+            stem = f"{task.out_stem or path.stem}_{spec.name}"
             try:
-                # zlib level 1: a batch's PNGs encode ~3 x faster (70 % of an image's time at level 6)
+                # zlib level 1: at Pillow's default level, encoding the PNGs takes most of a batch's time
                 (out / f"{stem}_labels.png").write_bytes(label_png(seg.labels, compress_level=1))
                 picture = overlay(image.rgb, seg, alpha=settings.alpha, skip_zero=spec.family == "maskrcnn")
                 (out / f"{stem}_overlay.png").write_bytes(rgb_png(picture, compress_level=1))
             except OSError as exc:
                 row[ERROR_COLUMN] = f"cannot write to {out}: {_message(exc)}"
                 continue
-        if score is not None:
+        if gt is not None:
             try:
                 row.update({k: float(v) if isinstance(v, (int, float)) else v
                             for k, v in score(seg, gt, tolerance=settings.tolerance).items()})
@@ -229,28 +227,16 @@ def process_image(
     return rows
 
 
-def _worker_task(path: str, settings: BatchSettings, ground_truth: Sequence[str], label: str,
-                 out_stem: str = "") -> list[dict[str, Any]]:
+def _worker_task(task: ImageTask, settings: BatchSettings) -> Rows:
     """:func:`process_image` on a Dask worker: numpy, BLAS and segcore's bands on one thread."""
-    from threadpoolctl import threadpool_limits  # noqa: PLC0415
+    from threadpoolctl import threadpool_limits
 
     os.environ.setdefault("SEGCORE_THREADS", "1")  # a worker of someone else's cluster too
     with threadpool_limits(1):
-        return process_image(path, settings, ground_truth, label=label, out_stem=out_stem or None)
+        return process_image(task, settings)
 
 
 # --------------------------------------------------------------------------- mapping
-
-
-@dataclass(frozen=True)
-class ImageTask:
-    """One image to process: the file a worker reads, its name in the rows, its ground-truth files,
-    and the name its outputs start with (empty: the file's stem)."""
-
-    path: str
-    label: str
-    ground_truth: tuple[str, ...] = ()
-    out_stem: str = ""
 
 
 def output_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
@@ -276,18 +262,15 @@ def output_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
     return out
 
 
-OnDone = Callable[[int, list[dict[str, Any]]], None]
-
-
 def map_images(
     tasks: Sequence[ImageTask],
     settings: BatchSettings,
     *,
     workers: int = 0,
     scheduler: str | None = None,
-    on_done: OnDone | None = None,
+    on_done: Callable[[int, Rows], None] | None = None,
     on_start: Callable[[str], None] | None = None,
-) -> list[list[dict[str, Any]]]:
+) -> list[Rows]:
     """Run :func:`process_image` on every task, in this process or on Dask.
 
     Parameters
@@ -310,26 +293,19 @@ def map_images(
     list of list of dict
         Each task's rows, in the order of ``tasks`` whatever order they finished in.
     """
-    results: list[list[dict[str, Any]] | None] = [None] * len(tasks)
+    results: list[Rows] = [[] for _ in tasks]
 
-    def done(i: int, rows: list[dict[str, Any]]) -> None:
+    def done(i: int, rows: Rows) -> None:
         results[i] = rows
         if on_done is not None:
             on_done(i, rows)
 
     if scheduler is None and workers <= 0:
         for i, task in enumerate(tasks):
-            done(i, process_image(task.path, settings, task.ground_truth, label=task.label,
-                                  out_stem=task.out_stem or None))
+            done(i, process_image(task, settings))
     else:
         _map_dask(tasks, settings, workers, scheduler, done, on_start)
-    return [r if r is not None else error_rows(t.label, settings, "not run") for r, t in zip(results, tasks)]
-
-
-def quiet_dask_logs() -> None:
-    """Keep distributed's and dask's loggers at WARNING (their INFO chatter is not for a terminal)."""
-    for name in ("distributed", "dask"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    return results
 
 
 @contextlib.contextmanager
@@ -347,12 +323,13 @@ def _environ_kept() -> Iterator[None]:
 def dask_setup(worker: Any) -> None:
     """Dask's preload hook, run in each LocalCluster worker process as it starts (``preload=["segcore.batch"]``).
 
-    Ctrl-C in a terminal reaches every process of the group; a worker ignores it and
-    leaves the shutdown to the command line, which closes the client and the cluster
-    (otherwise each worker prints a KeyboardInterrupt traceback). Returns nothing.
+    Dask passes the worker; it is not needed. Ctrl-C in a terminal reaches every process
+    of the group; a worker ignores it and leaves the shutdown to the command line, which
+    closes the client and the cluster (otherwise each worker prints a KeyboardInterrupt
+    traceback). Returns nothing.
     """
-    import signal  # noqa: PLC0415
-    import threading  # noqa: PLC0415
+    import signal
+    import threading
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -363,38 +340,32 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
     """A ``distributed.Client``: on ``scheduler``, else on a new single-threaded LocalCluster.
 
     Yields the client; the client and the cluster are closed on leaving, on an error and on Ctrl-C.
+    Dask's and distributed's loggers are kept at WARNING: their INFO chatter is not for a terminal.
     """
-    import dask  # noqa: PLC0415 - Dask only on this path
-    from distributed import Client, LocalCluster  # noqa: PLC0415
+    from distributed import Client, LocalCluster  # Dask only on this path
 
-    quiet_dask_logs()
-    with contextlib.ExitStack() as stack:
-        if scheduler is not None:
-            client = stack.enter_context(Client(scheduler, timeout="20s"))
-        else:
-            stack.enter_context(_environ_kept())
-            stack.enter_context(dask.config.set({"distributed.worker.daemon": True}))
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.WARNING, env=dict(WORKER_ENV), preload=["segcore.batch"],
-            ))
-            client = stack.enter_context(Client(cluster))
+    for name in ("distributed", "dask"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if scheduler is not None:
+        with Client(scheduler, timeout="20s") as client:
+            yield client
+        return
+    with _environ_kept(), LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        env=dict(WORKER_ENV), preload=["segcore.batch"],
+    ) as cluster, Client(cluster) as client:
         yield client
 
 
 def _map_dask(tasks, settings, workers, scheduler, done, on_start) -> None:
-    from distributed import as_completed  # noqa: PLC0415 - Dask only on this path
+    from distributed import as_completed  # Dask only on this path
 
     with dask_client(workers, scheduler) as client:
         if on_start is not None:
             n = len(client.scheduler_info(n_workers=-1).get("workers", {})) if scheduler else workers
             where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
             on_start(f"{len(tasks)} images on {n} worker(s) of {where}")
-        futures = client.map(
-            _worker_task,
-            [t.path for t in tasks], [settings] * len(tasks), [t.ground_truth for t in tasks],
-            [t.label for t in tasks], [t.out_stem for t in tasks], pure=False,
-        )
+        futures = client.map(_worker_task, list(tasks), settings=settings, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         try:
             for future in as_completed(futures):
@@ -422,13 +393,6 @@ def _mute_worker_logs() -> None:
 # --------------------------------------------------------------------------- ground truth files
 
 
-def ground_truth_suffixes() -> set[str]:
-    """File suffixes a ground truth may have: every image type the loader reads, and ``.npy``."""
-    from segcore.io.loading import UPLOAD_TYPES  # noqa: PLC0415
-
-    return {f".{t}" for t in UPLOAD_TYPES} | {".npy"}
-
-
 def _natural(name: str) -> list[Any]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
@@ -438,8 +402,9 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
 
     For ``photos/cat.jpg`` the ground truth is ``folder/cat.<ext>``; several of one image
     are ``folder/cat.<anything>.<ext>`` (``cat.1.png``, ``cat.2.png``: BSDS style), where
-    ``<ext>`` is an image type or ``npy``. A file that fits two images' stems (``cat`` and
-    ``cat.1``) goes to the longer one; an image never counts as its own ground truth.
+    ``<ext>`` is an image type the loader reads or ``npy``. A file that fits two images'
+    stems (``cat`` and ``cat.1``) goes to the longer one; an image never counts as its own
+    ground truth.
 
     Returns
     -------
@@ -447,7 +412,9 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
         Image path -> its ground-truth files in natural order (``cat.2`` before ``cat.10``);
         an image without any maps to an empty list.
     """
-    suffixes = ground_truth_suffixes()
+    from segcore.io.loading import UPLOAD_TYPES
+
+    suffixes = {f".{t}" for t in UPLOAD_TYPES} | {".npy"}
     candidates = sorted(
         (f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in suffixes),
         key=lambda f: _natural(f.name),
@@ -465,11 +432,6 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
 # --------------------------------------------------------------------------- output
 
 
-def csv_columns(score_keys: Sequence[str]) -> list[str]:
-    """The scores CSV's header: :data:`LEAD_COLUMNS`, the score keys, then ``error``."""
-    return [*LEAD_COLUMNS, *score_keys, ERROR_COLUMN]
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -479,26 +441,20 @@ def _cell(value: Any) -> str:
 
 
 def write_csv(target: str | os.PathLike | TextIO, rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str]) -> None:
-    """Write ``rows`` as the scores CSV: NaN and missing values as empty cells, floats round-trip exact.
+    """Write ``rows`` as the scores CSV: :data:`LEAD_COLUMNS`, the score keys, then ``error``.
 
-    ``target`` is a path (its folder is created) or an open text stream.
+    NaN and missing values are empty cells; floats round-trip exact. ``target`` is a path
+    (its folder is created) or an open text stream.
     """
-    columns = csv_columns(score_keys)
-
-    def write(fh: TextIO) -> None:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(columns)
-        for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
-
-    if hasattr(target, "write"):
-        write(target)  # type: ignore[arg-type]
+    if not hasattr(target, "write"):
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "w", encoding="utf-8", newline="") as fh:
+            write_csv(fh, rows, score_keys)
         return
-    path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    write(buf)
-    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    columns = [*LEAD_COLUMNS, *score_keys, ERROR_COLUMN]
+    writer = csv.writer(target, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)
 
 
 def _number(value: Any) -> float | None:
@@ -513,9 +469,8 @@ def summarize(rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str]) -> l
 
     Methods in the order they first appear in ``rows``; rows whose cell is empty or NaN do not count.
     """
-    methods = list(dict.fromkeys(r["method"] for r in rows))
     out = []
-    for method in methods:
+    for method in dict.fromkeys(r["method"] for r in rows):
         mine = [r for r in rows if r["method"] == method]
         for key in ("time_ms", *score_keys):
             values = [v for v in (_number(r.get(key)) for r in mine) if v is not None]
@@ -538,20 +493,18 @@ def summary_table(rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str]) 
     if len(lines) == 1:
         return ""
     widths = [max(len(line[i]) for line in lines) for i in range(5)]
-    text = []
-    for j, line in enumerate(lines):
-        text.append("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip())
-        if j == 0:
-            text.append("  ".join("-" * w for w in widths))
-    return "\n".join(text)
+    lines.insert(1, tuple("-" * w for w in widths))
+    return "\n".join(
+        "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths))).rstrip()
+        for line in lines
+    )
 
 
 # --------------------------------------------------------------------------- progress
 
 
 def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
+    h, rest = divmod(max(0, round(seconds)), 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
@@ -565,12 +518,11 @@ class Progress:
     """
 
     def __init__(self, total: int, *, stream: TextIO | None = None, tty: bool | None = None,
-                 interval: float = 10.0, unit: str = "images") -> None:
+                 interval: float = 10.0) -> None:
         self.total = total
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if tty is None else tty
         self.interval = interval
-        self.unit = unit
         self.done = 0
         self.start = time.perf_counter()
         self._last_print = self.start
@@ -585,11 +537,10 @@ class Progress:
         elapsed = time.perf_counter() - self.start
         rate = self.done / elapsed if elapsed > 0 else 0.0
         pct = 100.0 * self.done / self.total if self.total else 100.0
-        line = f"{self.done}/{self.total} {self.unit} ({pct:.0f}%), {rate:.2f} {self.unit}/s"
+        line = f"{self.done}/{self.total} images ({pct:.0f}%), {rate:.2f} images/s"
         if self.done >= self.total:
             return line + f", {_duration(elapsed)} elapsed"
-        eta = (self.total - self.done) / rate if rate > 0 else None
-        return line + f", ETA {_duration(eta) if eta is not None else '?'}"
+        return line + f", ETA {_duration((self.total - self.done) / rate) if rate > 0 else '?'}"
 
     def _bar(self) -> str:
         text = self.text()
@@ -600,23 +551,17 @@ class Progress:
             text = "[" + "#" * filled + "." * (width - filled) + "] " + text
         return text
 
-    def _clear(self) -> None:
-        if self.tty and self._drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-            self._drawn = False
-
-    def _draw(self) -> None:
-        sys.stdout.flush()
-        self.stream.write("\r\033[K" + self._bar())
+    def _write(self, text: str, drawn: bool) -> None:
+        self.stream.write(text)
         self.stream.flush()
-        self._drawn = True
+        self._drawn = drawn
 
-    def update(self, done: int | None = None) -> None:
-        """Count one more item done (or set the count) and show it."""
-        self.done = self.done + 1 if done is None else done
+    def update(self) -> None:
+        """Count one more image done and show it."""
+        self.done += 1
         if self.tty:
-            self._draw()
+            sys.stdout.flush()
+            self._write("\r\033[K" + self._bar(), drawn=True)
             return
         now = time.perf_counter()
         if self.done >= self.total or now - self._last_print >= self.interval:
@@ -626,12 +571,11 @@ class Progress:
 
     def echo(self, line: str, stream: TextIO | None = None) -> None:
         """Print ``line`` (to stdout by default) without tearing the bar; the bar returns at the next update."""
-        self._clear()
+        if self.tty and self._drawn:
+            self._write("\r\033[K", drawn=False)
         print(line, file=stream if stream is not None else sys.stdout, flush=True)
 
     def close(self) -> None:
         """End the bar's line on a TTY (the last state stays visible)."""
         if self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._drawn = False
+            self._write("\n", drawn=False)

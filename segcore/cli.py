@@ -21,8 +21,9 @@ import argparse
 import ast
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from segcore.io.loading import DEFAULT_MAX_SIDE, UPLOAD_TYPES
 from segcore.registry import MethodSpec, get_method, list_methods
@@ -76,6 +77,10 @@ def parse_methods(values: Sequence[str] | None) -> list[MethodSpec]:
     return specs
 
 
+def _no_such(spec: MethodSpec, names: list[str]) -> UsageError:
+    return UsageError(f"{spec.name} has no parameter(s) {names}; it takes {spec.defaults or 'none'}")
+
+
 def route_params(pairs: Sequence[tuple[str, Any]], specs: Sequence[MethodSpec]) -> dict[str, dict[str, Any]]:
     """Give each chosen method the ``-p`` parameters meant for it.
 
@@ -105,16 +110,14 @@ def route_params(pairs: Sequence[tuple[str, Any]], specs: Sequence[MethodSpec]) 
                     f"add it with -m or drop the parameter"
                 )
             if name not in chosen[method].defaults:
-                spec = chosen[method]
-                raise UsageError(f"{spec.name} has no parameter(s) {[name]}; it takes {spec.defaults or 'none'}")
+                raise _no_such(chosen[method], [name])
             scoped[method][name] = value
         else:
             plain[key] = value
     unknown = sorted(k for k in plain if not any(k in s.defaults for s in specs))
     if unknown:
         if len(specs) == 1:
-            spec = specs[0]
-            raise UsageError(f"{spec.name} has no parameter(s) {unknown}; it takes {spec.defaults or 'none'}")
+            raise _no_such(specs[0], unknown)
         takes = "; ".join(f"{s.name} takes {sorted(s.defaults) or 'none'}" for s in specs)
         raise UsageError(f"no chosen method has parameter(s) {unknown}: {takes}")
     return {
@@ -211,7 +214,7 @@ def _workers(args: argparse.Namespace, n_images: int) -> int:
         return 0
     if args.workers is not None:
         return args.workers
-    from segcore.fast.parallel import cpu_budget  # noqa: PLC0415
+    from segcore.fast.parallel import cpu_budget
 
     n = cpu_budget()
     return n if n > 1 and n_images >= AUTO_CLUSTER_MIN_IMAGES else 0
@@ -221,16 +224,16 @@ def _score_keys(args: argparse.Namespace) -> list[str] | None:
     """The score columns (metrics.COLUMNS) when scores are asked for; None when not."""
     if not (args.metrics or args.ground_truth):
         return None
-    from segcore.scoring import metrics  # noqa: PLC0415 - only when scoring
+    from segcore.scoring import metrics  # only when scoring
 
     if args.ground_truth:
-        import segcore.io.ground_truth  # noqa: F401, PLC0415 - fail here, not once per image
+        import segcore.io.ground_truth  # noqa: F401 - fail here, not once per image
 
     return list(metrics.COLUMNS)
 
 
 def run(argv: Sequence[str]) -> int:
-    from segcore import batch  # noqa: PLC0415 - imports no dask
+    from segcore import batch  # imports no dask
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -293,13 +296,12 @@ def run(argv: Sequence[str]) -> int:
         nonlocal failures
         finished[i] = rows
         echo = progress.echo if progress is not None else lambda line, stream=None: print(line, file=stream)
-        for row in rows:
-            if row["n_labels"] is not None:
-                labels = out / f"{tasks[i].out_stem or Path(tasks[i].path).stem}_{row['method']}_labels.png"
-                echo(f"{row['image']}: {row['n_labels']} labels, {row['width']}x{row['height']} px, "
-                     f"{row['time_ms']:.0f} ms -> {labels}")
         errors: dict[str, list[str]] = {}
         for row in rows:
+            if row["n_labels"] is not None:
+                labels = out / f"{tasks[i].out_stem}_{row['method']}_labels.png"
+                echo(f"{row['image']}: {row['n_labels']} labels, {row['width']}x{row['height']} px, "
+                     f"{row['time_ms']:.0f} ms -> {labels}")
             if row["error"]:
                 errors.setdefault(row["error"], []).append(row["method"])
         for message, methods in errors.items():
@@ -344,7 +346,8 @@ def run(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "weights":
-        from segcore.methods.maskrcnn.weights_cli import main as weights_main  # noqa: PLC0415 - torch-free until used
+        # torch-free until used
+        from segcore.methods.maskrcnn.weights_cli import main as weights_main
 
         return weights_main(argv[1:])
     return run(argv)

@@ -17,6 +17,7 @@ download. Nothing here imports torch at module level.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,8 +48,6 @@ class TaskViews:
         Image classification (multi-label): the classes in the image, by area.
     boxes : list of (x0, y0, x1, y1)
         Object detection: one box per object, with ``box_classes``.
-    semantic : Segmentation
-        Semantic segmentation: label = class id; all objects of a class share it.
     box_classes : list of str
         The class of each box.
     semantic : Segmentation
@@ -109,15 +108,10 @@ def task_views(masks: np.ndarray, labels: np.ndarray, names: list[str]) -> TaskV
         instance[m] = i
         semantic[m] = int(c)
     keep = [i for i, m in enumerate(masks) if m.any()]
-    areas: dict[str, int] = {}
+    areas: Counter[str] = Counter()
     for i in keep:
-        areas[names[labels[i]]] = areas.get(names[labels[i]], 0) + int(masks[i].sum())
-    class_colors = {c: tuple(int(v) for v in col) for c, col in enumerate(label_colors(len(names)))}
-    class_colors[0] = (20, 20, 20)
-    sem = Segmentation(
-        "semantic", semantic,
-        build_legend(semantic, {c: n for c, n in enumerate(names)}, class_colors), {}, 0.0,
-    )
+        areas[names[labels[i]]] += int(masks[i].sum())
+    sem = Segmentation("semantic", semantic, build_legend(semantic, dict(enumerate(names))), {}, 0.0)
     inst_names = {0: "background", **{i + 1: f"{names[labels[i]]} #{i + 1}" for i in range(len(labels))}}
     inst = Segmentation("instance", instance, build_legend(instance, inst_names), {}, 0.0)
     return TaskViews(
@@ -193,14 +187,8 @@ def task_views_from_instances(seg: Segmentation) -> TaskViews:
     semantic = np.asarray(ex["semantic"], dtype=np.int32)
     names = {int(c): str(n) for c, n in ex["semantic_names"].items()}
     names[0] = "background"
-    ids = sorted(names)
-    sem = Segmentation(
-        "semantic",
-        semantic,
-        build_legend(semantic, names, {c: ((20, 20, 20) if c == 0 else class_color(c)) for c in ids}),
-        dict(seg.params),
-        0.0,
-    )
+    colors = {c: class_color(c) if c else (20, 20, 20) for c in names}
+    sem = Segmentation("semantic", semantic, build_legend(semantic, names, colors), dict(seg.params), 0.0)
 
     score_t = seg.params.get("score_threshold")
     mask_t = seg.params.get("mask_threshold")
@@ -253,8 +241,7 @@ def coco_weights_missing() -> str | None:
     str or None
         None when a weights file is there; else the
         :class:`~segcore.methods.maskrcnn.WeightsUnavailable` message (what was
-        tried, how to fix it). Finding the file's name imports torchvision
-        (about 3 s, once per process).
+        tried, how to fix it). Finding the file's name imports torchvision.
     """
     from segcore.methods.maskrcnn import WeightsUnavailable, resolve_weights
 

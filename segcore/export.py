@@ -17,8 +17,9 @@ import json
 import platform
 import shlex
 import zipfile
+from collections.abc import Mapping
 from importlib import metadata
-from typing import Any, Mapping
+from typing import Any
 
 from segcore.io.loading import LoadedImage
 from segcore.registry import get_method
@@ -55,9 +56,8 @@ def cli_command(image_name: str, method: str, params: Mapping[str, Any], max_sid
     """The ``python -m segcore`` line that recomputes this method's label map on the original file."""
     parts = ["python", "-m", "segcore", image_name, "-m", method]
     for key, value in params.items():
-        if key == "device":  # the machine's choice, not a result-defining setting
-            continue
-        parts += ["-p", f"{key}={_cli_value(value)}"]
+        if key != "device":  # the machine's choice, not a result-defining setting
+            parts += ["-p", f"{key}={_cli_value(value)}"]
     parts += ["--max-side", str(max_side or 0)]
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -99,11 +99,11 @@ def comparison_zip(
             overlay_file = f"overlays/{base}_{name}_overlay.png"
             # PNGs are compressed already: stored as they are, not deflated a second time
             zf.writestr(labels_file, label_png(seg.labels, compress_level=1), compress_type=zipfile.ZIP_STORED)
-            family = get_method(seg.method).family
-            picture = overlay(image.rgb, seg, alpha=alpha, skip_zero=family == "maskrcnn")
+            spec = get_method(seg.method)
+            picture = overlay(image.rgb, seg, alpha=alpha, skip_zero=spec.family == "maskrcnn")
             zf.writestr(overlay_file, rgb_png(picture, compress_level=1), compress_type=zipfile.ZIP_STORED)
             manifest["methods"][name] = {
-                "title": get_method(seg.method).title,
+                "title": spec.title,
                 "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in seg.params.items()},
                 "labels": seg.n_labels,
                 "time_s": round(seg.elapsed_s, 4),

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from segcore.result import Segmentation
 from segcore.spec import Param
 
-#: Families in the order the dashboard presents them.
+#: Families in the order the dashboard presents them; family ``f`` registers in ``segcore.methods.f``.
 FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn")
-_MODULES = ("segcore.methods.threshold", "segcore.methods.edges", "segcore.methods.clustering", "segcore.methods.regions", "segcore.methods.maskrcnn")
 
 
 @dataclass(frozen=True)
@@ -58,19 +58,16 @@ class MethodSpec:
     @property
     def defaults(self) -> dict[str, Any]:
         """Keyword parameters and their default values, from the signature."""
-        sig = inspect.signature(self.func)
         return {
             p.name: p.default
-            for p in sig.parameters.values()
+            for p in inspect.signature(self.func).parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
         }
 
     def run(self, image: np.ndarray, **params: Any) -> Segmentation:
         unknown = set(params) - set(self.defaults)
         if unknown:
-            raise TypeError(
-                f"{self.name} has no parameter(s) {sorted(unknown)}; it takes {sorted(self.defaults)}"
-            )
+            raise TypeError(f"{self.name} has no parameter(s) {sorted(unknown)}; it takes {sorted(self.defaults)}")
         return self.func(image, **params)
 
 
@@ -91,8 +88,7 @@ def register(
         raise ValueError(f"unknown family {family!r}")
 
     def deco(func: Callable[..., Segmentation]) -> Callable[..., Segmentation]:
-        doc = inspect.getdoc(func) or ""
-        summary = doc.split("\n\n", 1)[0].replace("\n", " ")
+        summary = (inspect.getdoc(func) or "").split("\n\n", 1)[0].replace("\n", " ")
         spec = MethodSpec(name, family, title, func, summary, compare=compare)
         defaults = spec.defaults
         for p in params:
@@ -100,8 +96,7 @@ def register(
                 raise TypeError(f"{name}: setting {p.name!r} is not a keyword parameter of {func.__name__}")
             if p.default is not None:
                 raise TypeError(f"{name}: setting {p.name!r} declares a default; the signature holds it")
-        declared = tuple(replace(p, default=defaults[p.name]) for p in params)
-        _REGISTRY[name] = replace(spec, params=declared)
+        _REGISTRY[name] = replace(spec, params=tuple(replace(p, default=defaults[p.name]) for p in params))
         return func
 
     return deco
@@ -110,12 +105,8 @@ def register(
 def _ensure_loaded() -> None:
     global _loaded
     if not _loaded:
-        for mod in _MODULES:
-            try:
-                importlib.import_module(mod)
-            except ModuleNotFoundError as exc:  # a family not built yet
-                if exc.name != mod:
-                    raise
+        for family in FAMILIES:
+            importlib.import_module(f"segcore.methods.{family}")
         _loaded = True
 
 

@@ -17,6 +17,18 @@ from skimage.segmentation import find_boundaries
 from segcore.result import Segmentation
 
 
+def _encode(img: Image.Image, fmt: str = "PNG", **options) -> bytes:
+    """``img`` saved in ``fmt`` with Pillow's ``options``, as bytes."""
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def _pil(arr: np.ndarray, mode: str | None = None) -> Image.Image:
+    """A Pillow image of ``arr`` as contiguous uint8."""
+    return Image.fromarray(np.ascontiguousarray(arr, dtype=np.uint8), mode)
+
+
 def _color_table(seg: Segmentation) -> np.ndarray:
     """(max label + 1, 3) uint8: each label's legend colour (black for a value the legend lacks)."""
     top = int(seg.labels.max()) if seg.labels.size else 0
@@ -73,7 +85,7 @@ def overlay(
         lut[0] = 256
     index = image.astype(np.int32)
     index *= 257
-    index += np.take(lut, seg.labels, axis=0)  # rows of a table: take is ~3x faster than lut[labels]
+    index += np.take(lut, seg.labels, axis=0)  # rows of a table: take is faster than lut[labels]
     out = np.take(blend, index, mode="clip")  # in range by construction; "clip" skips a buffer
     if boundaries:
         out[find_boundaries(seg.labels, mode="inner")] = boundary_color
@@ -88,15 +100,12 @@ def boundary_image(image: np.ndarray, seg: Segmentation, color=(255, 255, 0)) ->
 def label_png(labels: np.ndarray, *, compress_level: int = 6) -> bytes:
     """Encode a label map losslessly as a 16-bit grayscale PNG (value = label).
 
-    ``compress_level`` is zlib's (Pillow's default 6); 1 encodes several times
-    faster for a file 10-20 % larger, as the command line's batches use.
+    ``compress_level`` is zlib's (Pillow's default 6); batches use 1: a faster
+    encode for a slightly larger file.
     """
     if labels.size and (labels.min() < 0 or labels.max() > 65535):
         raise ValueError("a 16-bit PNG holds labels 0..65535")
-    arr = np.ascontiguousarray(labels.astype(np.uint16))
-    buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+    return _encode(Image.fromarray(np.ascontiguousarray(labels.astype(np.uint16))), compress_level=compress_level)
 
 
 def read_label_png(data: bytes) -> np.ndarray:
@@ -107,9 +116,7 @@ def read_label_png(data: bytes) -> np.ndarray:
 
 def rgb_png(rgb: np.ndarray, *, compress_level: int = 6) -> bytes:
     """Encode an (H, W, 3) uint8 picture as PNG bytes (``compress_level``: as :func:`label_png`)."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+    return _encode(_pil(rgb, "RGB"), compress_level=compress_level)
 
 
 def to_uint8(values: np.ndarray, *, symmetric: bool = False) -> np.ndarray:
@@ -143,16 +150,13 @@ def draw_boxes(
     corner. Line width and font size scale with the image unless given.
     Returns uint8 RGB.
     """
-    from PIL import ImageDraw, ImageFont  # noqa: PLC0415
+    from PIL import ImageDraw, ImageFont
 
-    img = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    img = _pil(rgb, "RGB")
     draw = ImageDraw.Draw(img)
     side = max(img.size)
     lw = width or max(1, side // 300)
-    try:
-        font = ImageFont.load_default(size=font_size or max(12, side // 45))
-    except TypeError:  # pragma: no cover - very old Pillow
-        font = ImageFont.load_default()
+    font = ImageFont.load_default(size=font_size or max(12, side // 45))
     for (x0, y0, x1, y1), text, color in zip(boxes, texts, colors):
         draw.rectangle([x0, y0, x1, y1], outline=tuple(color), width=lw)
         if text:
@@ -173,14 +177,12 @@ def display_factor(shape: tuple[int, ...], max_side: int = 960) -> int:
 def for_display(rgb: np.ndarray, max_side: int = 960) -> np.ndarray:
     """A copy of ``rgb`` reduced by an integer factor (box filter) to at most ``max_side``.
 
-    Pages show pictures in columns a few hundred pixels wide; encoding full
-    1600 px pictures for them costs most of a re-render. Exact results stay
+    Pages show pictures in columns a few hundred pixels wide, where full-size
+    pictures would cost most of a re-render to encode; exact results stay
     available as downloads.
     """
     factor = display_factor(rgb.shape, max_side)
-    if factor <= 1:
-        return rgb
-    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)).reduce(factor))
+    return rgb if factor <= 1 else np.asarray(_pil(rgb).reduce(factor))
 
 
 def display_pair(
@@ -226,7 +228,7 @@ def reduced_image(image: np.ndarray, factor: int) -> np.ndarray:
     if factor <= 1:
         return image
     h, w = -(-image.shape[0] // factor), -(-image.shape[1] // factor)  # the subsampled labels' shape
-    return np.asarray(Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8)).resize((w, h), Image.Resampling.BOX))
+    return np.asarray(_pil(image).resize((w, h), Image.Resampling.BOX))
 
 
 def color_png(seg: Segmentation, *, compress_level: int = 1) -> bytes:
@@ -235,19 +237,16 @@ def color_png(seg: Segmentation, *, compress_level: int = 1) -> bytes:
     A palette PNG (one byte a pixel, the legend as its palette) when the map
     holds values up to 255: a third of the RGB file's pixels to compress, and
     the same picture (``colorize(seg)``). Larger maps are written as RGB.
-    ``compress_level`` 1 trades a slightly larger file for a 5 x faster encode.
+    ``compress_level``: as :func:`label_png`.
     """
     top = int(seg.labels.max()) if seg.labels.size else 0
-    buf = io.BytesIO()
-    if top < 256:
-        img = Image.fromarray(seg.labels.astype(np.uint8), "L").convert("P")
-        table = np.zeros((256, 3), np.uint8)
-        table[: top + 1] = _color_table(seg)
-        img.putpalette(table.ravel().tobytes())
-    else:
-        img = Image.fromarray(colorize(seg), "RGB")
-    img.save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+    if top >= 256:
+        return _encode(Image.fromarray(colorize(seg), "RGB"), compress_level=compress_level)
+    img = Image.fromarray(seg.labels.astype(np.uint8), "L").convert("P")
+    table = np.zeros((256, 3), np.uint8)
+    table[: top + 1] = _color_table(seg)
+    img.putpalette(table.ravel().tobytes())
+    return _encode(img, compress_level=compress_level)
 
 
 def boundary_png(seg: Segmentation, color: tuple[int, int, int] = (255, 255, 0), *, compress_level: int = 1) -> bytes:
@@ -258,13 +257,9 @@ def boundary_png(seg: Segmentation, color: tuple[int, int, int] = (255, 255, 0),
     edges = find_boundaries(seg.labels, mode="inner")
     rgba = np.zeros((*seg.labels.shape, 4), np.uint8)
     rgba[edges] = (*color, 255)
-    buf = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
+    return _encode(Image.fromarray(rgba, "RGBA"), compress_level=compress_level)
 
 
 def jpeg(rgb: np.ndarray, quality: int = 88) -> bytes:
     """An (H, W, 3) uint8 picture as JPEG bytes: a photo's pixels in a quarter of a PNG's size."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB").save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
+    return _encode(_pil(rgb, "RGB"), "JPEG", quality=quality)

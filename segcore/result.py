@@ -9,9 +9,10 @@ the parameters that produced it, how long it took, and the technique's extras
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -78,9 +79,8 @@ def build_legend(
 ) -> list[Label]:
     """Return one :class:`Label` per value present in ``labels``.
 
-    Shares are counted in one pass (``np.bincount``),
-    or taken from ``counts`` (``counts[v]`` = pixels labelled ``v``) when the
-    caller already has them.
+    Shares are counted with ``np.bincount``, or taken from ``counts``
+    (``counts[v]`` = pixels labelled ``v``) when the caller already has them.
     Values missing from ``names`` get ``"<name_prefix> <value>"``; values
     missing from ``colors`` get the shared palette's colour for that value.
     """
@@ -98,13 +98,11 @@ def build_legend(
             raise ValueError(f"counts add up to {int(counts.sum())} pixels; the label map has {size}")
     present = np.flatnonzero(counts)
     palette = label_colors(int(present.max()) + 1)
-    total = float(size)
+    names, colors = names or {}, colors or {}
     out = []
-    for v in present:
-        v = int(v)
-        name = (names or {}).get(v, f"{name_prefix} {v}")
-        color = (colors or {}).get(v, palette[v])
-        out.append(Label(v, name, tuple(int(c) for c in color), counts[v] / total, int(counts[v])))
+    for v in map(int, present):
+        color = tuple(int(c) for c in colors.get(v, palette[v]))
+        out.append(Label(v, names.get(v, f"{name_prefix} {v}"), color, counts[v] / float(size), int(counts[v])))
     return out
 
 

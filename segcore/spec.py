@@ -65,10 +65,8 @@ def parse(p: Param, text: str) -> Any:
     text is not one of them: a link is user input.
     """
     text = str(text).strip()
-    if p.kind == "int":
-        return _number(p, text, int)
-    if p.kind == "float":
-        return _number(p, text, float)
+    if p.kind in ("int", "float"):
+        return _number(p, text, int if p.kind == "int" else float)
     if p.kind == "auto_float":
         return None if text in ("", "auto", "None") else _number(p, text, float)
     if p.kind == "bool":
