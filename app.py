@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages._gc_freeze import freeze_new_imports
 from pages._huge_pages import avoid_huge_pages
-from pages._image_input import image_sidebar
+from pages._image_input import app_frame, image_sidebar
 
 st.set_page_config(page_title="Segmentation explorer", page_icon="🧩", layout="wide")
 avoid_huge_pages()  # a fresh server's memory growth on 4 KB pages: see pages/_huge_pages.py
@@ -92,6 +92,7 @@ nav = st.navigation(
 )
 image_sidebar()  # after st.navigation, before the page: drawn on every page, kept across pages
 try:
-    nav.run()
+    with app_frame():  # the page's ensure_app_frame() sees it ran through here
+        nav.run()
 finally:  # also when a page stops early (st.stop)
     freeze_new_imports()  # Streamlit's collection after each run then skips the libraries' objects

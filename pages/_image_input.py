@@ -9,8 +9,12 @@ shown through :func:`plain`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -252,21 +256,44 @@ def image_sidebar() -> LoadedImage | None:
     return image
 
 
-def ensure_app_frame() -> None:
+_this_run = threading.local()  # each session's script runs on its own thread
+
+
+@contextlib.contextmanager
+def app_frame() -> Iterator[None]:
+    """app.py runs the chosen page inside this: :func:`ensure_app_frame` then knows the frame is there."""
+    _this_run.framed = True
+    try:
+        yield
+    finally:
+        _this_run.framed = False
+
+
+def ensure_app_frame(page_file: str) -> None:
     """Make sure app.py (navigation, sidebar) runs around the page calling this.
 
     With a folder named ``pages/`` beside app.py, Streamlit starts in its legacy
-    multipage mode: until app.py has called ``st.navigation`` once in the
-    process, a shared link such as ``/edges`` opened first on a fresh server
-    runs the page file alone, with no sidebar. Every page calls this first; in
-    that case it switches the legacy mode off and reruns, which goes through
-    app.py and lands on the same page.
+    multipage mode: until ``st.navigation`` has been called once in the process,
+    a shared link such as ``/edges`` opened on a fresh server runs the page file
+    alone, with no sidebar, and lists every file of ``pages/`` as a page. Every
+    page calls this first with its ``__file__``. A run that did not come
+    through app.py calls ``st.navigation`` (which ends that mode for the whole
+    server, as its documentation says) with a page of the same URL path as
+    this one (app.py names each page's URL path after its file), and switches
+    to it: the rerun goes through app.py and lands on the same page, with the
+    link's query. Each run checks its own frame, so visitors who all arrived
+    before the first call each rerun too.
     """
-    from streamlit.runtime.pages_manager import PagesManager  # noqa: PLC0415
+    if getattr(_this_run, "framed", False):
+        return
+    here = st.Page(_reframe, title="Loading", url_path=Path(page_file).stem)
+    # The default page's URL path is "": alone, this page would not match the link's path.
+    st.navigation([st.Page(_reframe, title="Home", url_path="home", default=True), here], position="hidden")
+    st.switch_page(here, query_params=st.query_params.to_dict())
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+
+def _reframe() -> None:
+    """The pages of :func:`ensure_app_frame`'s navigation: never run, the run switches first."""
 
 
 def working_image() -> LoadedImage | None:

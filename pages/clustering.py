@@ -12,7 +12,7 @@ from pages._result_view import run_cached, show_result
 from segcore.io.loading import LoadedImage
 from segcore.result import Segmentation
 
-ensure_app_frame()
+ensure_app_frame(__file__)
 st.title("Clustering")
 st.markdown(
     "The article's k-means treats each pixel's colour as a point, `pic = image / 255` reshaped to "

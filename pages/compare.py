@@ -148,7 +148,7 @@ GT_TYPES = ["png", "tif", "tiff", "bmp", "gif", "webp", "npy"]
 GT_KINDS = {"auto": "detect (2 values: binary mask)", "binary": "binary mask", "labels": "label map (one value per region)",
             "instances": "instances (one value per object)"}
 
-ensure_app_frame()
+ensure_app_frame(__file__)
 image: LoadedImage = require_image()
 apply_link(image.name)
 present = bool(st.session_state["cmp_present"])

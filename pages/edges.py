@@ -44,7 +44,7 @@ def _gray(image_sha: str, _rgb: np.ndarray) -> np.ndarray:
     return to_gray(_rgb)
 
 
-ensure_app_frame()
+ensure_app_frame(__file__)
 st.title("Edge detection")
 st.markdown(
     "Edges are where the gray level changes fast. The article finds them by **convolution**: "

@@ -24,7 +24,7 @@ from segcore.result import Segmentation
 NO_WEIGHTS = ("COCO weights for Mask R-CNN are not on this machine, so the four answers are shown on a "
               "synthetic picture; see the Mask R-CNN page to get them.")
 
-ensure_app_frame()
+ensure_app_frame(__file__)
 st.title("Classification, detection, segmentation")
 st.markdown(
     "Four tasks ask four different questions of the same picture. Below, a synthetic picture whose "

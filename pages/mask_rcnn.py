@@ -38,7 +38,7 @@ from segcore.render import (
 )
 from segcore.result import Segmentation, build_legend
 
-ensure_app_frame()
+ensure_app_frame(__file__)
 OFFLINE_HINT = ("Meanwhile, choose **Offline demo** in *Model* above: a small Mask R-CNN trained in this "
                 "project on synthetic shapes runs with no download.")
 

@@ -66,7 +66,7 @@ EXPLAIN = {
 }
 
 
-ensure_app_frame()
+ensure_app_frame(__file__)
 st.title("Regions and superpixels")
 st.markdown(
     "The field's standard region methods, each one scikit-image call (`skimage.segmentation`, "

@@ -23,7 +23,7 @@ METHODS = {
     "local": "Local (adaptive) threshold",
 }
 
-ensure_app_frame()
+ensure_app_frame(__file__)
 st.title("Thresholding")
 st.markdown(
     "Region-based segmentation on the article's grayscale, `gray = skimage.color.rgb2gray(image)` "

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from .conftest import VIEWPORT, App
+
 try:
     from playwright.sync_api import expect
 except ImportError:  # the app fixture skips (or, under CI=true, fails) these tests
@@ -103,3 +105,40 @@ def test_mask_rcnn_link_as_the_first_visit_to_a_fresh_server_shows_no_page_not_f
     fresh_app.goto("/mask_rcnn")
     expect(fresh_app.h1()).to_have_text("Mask R-CNN")
     expect(fresh_app.page.get_by_text("Page not found")).to_have_count(0)
+
+
+# Six visitors of a class open the presenter's links together, as the server's very first visitors.
+CLASS_LINKS = [
+    ("/compare?sample=coins&methods=otsu,kmeans", "Compare methods"),
+    ("/thresholding", "Thresholding"),
+    ("/compare?sample=coins&methods=otsu,kmeans", "Compare methods"),
+    ("/edges", "Edge detection"),
+    ("/thresholding", "Thresholding"),
+    ("/clustering", "Clustering"),
+]
+
+
+def test_a_class_opening_deep_links_at_once_on_a_fresh_server_each_gets_the_real_page(browser, fresh_streamlit_server):
+    """Until st.navigation has run once, Streamlit runs a deep link's file alone and lists every file of
+    pages/ (the private modules too). Every visitor must get the page in app.py's frame on the first try."""
+    contexts = [browser.new_context(viewport=VIEWPORT) for _ in CLASS_LINKS]
+    try:
+        apps = [App(ctx.new_page(), fresh_streamlit_server) for ctx in contexts]
+        for app, (path, _) in zip(apps, CLASS_LINKS):  # all six requests out before any first run is over
+            app.page.goto(app.base_url + path, wait_until="commit")
+        for app, (path, title) in zip(apps, CLASS_LINKS):
+            app.page.set_default_timeout(60_000)
+            expect(app.h1()).to_have_text(title, timeout=90_000)
+            app.wait(since=0, start_timeout_ms=1_000)
+            titles = app.nav_titles()
+            assert titles[:4] == ["Home", "Thresholding", "Edge detection", "Clustering"], (path, titles)
+            assert not [t for t in titles if t.lower().startswith(("compare controls", "image input", "result cache"))]
+            expect(app.sidebar.get_by_role("combobox", name="...or pick a sample")).to_be_visible()
+            expect(app.sidebar.locator('[data-testid="stFileUploader"]')).to_be_visible()
+            expect(app.page.get_by_text("Upload a valid image")).to_have_count(0)
+            expect(app.page.get_by_text("Page not found")).to_have_count(0)
+            if path.startswith("/compare"):
+                expect(app.page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible(timeout=90_000)
+    finally:
+        for ctx in contexts:
+            ctx.close()
