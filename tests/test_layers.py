@@ -95,3 +95,15 @@ def test_no_private_attribute_of_another_library_is_used():
                     and isinstance(node.value, ast.Name) and node.value.id in LIBRARY_NAMES):
                 used.append(f"{path.relative_to(SEGCORE.parent)} {node.value.id}.{node.attr}")
     assert not used, used
+
+
+def test_the_dashboard_uses_streamlit_through_its_public_api_only():
+    """No page reaches into Streamlit's runtime (script contexts, the pages manager): those break on upgrades."""
+    inside = []
+    for path in [SEGCORE.parent / "app.py", *sorted((SEGCORE.parent / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            inside += [f"{path.name}:{node.lineno} {n}" for n in names
+                       if n.startswith("streamlit.") and not n.startswith(("streamlit.components.v1", "streamlit.testing"))]
+    assert not inside, inside
