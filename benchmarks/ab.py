@@ -27,22 +27,39 @@ sys.path.insert(0, str(HERE))
 from benchmarks.common import photo  # noqa: E402
 
 
-def load_registry(root: Path) -> ModuleType:
-    """``segcore.registry`` of the tree at ``root``, with every method module imported.
+def _segcore_modules() -> dict[str, ModuleType]:
+    return {m: mod for m, mod in sys.modules.items() if m == "segcore" or m.startswith("segcore.")}
 
-    Each call drops the ``segcore`` modules already imported, so the returned
-    registry (and the method functions it holds) belong to ``root`` alone.
+
+class Side:
+    """One tree's ``segcore``: its registry and the modules it imported, put back in place for each call.
+
+    A method that imports part of segcore when it runs (``from segcore import components``) must
+    find its own tree's modules in ``sys.modules``, not the other tree's.
     """
-    for name in [m for m in sys.modules if m == "segcore" or m.startswith("segcore.")]:
-        del sys.modules[name]
-    sys.path.insert(0, str(root))
-    try:
-        import segcore.registry as registry
 
-        registry.list_methods()  # imports every method module of this tree (their layout differs by commit)
-    finally:
-        sys.path.remove(str(root))
-    return registry
+    def __init__(self, root: Path):
+        for name in _segcore_modules():
+            del sys.modules[name]
+        sys.path.insert(0, str(root))
+        try:
+            import segcore.registry as registry
+
+            registry.list_methods()  # imports every method module of this tree (their layout differs by commit)
+        finally:
+            sys.path.remove(str(root))
+        self.registry = registry
+        self.modules = _segcore_modules()
+
+    def run(self, method: str, image: np.ndarray, params: dict):
+        """``method``'s result on ``image`` by this tree's code."""
+        for name in _segcore_modules():
+            del sys.modules[name]
+        sys.modules.update(self.modules)
+        try:
+            return self.registry.get_method(method).run(image, **params)
+        finally:
+            self.modules = _segcore_modules()  # with what the call imported
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,21 +77,21 @@ def main(argv: list[str] | None = None) -> int:
     image = photo(width, height)
     if args.frozen:
         image.setflags(write=False)
-    sides = {"old": load_registry(args.old.resolve()), "new": load_registry(HERE)}
+    sides = {"old": Side(args.old.resolve()), "new": Side(HERE)}
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     times: dict[tuple[str, str], list[float]] = {}
     same: dict[str, bool] = {}
     # Both sides run with this tree's defaults, passed explicitly: a default changed on purpose
     # (Canny's thresholds) must not pass for a speed change.
-    params = {m: sides["new"].get_method(m).defaults for m in methods}
+    params = {m: sides["new"].registry.get_method(m).defaults for m in methods}
     for method in methods:  # warm-up, and the two sides' outputs compared
-        a, b = (sides[s].get_method(method).run(image, **params[method]) for s in ("old", "new"))
+        a, b = (sides[s].run(method, image, params[method]) for s in ("old", "new"))
         same[method] = a.labels.shape == b.labels.shape and bool(np.array_equal(a.labels, b.labels))
     for r in range(args.rounds):
         for method in methods:
             for side in ("old", "new") if r % 2 == 0 else ("new", "old"):
                 t = time.perf_counter()
-                sides[side].get_method(method).run(image, **params[method])
+                sides[side].run(method, image, params[method])
                 times.setdefault((method, side), []).append((time.perf_counter() - t) * 1000)
     how = "read-only (the app's working image)" if args.frozen else "writable"
     print(f"{width} x {height} photo, {how}, {args.rounds} interleaved runs each; old = {args.old}")
