@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import filecmp
 import json
 import logging
 import math
@@ -403,8 +404,10 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
     For ``photos/cat.jpg`` the ground truth is ``folder/cat.<ext>``; several of one image
     are ``folder/cat.<anything>.<ext>`` (``cat.1.png``, ``cat.2.png``: BSDS style), where
     ``<ext>`` is an image type the loader reads or ``npy``. A file that fits two images'
-    stems (``cat`` and ``cat.1``) goes to the longer one; an image never counts as its own
-    ground truth.
+    stems (``cat`` and ``cat.1``) goes to the longer one. An image never counts as its own
+    ground truth, also where the inputs are links to it or copies of it (the Berkeley
+    folders hold each photo beside its ``<stem>.<k>.png`` segmentations): a file that
+    resolves to the image, or holds the same bytes, is left out.
 
     Returns
     -------
@@ -425,8 +428,17 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
         fits = [s for s in stems if f.name.startswith(s + ".")]
         if fits:
             by_stem[max(fits, key=len)].append(f)
-    own = {os.path.abspath(img) for img in images}
-    return {img: [f for f in by_stem[img.stem] if os.path.abspath(f) not in own] for img in images}
+    return {img: [f for f in by_stem[img.stem] if not _same_file(f, img)] for img in images}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` is ``b``: the same file after links, or a copy of it byte for byte."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b) or os.path.samefile(a, b):
+            return True
+        return a.stat().st_size == b.stat().st_size and filecmp.cmp(a, b, shallow=False)
+    except OSError:  # b missing or unreadable: nothing to be the same as
+        return False
 
 
 # --------------------------------------------------------------------------- output

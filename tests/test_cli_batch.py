@@ -261,6 +261,28 @@ def test_match_ground_truth_by_stem(tmp_path):
     }
 
 
+def test_a_photo_beside_its_segmentations_is_not_its_own_ground_truth_when_the_input_is_a_copy_or_link(tmp_path):
+    """The Berkeley layout: gt/12003.jpg (the photo) beside gt/12003.1.png, gt/12003.2.png; the inputs elsewhere."""
+    gt, photos = tmp_path / "gt", tmp_path / "photos"
+    gt.mkdir()
+    photos.mkdir()
+    picture, mask = _disc_scene()
+    (gt / "12003.jpg").write_bytes(encode(picture, "JPEG"))
+    for k in (1, 2):
+        (gt / f"12003.{k}.png").write_bytes(encode((mask * 255).astype(np.uint8)))
+    (photos / "12003.jpg").write_bytes((gt / "12003.jpg").read_bytes())  # a copy
+    (photos / "linked.jpg").symlink_to(gt / "12003.jpg")
+    (gt / "linked.jpg").symlink_to(gt / "12003.jpg")  # a link to the same photo under the input's name
+    found = batch.match_ground_truth([photos / "12003.jpg", photos / "linked.jpg"], gt)
+    assert [f.name for f in found[photos / "12003.jpg"]] == ["12003.1.png", "12003.2.png"]
+    assert found[photos / "linked.jpg"] == []
+    scores = tmp_path / "scores.csv"
+    assert _run([str(photos / "12003.jpg"), "-m", "otsu", "--ground-truth", str(gt), "--metrics", str(scores),
+                 "-o", str(tmp_path / "o")]) == 0
+    row = next(csv.DictReader(scores.open()))
+    assert row["ground_truth"] == "12003.1.png;12003.2.png" and not row["error"] and row["iou"]
+
+
 def test_progress_redraws_on_a_tty_and_prints_plain_lines_elsewhere():
     tty = io.StringIO()
     bar = batch.Progress(4, stream=tty, tty=True)
