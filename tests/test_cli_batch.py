@@ -8,6 +8,7 @@ two; the Dask one starts a two-worker LocalCluster (a few seconds on 2 cores).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -382,3 +383,49 @@ def test_two_inputs_of_one_name_never_overwrite_each_others_outputs(tmp_path, ca
         assert (read_label_png((out / f"{name}_otsu_labels.png").read_bytes()) == expected).all(), name
     assert "shares its name with another input" in capsys.readouterr().err
     assert output_stems(["x/a.png", "y/a.png", "y/A.jpg", "c.png"]) == ["a.png.1", "a.png.2", "A.jpg", "c"]
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file", "in a file's place as parent"])
+def test_an_unwritable_metrics_path_is_refused_before_any_work(scenes, tmp_path, capsys, where):
+    photos, gt = scenes
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    metrics = {"a folder": tmp_path, "under a file": blocker / "scores.csv",
+               "in a file's place as parent": blocker / "deeper" / "scores.csv"}[where]
+    with pytest.raises(SystemExit) as stop:
+        _run([str(photos), "-m", "otsu", "--ground-truth", str(gt), "--metrics", str(metrics), "-o", str(tmp_path / "o")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--metrics {metrics}: cannot write this file" in err and "Traceback" not in err
+    assert not list((tmp_path / "o").glob("*.png"))  # refused before any image was processed
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_before_any_work(scenes, tmp_path, capsys):
+    photos, _ = scenes
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the folder should go")
+    with pytest.raises(SystemExit) as stop:
+        _run([str(photos), "-m", "otsu", "-o", str(blocker / "out")])
+    assert stop.value.code == 2
+    assert f"--out {blocker / 'out'}: cannot write there" in capsys.readouterr().err
+
+
+def test_scores_are_kept_in_the_out_folder_when_metrics_cannot_be_written_at_the_end(scenes, tmp_path, capsys,
+                                                                                      monkeypatch):
+    photos, gt = scenes
+    real = batch.write_csv
+    target = tmp_path / "scores.csv"
+
+    def failing(path, rows, keys):  # the disk fills up, or the file is taken away, during the run
+        if not hasattr(path, "write") and Path(path) == target:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, rows, keys)
+
+    monkeypatch.setattr(batch, "write_csv", failing)
+    rc = _run([str(photos), "-m", "otsu", "--ground-truth", str(gt), "--metrics", str(target), "-o", str(tmp_path / "o")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    spare = next((tmp_path / "o").glob("metrics-*.csv"))
+    assert f"cannot write --metrics {target} (No space left on device)" in err and str(spare) in err
+    _, rows = _read_csv(spare)
+    assert {r["method"] for r in rows} == {"otsu"} and len(rows) == len(list(photos.iterdir()))
