@@ -155,6 +155,24 @@ def _load_ground_truth(paths: Sequence[str | os.PathLike], image, settings: Batc
         return None, f"ground truth {'; '.join(map(str, paths))}: {_message(exc)}"
 
 
+def write_together(files: Mapping[Path, bytes]) -> None:
+    """Write each file under a temporary name beside it, then rename them all into place.
+
+    An interrupted or failed run leaves no half-written file and no label map without its
+    overlay under the final names (a ``.partial`` file at most, removed when it can be).
+    """
+    temporary = {path: path.with_name(f".{path.name}.{os.getpid()}.partial") for path in files}
+    try:
+        for path, data in files.items():
+            temporary[path].write_bytes(data)
+        for path, tmp in temporary.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in temporary.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+
 def process_image(task: ImageTask, settings: BatchSettings) -> Rows:
     """Segment one image file with every method, save the PNGs and score each result.
 
@@ -213,9 +231,9 @@ def process_image(task: ImageTask, settings: BatchSettings) -> Rows:
             stem = f"{task.out_stem or path.stem}_{spec.name}"
             try:
                 # zlib level 1: at Pillow's default level, encoding the PNGs takes most of a batch's time
-                (out / f"{stem}_labels.png").write_bytes(label_png(seg.labels, compress_level=1))
                 picture = overlay(image.rgb, seg, alpha=settings.alpha, skip_zero=spec.family == "maskrcnn")
-                (out / f"{stem}_overlay.png").write_bytes(rgb_png(picture, compress_level=1))
+                write_together({out / f"{stem}_labels.png": label_png(seg.labels, compress_level=1),
+                                out / f"{stem}_overlay.png": rgb_png(picture, compress_level=1)})
             except OSError as exc:
                 row[ERROR_COLUMN] = f"cannot write to {out}: {_message(exc)}"
                 continue

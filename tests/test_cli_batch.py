@@ -429,3 +429,23 @@ def test_scores_are_kept_in_the_out_folder_when_metrics_cannot_be_written_at_the
     assert f"cannot write --metrics {target} (No space left on device)" in err and str(spare) in err
     _, rows = _read_csv(spare)
     assert {r["method"] for r in rows} == {"otsu"} and len(rows) == len(list(photos.iterdir()))
+
+
+def test_outputs_appear_together_or_not_at_all(tmp_path, monkeypatch):
+    """A run stopped between the label map and its overlay leaves neither under its final name."""
+    files = {tmp_path / "a_labels.png": b"labels", tmp_path / "a_overlay.png": b"overlay"}
+    real = Path.write_bytes
+
+    def interrupted(self, data):
+        if self.name.startswith(".a_overlay"):
+            raise KeyboardInterrupt
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        batch.write_together(files)
+    assert list(tmp_path.iterdir()) == []  # no label map alone, no temporary file left
+    monkeypatch.setattr(Path, "write_bytes", real)
+    batch.write_together(files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_labels.png", "a_overlay.png"]
+    assert (tmp_path / "a_overlay.png").read_bytes() == b"overlay"
