@@ -548,10 +548,12 @@ def run_sessions(base: str, visitors: list[Visitor], *, maskrcnn: bool, methods:
     ``timeout_ms``: the longest wait of one step of one session.
     """
     if methods is None:
+        # The page's first-visit methods on this server, offline for the COCO weights: Mask R-CNN only
+        # after the Mask R-CNN page has run the shapes model (the compare page starts from that setting).
         from pages._compare_controls import DEFAULT_METHODS
         from segcore.registry import compare_methods
 
-        methods = [m for m in DEFAULT_METHODS if m in compare_methods()]
+        methods = [m for m in DEFAULT_METHODS if m in compare_methods() and (maskrcnn or m != "maskrcnn")]
     return _in_thread(_wave, base, visitors, maskrcnn=maskrcnn, methods=methods, held=held, timeout_ms=timeout_ms)
 
 

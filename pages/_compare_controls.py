@@ -19,12 +19,14 @@ from pages._compare_figure import VIEWS
 from pages._controls import draw
 from pages._image_input import LINK_NOTICES_KEY, plain
 from pages._result_view import remembered_settings
+from pages._weights_secret import weights_from_secrets
 from segcore.registry import compare_methods, get_method
 from segcore.spec import Param, parse, to_text
 
 #: The methods the compare page offers, in the dashboard's order.
 COMPARE_METHODS = tuple(compare_methods())
 
+#: The methods ticked on a first visit, Mask R-CNN only where it can run (:func:`default_methods`).
 DEFAULT_METHODS = ("otsu", "multiotsu", "canny", "kmeans", "gmm", "maskrcnn")
 #: Page-level settings kept in the link, besides the methods' own (state key ``cmp_<name>``).
 VIEW_PARAMS = {
@@ -61,6 +63,29 @@ def _start_value(method: str, p: Param, image_name: str) -> Any:
     return p.default
 
 
+def maskrcnn_problem(variant: str) -> str | None:
+    """Why Mask R-CNN ``variant`` cannot take part here, in one line (None when its weights are at hand)."""
+    from segcore.methods.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
+
+    weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
+    try:
+        resolve_weights(variant, allow_download=False)
+    except WeightsUnavailable:
+        return (f"no {variant} weights on this machine (this page never downloads them): get them on "
+                "the Mask R-CNN page, or choose the small shapes model in its settings.")
+    return None
+
+
+def default_methods(image_name: str) -> list[str]:
+    """The methods ticked on a first visit: :data:`DEFAULT_METHODS` that can run here.
+
+    Mask R-CNN takes part with the model it would start with (the small shapes model on the
+    shapes sample) only when that model's weights are at hand: a first grid has no empty panel.
+    """
+    variant = _start_value("maskrcnn", get_method("maskrcnn").param("variant"), image_name)
+    return [m for m in DEFAULT_METHODS if m in COMPARE_METHODS and (m != "maskrcnn" or not maskrcnn_problem(variant))]
+
+
 def _notice(text: str) -> None:
     st.session_state.setdefault(LINK_NOTICES_KEY, []).append(text)
 
@@ -77,7 +102,8 @@ def apply_link(image_name: str) -> None:
     # session). Later differences between the address and what this page wrote are not new links:
     # a rerun can carry the address from before the browser applied the page's last update.
     fresh = _WRITTEN not in st.session_state
-    st.session_state.setdefault("cmp_methods", [m for m in DEFAULT_METHODS if m in COMPARE_METHODS])
+    if "cmp_methods" not in st.session_state:
+        st.session_state["cmp_methods"] = default_methods(image_name)
     for name, p in VIEW_PARAMS.items():
         st.session_state.setdefault(f"cmp_{name}", p.default)
     for method in COMPARE_METHODS:

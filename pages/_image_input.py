@@ -301,6 +301,11 @@ def working_image() -> LoadedImage | None:
     return st.session_state.get(_STATE_KEY)
 
 
+#: What to do after a bad upload: the sample picker stays disabled while the file is in the uploader.
+BAD_UPLOAD_HELP = ("Upload another image, or remove this one in the sidebar (the ✕ beside its name) to pick a "
+                   "sample again.")
+
+
 def require_image() -> LoadedImage:
     """Return the session's working image, or explain what to do and stop the page."""
     image = st.session_state.get(_STATE_KEY)
@@ -308,6 +313,9 @@ def require_image() -> LoadedImage:
         err = st.session_state.get(_ERROR_KEY)
         if err:
             st.error(plain(err, MESSAGE_LIMIT))
-        st.info("Upload a valid image or pick a sample in the sidebar to use this page.")
+        if err and st.session_state.get(SAMPLE_KEY) is None:  # a bad upload: the sample picker waits for its removal
+            st.info(BAD_UPLOAD_HELP)
+        else:
+            st.info("Upload a valid image or pick a sample in the sidebar to use this page.")
         st.stop()
     return image

@@ -22,6 +22,7 @@ from pages._compare_controls import (
     apply_link,
     key_settings,
     link_notices,
+    maskrcnn_problem,
     method_controls,
     method_title,
     stored_controls,
@@ -55,7 +56,6 @@ from pages._result_view import (
     shown_pair,
 )
 from pages._result_cache import ResultCache
-from pages._weights_secret import weights_from_secrets
 from segcore.batch import params_json, write_csv
 from segcore.export import comparison_zip
 from segcore.io.ground_truth import (
@@ -216,19 +216,6 @@ ALPHA = 0.5  # overlay opacity of the panels
 # numbers, never the other methods' full label maps and extras.
 
 
-def _maskrcnn_problem(params: dict) -> str | None:
-    """Why Mask R-CNN cannot take part here, in one line (None when its weights are at hand)."""
-    from segcore.methods.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
-
-    weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
-    try:
-        resolve_weights(params["variant"], allow_download=False)
-    except WeightsUnavailable:
-        return (f"no {params['variant']} weights on this machine (this page never downloads them): get them on "
-                "the Mask R-CNN page, or choose the small shapes model in its settings.")
-    return None
-
-
 problems: dict[str, str] = {}
 outcome: dict[str, tuple] = {}
 run_params: dict[str, dict] = {}  # what each method runs with: its settings
@@ -241,7 +228,7 @@ for method in methods:
     remember_settings(method, settings[method])
     params = run_params[method] = dict(settings[method])
     if method == "maskrcnn":
-        problem = _maskrcnn_problem(params)
+        problem = maskrcnn_problem(params["variant"])
         if problem:
             problems[method] = problem
 

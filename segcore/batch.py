@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import filecmp
 import json
 import logging
 import math
@@ -154,6 +155,24 @@ def _load_ground_truth(paths: Sequence[str | os.PathLike], image, settings: Batc
         return None, f"ground truth {'; '.join(map(str, paths))}: {_message(exc)}"
 
 
+def write_together(files: Mapping[Path, bytes]) -> None:
+    """Write each file under a temporary name beside it, then rename them all into place.
+
+    An interrupted or failed run leaves no half-written file and no label map without its
+    overlay under the final names (a ``.partial`` file at most, removed when it can be).
+    """
+    temporary = {path: path.with_name(f".{path.name}.{os.getpid()}.partial") for path in files}
+    try:
+        for path, data in files.items():
+            temporary[path].write_bytes(data)
+        for path, tmp in temporary.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in temporary.values():
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+
+
 def process_image(task: ImageTask, settings: BatchSettings) -> Rows:
     """Segment one image file with every method, save the PNGs and score each result.
 
@@ -212,9 +231,9 @@ def process_image(task: ImageTask, settings: BatchSettings) -> Rows:
             stem = f"{task.out_stem or path.stem}_{spec.name}"
             try:
                 # zlib level 1: at Pillow's default level, encoding the PNGs takes most of a batch's time
-                (out / f"{stem}_labels.png").write_bytes(label_png(seg.labels, compress_level=1))
                 picture = overlay(image.rgb, seg, alpha=settings.alpha, skip_zero=spec.family == "maskrcnn")
-                (out / f"{stem}_overlay.png").write_bytes(rgb_png(picture, compress_level=1))
+                write_together({out / f"{stem}_labels.png": label_png(seg.labels, compress_level=1),
+                                out / f"{stem}_overlay.png": rgb_png(picture, compress_level=1)})
             except OSError as exc:
                 row[ERROR_COLUMN] = f"cannot write to {out}: {_message(exc)}"
                 continue
@@ -403,8 +422,10 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
     For ``photos/cat.jpg`` the ground truth is ``folder/cat.<ext>``; several of one image
     are ``folder/cat.<anything>.<ext>`` (``cat.1.png``, ``cat.2.png``: BSDS style), where
     ``<ext>`` is an image type the loader reads or ``npy``. A file that fits two images'
-    stems (``cat`` and ``cat.1``) goes to the longer one; an image never counts as its own
-    ground truth.
+    stems (``cat`` and ``cat.1``) goes to the longer one. An image never counts as its own
+    ground truth, also where the inputs are links to it or copies of it (the Berkeley
+    folders hold each photo beside its ``<stem>.<k>.png`` segmentations): a file that
+    resolves to the image, or holds the same bytes, is left out.
 
     Returns
     -------
@@ -425,8 +446,17 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
         fits = [s for s in stems if f.name.startswith(s + ".")]
         if fits:
             by_stem[max(fits, key=len)].append(f)
-    own = {os.path.abspath(img) for img in images}
-    return {img: [f for f in by_stem[img.stem] if os.path.abspath(f) not in own] for img in images}
+    return {img: [f for f in by_stem[img.stem] if not _same_file(f, img)] for img in images}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` is ``b``: the same file after links, or a copy of it byte for byte."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b) or os.path.samefile(a, b):
+            return True
+        return a.stat().st_size == b.stat().st_size and filecmp.cmp(a, b, shallow=False)
+    except OSError:  # b missing or unreadable: nothing to be the same as
+        return False
 
 
 # --------------------------------------------------------------------------- output

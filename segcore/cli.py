@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import errno
 import os
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -232,6 +235,28 @@ def _score_keys(args: argparse.Namespace) -> list[str] | None:
     return list(metrics.COLUMNS)
 
 
+def _unwritable(out: Path, metrics: str | None) -> list[str]:
+    """Why the output folder or the ``--metrics`` file cannot be written (empty: both can); creates the folder."""
+    problems = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        problems.append(f"--out {out}: cannot write there ({exc.strerror or exc}); choose another folder")
+    if metrics:
+        target = Path(metrics)
+        try:
+            if target.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "it is a folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "a", encoding="utf-8"):  # appends nothing: an existing file is kept as it is
+                pass
+        except OSError as exc:
+            problems.append(f"--metrics {metrics}: cannot write this file ({exc.strerror or exc}); choose another path")
+    return problems
+
+
 def run(argv: Sequence[str]) -> int:
     from segcore import batch  # imports no dask
 
@@ -264,10 +289,12 @@ def run(argv: Sequence[str]) -> int:
         print(f"error: scoring is not available here: {exc}", file=sys.stderr)
         return 2
 
+    out = Path(args.out)
+    unwritable = _unwritable(out, args.metrics)
+    if unwritable:  # said before any work: none of it could be kept
+        parser.error("; ".join(unwritable))
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     settings = batch.BatchSettings(
         methods=tuple(batch.MethodRun(s.name, params[s.name]) for s in specs),
         out=os.path.abspath(out),
@@ -326,9 +353,16 @@ def run(argv: Sequence[str]) -> int:
             progress.close()
     rows = [row for i in sorted(finished) for row in finished[i]]
     if args.metrics:
-        batch.write_csv(args.metrics, rows, score_keys or [])
         kept = f" (interrupted: {len(finished)} of {len(tasks)} images)" if interrupted else ""
-        print(f"scores: {len(rows)} rows -> {args.metrics}{kept}")
+        try:
+            batch.write_csv(args.metrics, rows, score_keys or [])
+            print(f"scores: {len(rows)} rows -> {args.metrics}{kept}")
+        except OSError as exc:  # it could be written at the start: keep the rows in the output folder
+            spare = out / f"metrics-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+            batch.write_csv(spare, rows, score_keys or [])
+            print(f"error: cannot write --metrics {args.metrics} ({exc.strerror or exc}); the {len(rows)} rows"
+                  f" are in {spare}{kept}", file=sys.stderr)
+            failures += 1
     if interrupted:
         print(f"interrupted after {len(finished)} of {len(tasks)} images.", file=sys.stderr)
         return 130

@@ -53,12 +53,15 @@ def _cli_value(value: Any) -> str:
 
 
 def cli_command(image_name: str, method: str, params: Mapping[str, Any], max_side: int | None) -> str:
-    """The ``python -m segcore`` line that recomputes this method's label map on the original file."""
-    parts = ["python", "-m", "segcore", image_name, "-m", method]
+    """The ``python -m segcore`` line that recomputes this method's label map on the original file.
+
+    The file name comes last, after ``--``: a name such as ``--out=x.png`` is then a file, not an option.
+    """
+    parts = ["python", "-m", "segcore", "-m", method]
     for key, value in params.items():
         if key != "device":  # the machine's choice, not a result-defining setting
             parts += ["-p", f"{key}={_cli_value(value)}"]
-    parts += ["--max-side", str(max_side or 0)]
+    parts += ["--max-side", str(max_side or 0), "--", image_name]
     return " ".join(shlex.quote(p) for p in parts)
 
 

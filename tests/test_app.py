@@ -152,11 +152,11 @@ def test_bad_upload_shows_the_message_and_pages_stay_usable():
     assert any("is not an image this app can read" in e.value for e in at.sidebar.error)
     at.switch_page("pages/thresholding.py").run()
     assert not at.exception
-    assert any("Upload a valid image or pick a sample" in i.value for i in at.info)
+    assert any("remove this one in the sidebar (the ✕ beside its name) to pick a sample" in i.value for i in at.info)
     assert any("is not an image this app can read" in e.value for e in at.error)  # said on the page too
     at.switch_page("pages/clustering.py").run()  # other pages keep working and say what to do
     assert not at.exception
-    assert any("Upload a valid image or pick a sample" in i.value for i in at.info)
+    assert any("remove this one in the sidebar (the ✕ beside its name) to pick a sample" in i.value for i in at.info)
     # Removing the upload and carrying on is covered in the browser (tests/browser/test_bad_upload.py):
     # AppTest cannot reach the sidebar once a page other than Home has run.
 

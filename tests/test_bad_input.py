@@ -171,7 +171,7 @@ def assert_refused(at: AppTest, page: str, item: BadFile) -> None:
     assert item.expect.phrase in shown and item.filename in shown, shown
     if page in NEEDS_IMAGE:  # said on the page too, with what to do
         assert item.expect.phrase in _texts(at.main.error), _texts(at.main.error)
-        assert "Upload a valid image or pick a sample" in _texts(at.main.info)
+        assert "Upload another image, or remove this one in the sidebar" in _texts(at.main.info)
 
 
 def assert_works(at: AppTest, page: str, filename: str, size: tuple[int, int], notes: str = "") -> None:

@@ -8,6 +8,7 @@ two; the Dask one starts a two-worker LocalCluster (a few seconds on 2 cores).
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
@@ -261,6 +262,28 @@ def test_match_ground_truth_by_stem(tmp_path):
     }
 
 
+def test_a_photo_beside_its_segmentations_is_not_its_own_ground_truth_when_the_input_is_a_copy_or_link(tmp_path):
+    """The Berkeley layout: gt/12003.jpg (the photo) beside gt/12003.1.png, gt/12003.2.png; the inputs elsewhere."""
+    gt, photos = tmp_path / "gt", tmp_path / "photos"
+    gt.mkdir()
+    photos.mkdir()
+    picture, mask = _disc_scene()
+    (gt / "12003.jpg").write_bytes(encode(picture, "JPEG"))
+    for k in (1, 2):
+        (gt / f"12003.{k}.png").write_bytes(encode((mask * 255).astype(np.uint8)))
+    (photos / "12003.jpg").write_bytes((gt / "12003.jpg").read_bytes())  # a copy
+    (photos / "linked.jpg").symlink_to(gt / "12003.jpg")
+    (gt / "linked.jpg").symlink_to(gt / "12003.jpg")  # a link to the same photo under the input's name
+    found = batch.match_ground_truth([photos / "12003.jpg", photos / "linked.jpg"], gt)
+    assert [f.name for f in found[photos / "12003.jpg"]] == ["12003.1.png", "12003.2.png"]
+    assert found[photos / "linked.jpg"] == []
+    scores = tmp_path / "scores.csv"
+    assert _run([str(photos / "12003.jpg"), "-m", "otsu", "--ground-truth", str(gt), "--metrics", str(scores),
+                 "-o", str(tmp_path / "o")]) == 0
+    row = next(csv.DictReader(scores.open()))
+    assert row["ground_truth"] == "12003.1.png;12003.2.png" and not row["error"] and row["iou"]
+
+
 def test_progress_redraws_on_a_tty_and_prints_plain_lines_elsewhere():
     tty = io.StringIO()
     bar = batch.Progress(4, stream=tty, tty=True)
@@ -360,3 +383,69 @@ def test_two_inputs_of_one_name_never_overwrite_each_others_outputs(tmp_path, ca
         assert (read_label_png((out / f"{name}_otsu_labels.png").read_bytes()) == expected).all(), name
     assert "shares its name with another input" in capsys.readouterr().err
     assert output_stems(["x/a.png", "y/a.png", "y/A.jpg", "c.png"]) == ["a.png.1", "a.png.2", "A.jpg", "c"]
+
+
+@pytest.mark.parametrize("where", ["a folder", "under a file", "in a file's place as parent"])
+def test_an_unwritable_metrics_path_is_refused_before_any_work(scenes, tmp_path, capsys, where):
+    photos, gt = scenes
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a folder")
+    metrics = {"a folder": tmp_path, "under a file": blocker / "scores.csv",
+               "in a file's place as parent": blocker / "deeper" / "scores.csv"}[where]
+    with pytest.raises(SystemExit) as stop:
+        _run([str(photos), "-m", "otsu", "--ground-truth", str(gt), "--metrics", str(metrics), "-o", str(tmp_path / "o")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--metrics {metrics}: cannot write this file" in err and "Traceback" not in err
+    assert not list((tmp_path / "o").glob("*.png"))  # refused before any image was processed
+
+
+def test_an_out_folder_that_cannot_be_made_is_refused_before_any_work(scenes, tmp_path, capsys):
+    photos, _ = scenes
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the folder should go")
+    with pytest.raises(SystemExit) as stop:
+        _run([str(photos), "-m", "otsu", "-o", str(blocker / "out")])
+    assert stop.value.code == 2
+    assert f"--out {blocker / 'out'}: cannot write there" in capsys.readouterr().err
+
+
+def test_scores_are_kept_in_the_out_folder_when_metrics_cannot_be_written_at_the_end(scenes, tmp_path, capsys,
+                                                                                      monkeypatch):
+    photos, gt = scenes
+    real = batch.write_csv
+    target = tmp_path / "scores.csv"
+
+    def failing(path, rows, keys):  # the disk fills up, or the file is taken away, during the run
+        if not hasattr(path, "write") and Path(path) == target:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, rows, keys)
+
+    monkeypatch.setattr(batch, "write_csv", failing)
+    rc = _run([str(photos), "-m", "otsu", "--ground-truth", str(gt), "--metrics", str(target), "-o", str(tmp_path / "o")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    spare = next((tmp_path / "o").glob("metrics-*.csv"))
+    assert f"cannot write --metrics {target} (No space left on device)" in err and str(spare) in err
+    _, rows = _read_csv(spare)
+    assert {r["method"] for r in rows} == {"otsu"} and len(rows) == len(list(photos.iterdir()))
+
+
+def test_outputs_appear_together_or_not_at_all(tmp_path, monkeypatch):
+    """A run stopped between the label map and its overlay leaves neither under its final name."""
+    files = {tmp_path / "a_labels.png": b"labels", tmp_path / "a_overlay.png": b"overlay"}
+    real = Path.write_bytes
+
+    def interrupted(self, data):
+        if self.name.startswith(".a_overlay"):
+            raise KeyboardInterrupt
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        batch.write_together(files)
+    assert list(tmp_path.iterdir()) == []  # no label map alone, no temporary file left
+    monkeypatch.setattr(Path, "write_bytes", real)
+    batch.write_together(files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_labels.png", "a_overlay.png"]
+    assert (tmp_path / "a_overlay.png").read_bytes() == b"overlay"

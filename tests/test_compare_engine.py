@@ -183,16 +183,27 @@ def test_zip_holds_what_its_manifest_lists_and_label_maps_round_trip(tmp_path):
     out = tmp_path / "cli"
     for method, seg in results.items():
         argv = shlex.split(manifest["methods"][method]["command"])
-        assert argv[:3] == ["python", "-m", "segcore"] and argv[3] == "coffee.png"
-        argv[3] = str(photo)
-        assert cli_main(argv[3:] + ["--out", str(out)]) == 0
+        assert argv[:3] == ["python", "-m", "segcore"] and argv[-2:] == ["--", "coffee.png"]
+        argv[-1] = str(photo)
+        assert cli_main(["--out", str(out), *argv[3:]]) == 0
         again = read_label_png((out / f"coffee_{method}_labels.png").read_bytes())
         assert (again == seg.labels).all(), method
 
 
 def test_cli_command_quotes_values_and_leaves_out_the_device():
     line = cli_command("my photo.jpg", "maskrcnn", {"variant": "shapes", "classes": (), "device": "cpu"}, None)
-    assert line == "python -m segcore 'my photo.jpg' -m maskrcnn -p variant=shapes -p 'classes=()' --max-side 0"
+    assert line == "python -m segcore -m maskrcnn -p variant=shapes -p 'classes=()' --max-side 0 -- 'my photo.jpg'"
+
+
+def test_cli_command_reads_a_file_named_like_an_option_as_a_file(tmp_path, monkeypatch):
+    from segcore.cli import main as cli_main
+
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8), (48, 1))).convert("RGB").save(tmp_path / "--out=x.png")
+    argv = shlex.split(cli_command("--out=x.png", "otsu", {}, None))
+    assert argv[-2:] == ["--", "--out=x.png"]
+    assert cli_main(["--out", str(tmp_path / "o"), *argv[3:]]) == 0
+    assert (tmp_path / "o" / "--out=x_otsu_labels.png").is_file()
 
 
 def test_panel_scale_keeps_the_pictures_within_the_pixel_budget():

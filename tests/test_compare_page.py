@@ -329,3 +329,14 @@ def test_the_before_after_wipe_opens_on_demand_and_keeps_its_choice(offline):
     at.session_state["cmp_wipe_open"] = True
     at.run()
     assert at.selectbox(key="cmp_before").value == "kmeans" and at.slider(key="cmp_split").value == 0.25
+
+
+def test_a_first_visit_ticks_only_methods_that_can_run_here(offline):
+    """No COCO weights here: Mask R-CNN (v1) would be an empty panel, so it is not ticked; on the shapes
+    sample the small model can run, and it is."""
+    at = compare_page()
+    assert at.multiselect(key="cmp_methods").value == ["otsu", "multiotsu", "canny", "kmeans", "gmm"]
+    assert "Mask R-CNN" not in " ".join(panel_titles(grid(at)))
+    shapes = compare_page(sample="shapes")
+    assert shapes.multiselect(key="cmp_methods").value == ["otsu", "multiotsu", "canny", "kmeans", "gmm", "maskrcnn"]
+    assert panel_titles(grid(shapes))[-1] == "Mask R-CNN"

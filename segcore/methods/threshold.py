@@ -218,8 +218,13 @@ def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
         gray = to_gray(image)
         try:  # from the histogram the other thresholds share (the same counts as scikit-image's own)
             ts = threshold_from_histogram(partial(filters.threshold_multiotsu, classes=classes), gray, scalar=False)
-        except ValueError as exc:
-            raise ValueError(f"multi-Otsu with {classes} classes failed on this image: {exc}") from exc
+        except ValueError as exc:  # scikit-image's own text names an `nbins` that no control here has
+            levels = int(np.count_nonzero(np.histogram(gray, bins=256)[0]))
+            raise ValueError(
+                f"multi-Otsu with {classes} classes needs at least {classes} distinct gray levels, and this image "
+                f"has {levels}. Choose fewer classes{' (2 at least)' if levels >= 2 else ''}, or another image."
+                if levels < classes else f"multi-Otsu with {classes} classes failed on this image: {exc}"
+            ) from exc
         labels = np.digitize(gray, bins=ts).astype(np.int32)
     return _multilevel("multiotsu", labels, [float(x) for x in ts], {"classes": classes}, t[0])
 

@@ -26,7 +26,9 @@ def test_text_file_named_png_is_refused_clearly_and_app_recovers(app, not_an_ima
     expect(app.sidebar.locator('[data-testid="stAlert"]').filter(has_text=MESSAGE)).to_be_visible()
     expect(app.sidebar.get_by_text(f"'{not_an_image.name}' {MESSAGE}")).to_be_visible()
     expect(app.main.locator('[data-testid="stAlert"]').filter(has_text=MESSAGE)).to_be_visible()
-    expect(app.main.get_by_text("Upload a valid image or pick a sample")).to_be_visible()
+    expect(app.main.get_by_text("remove this one in the sidebar (the ✕ beside its name) to pick a sample")).to_be_visible()
+    # what the page says matches the sidebar: the picker waits for the upload's removal
+    expect(app.sidebar.get_by_role("combobox", name="...or pick a sample")).to_be_disabled()
     expect(app.h1()).to_have_text("Thresholding")
     expect(app.main.locator('[data-testid="stMetric"]')).to_have_count(0)
     app.screenshot("bad-upload")

@@ -5,7 +5,7 @@ Mask R-CNN page included, and measures the server's memory): on a server of the 
 own, whose first visitors they are, three browser contexts in one Chromium, started together on one asyncio loop (Playwright's async API, in a thread
 of its own beside the session's sync browser), each uploading a different image (its own
 size and content), then the thresholding page and the compare page (the page's default
-methods; offline, Mask R-CNN's panel says its COCO weights are not here). Every value is
+methods: offline, no COCO weights, so Mask R-CNN is not among them). Every value is
 checked against what segcore computes here on the same working image: the sidebar
 caption, the result's size, the gray mean and Otsu's threshold, the compare grid's axes
 (the working size) and its Otsu panel pixel for pixel. A value from another session's
