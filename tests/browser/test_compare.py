@@ -276,7 +276,8 @@ def test_comparison_zip_holds_what_the_manifest_lists(app, tmp_path):
             entry = manifest["methods"][m]
             label_file, overlay_file = f"labels/blobs_{m}_labels.png", f"overlays/blobs_{m}_overlay.png"
             assert set(entry["files"]) == {label_file, overlay_file}, entry["files"]
-            assert entry["command"].startswith("python -m segcore blobs.png -m " + m), entry["command"]
+            command = entry["command"]
+            assert command.startswith(f"python -m segcore -m {m} ") and command.endswith(" -- blobs.png"), command
             with Image.open(io.BytesIO(zf.read(label_file))) as img:
                 assert img.format == "PNG" and img.mode in ("I;16", "I;16B"), f"{label_file}: {img.format} {img.mode}"
                 assert img.size == (w, h), f"{label_file} is {img.size}, the working image {(w, h)}"
