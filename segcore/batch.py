@@ -452,9 +452,7 @@ def match_ground_truth(images: Sequence[Path], folder: Path) -> dict[Path, list[
 def _same_file(a: Path, b: Path) -> bool:
     """Whether ``a`` is ``b``: the same file after links, or a copy of it byte for byte."""
     try:
-        if os.path.realpath(a) == os.path.realpath(b) or os.path.samefile(a, b):
-            return True
-        return a.stat().st_size == b.stat().st_size and filecmp.cmp(a, b, shallow=False)
+        return os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False)  # cmp looks at the sizes first
     except OSError:  # b missing or unreadable: nothing to be the same as
         return False
 

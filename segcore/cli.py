@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import errno
 import os
 import sys
 import tempfile
@@ -246,9 +245,7 @@ def _unwritable(out: Path, metrics: str | None) -> list[str]:
         problems.append(f"--out {out}: cannot write there ({exc.strerror or exc}); choose another folder")
     if metrics:
         target = Path(metrics)
-        try:
-            if target.is_dir():
-                raise IsADirectoryError(errno.EISDIR, "it is a folder")
+        try:  # a folder, or a path under a file, fails here too
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(target, "a", encoding="utf-8"):  # appends nothing: an existing file is kept as it is
                 pass
