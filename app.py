@@ -90,9 +90,9 @@ def home() -> None:
 nav = st.navigation(
     [st.Page(home, title="Home", icon=":material/home:", default=True, url_path="home"), *PAGES.values()]
 )
-image_sidebar()  # after st.navigation, before the page: drawn on every page, kept across pages
 try:
     with app_frame():  # the page's ensure_app_frame() sees it ran through here
+        image_sidebar()  # after st.navigation, before the page: drawn on every page, kept across pages
         nav.run()
 finally:  # also when a page stops early (st.stop)
     freeze_new_imports()  # Streamlit's collection after each run then skips the libraries' objects

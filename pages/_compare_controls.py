@@ -17,7 +17,7 @@ import streamlit as st
 
 from pages._compare_figure import VIEWS
 from pages._controls import draw
-from pages._image_input import LINK_NOTICES_KEY, plain
+from pages._image_input import KEEP, link_notice, plain
 from pages._result_view import remembered_settings
 from pages._weights_secret import weights_from_secrets
 from segcore.registry import compare_methods, get_method
@@ -86,15 +86,11 @@ def default_methods(image_name: str) -> list[str]:
     return [m for m in DEFAULT_METHODS if m in COMPARE_METHODS and (m != "maskrcnn" or not maskrcnn_problem(variant))]
 
 
-def _notice(text: str) -> None:
-    st.session_state.setdefault(LINK_NOTICES_KEY, []).append(text)
-
-
 def apply_link(image_name: str) -> None:
     """Give every control its starting value; a new link's values replace the current ones.
 
     Called before any control is drawn. A link parameter that is unknown or
-    out of range is reported (:func:`link_notices`) and the control keeps
+    out of range is reported (:func:`pages._image_input.link_notice`) and the control keeps
     its value or default: a URL is user input.
     """
     query = {k: st.query_params.get(k) for k in st.query_params}
@@ -116,7 +112,7 @@ def apply_link(image_name: str) -> None:
         names = [m.strip() for m in query["methods"].split(",") if m.strip()]
         bad = [m for m in names if m not in COMPARE_METHODS]
         if bad:
-            _notice(f"methods: {plain(', '.join(bad))} unknown (choose from {', '.join(COMPARE_METHODS)}); left out.")
+            link_notice(f"methods: {plain(', '.join(bad))} unknown (choose from {', '.join(COMPARE_METHODS)}); left out.")
         st.session_state["cmp_methods"] = [m for m in dict.fromkeys(names) if m in COMPARE_METHODS]
     for name, p in VIEW_PARAMS.items():
         if name in query:
@@ -127,7 +123,7 @@ def apply_link(image_name: str) -> None:
         method, _, param = key.partition(".")
         spec = {p.name: p for p in (get_method(method).params if method in COMPARE_METHODS else ())}.get(param)
         if spec is None:
-            _notice(f"{plain(key)}: no such setting; ignored.")
+            link_notice(f"{plain(key)}: no such setting; ignored.")
             continue
         st.session_state[key_of(method, param)] = _widget_value(spec, _link_value(key, spec, text))
 
@@ -137,7 +133,7 @@ def _link_value(key: str, p: Param, text: str) -> Any:
     try:
         return parse(p, text)
     except ValueError as exc:
-        _notice(f"{plain(key)}={plain(text)}: {plain(str(exc))}; used the default, {to_text(p, p.default) or 'auto'}.")
+        link_notice(f"{plain(key)}={plain(text)}: {plain(str(exc))}; used the default, {to_text(p, p.default) or 'auto'}.")
         return p.default
 
 
@@ -157,35 +153,24 @@ def tick_region_methods() -> None:
     st.session_state["cmp_methods"] = [m for m in COMPARE_METHODS if m in ticked]
 
 
-def link_notices() -> list[str]:
-    """The notices about the link collected in this run (and clears them)."""
-    return st.session_state.pop(LINK_NOTICES_KEY, [])
-
-
-def start_controls(method: str, prefix: str) -> None:
-    """Give ``method``'s controls under ``prefix`` their page defaults, where they have no value yet.
-
-    For a page that draws :func:`method_controls` without a link to apply
-    (the regions page); the compare page's :func:`apply_link` does this and more.
-    """
-    for p in get_method(method).params:
-        st.session_state.setdefault(key_of(method, p.name, prefix), _widget_value(p, p.default))
-
-
-def method_controls(method: str, container, *, prefix: str = "cmp", columns: int = 1) -> dict[str, Any]:
+def method_controls(method: str, container, *, prefix: str = "cmp", columns: int = 1, keep: bool = False) -> dict[str, Any]:
     """Draw ``method``'s settings in ``container``; return its keyword arguments.
 
     Widgets are keyed ``<prefix>.<method>.<param>`` and laid out in
     ``columns`` columns. A text setting (a list of thresholds, an optional
     edge threshold) that does not parse shows why under it and runs with the
-    default.
+    default. ``keep`` (a technique page): each starts at the method's default
+    and keeps its value for the session and in the page's address
+    (:data:`pages._image_input.KEEP`); otherwise (the compare page, which
+    writes its own link) the values come from session state (:func:`apply_link`).
     """
     params: dict[str, Any] = {}
     cells = container.columns(columns) if columns > 1 else [container]
     for i, p in enumerate(get_method(method).params):
         cell = cells[i % len(cells)]
         # persist_state: the value outlives a run that does not draw the control (another tab open).
-        raw = draw(cell, p, key=key_of(method, p.name, prefix), persist_state="page")
+        how = dict(start=p.default, **KEEP) if keep else dict(persist_state="page")
+        raw = draw(cell, p, key=key_of(method, p.name, prefix), **how)
         params[p.name], problem = _setting(p, raw)
         if problem:
             cell.warning(problem)

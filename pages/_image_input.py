@@ -63,6 +63,9 @@ def _thumbnail(digest: str, _rgb: np.ndarray) -> bytes:
     return jpeg(for_display(_rgb, 480), quality=90)
 
 
+#: Beside the uploader: what a reload or a link does to an upload (it lives in this visit's memory only).
+UPLOAD_LASTS = ("An upload stays while you move between pages; a reload or a shared link starts without it "
+                "(upload it again). A sample's name stays in the address.")
 SAMPLE_KEY = "segcore_sample"
 LINK_SAMPLE_KEY = "segcore_link_sample"
 
@@ -83,12 +86,22 @@ def _sample_from_link() -> None:
     if wanted in SAMPLES:
         st.session_state["sample"] = wanted
     else:
-        st.session_state.setdefault(LINK_NOTICES_KEY, []).append(
-            f"sample={plain(wanted)}: no such sample (choose one of {', '.join(SAMPLES)}); kept the sidebar's."
-        )
+        link_notice(f"sample={plain(wanted)}: no such sample (choose one of {', '.join(SAMPLES)}); kept the sidebar's.")
 
 
-LINK_NOTICES_KEY = "segcore_link_notices"
+def link_notice(text: str) -> None:
+    """Tell the visitor that a value of the link they opened was not used, and why, at the top of the page.
+
+    ``text`` is already escaped (:func:`plain` on the link's parts). Shown in
+    the box :func:`app_frame` puts above the page, so a notice raised while the
+    sidebar or a control is drawn still stands above the title.
+    """
+    (getattr(_this_run, "notices", None) or st).warning(f"From the link: {text}")
+
+
+#: Widget options of the technique pages and the sidebar: a value lasts the session, across page switches,
+#: and stands in the page's address (the widget's key is its name there), so a reload or a shared link keeps it.
+KEEP = {"persist_state": "session", "bind": "query-params"}
 #: Characters of a file name shown (a browser sends up to 255 bytes of it).
 NAME_LIMIT = 120
 #: Characters of a message quoting user input that are shown.
@@ -208,6 +221,7 @@ def image_sidebar() -> LoadedImage | None:
         help="PNG, JPEG, WebP, BMP, TIFF or GIF. Kept in memory only, never written to disk.",
         key="upload",
     )
+    sb.caption(UPLOAD_LASTS)
     _sample_from_link()
     st.session_state.setdefault("sample", DEFAULT_SAMPLE)
     sample = sb.selectbox(
@@ -228,6 +242,11 @@ def image_sidebar() -> LoadedImage | None:
     max_side = SIZE_CHOICES[size_label]
 
     st.session_state[SAMPLE_KEY] = None if upload is not None else sample
+    # A reload or a copied address keeps the sample; an upload cannot travel in it, so no sample claims to be shown.
+    if upload is None and st.query_params.get("sample") != sample:
+        st.query_params["sample"] = sample
+    elif upload is not None and "sample" in st.query_params:
+        del st.query_params["sample"]
     if upload is not None:
         data, name = upload.getvalue(), upload.name
     else:
@@ -261,12 +280,15 @@ _this_run = threading.local()  # each session's script runs on its own thread
 
 @contextlib.contextmanager
 def app_frame() -> Iterator[None]:
-    """app.py runs the chosen page inside this: :func:`ensure_app_frame` then knows the frame is there."""
-    _this_run.framed = True
+    """app.py runs the sidebar and the chosen page inside this: :func:`ensure_app_frame` then knows the frame is there.
+
+    It also opens the box above the page where :func:`link_notice` writes.
+    """
+    _this_run.framed, _this_run.notices = True, st.container()
     try:
         yield
     finally:
-        _this_run.framed = False
+        _this_run.framed, _this_run.notices = False, None
 
 
 def ensure_app_frame(page_file: str) -> None:

@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from pages._controls import control
+from pages._controls import control, kept_choice
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.io.loading import LoadedImage
@@ -26,7 +26,7 @@ image: LoadedImage = require_image()
 
 ALGORITHMS = {"kmeans": "k-means", "gmm": "Gaussian mixture (the article's FAQ alternative)"}
 c1, c2, c3 = st.columns(3)
-algorithm = c1.radio("Algorithm", list(ALGORITHMS), format_func=ALGORITHMS.get, key="cl_algo")
+algorithm = kept_choice(c1, "Algorithm", ALGORITHMS, format_func=ALGORITHMS.get, key="cl_algo", widget="radio")
 k = control(c2, algorithm, "k", key="cl_k")
 color_space = control(c3, algorithm, "color_space", key="cl_space", widget="radio", horizontal=True)
 c4, c5, c6 = st.columns(3)

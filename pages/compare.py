@@ -21,7 +21,6 @@ from pages._compare_controls import (
     WIPE_OPEN,
     apply_link,
     key_settings,
-    link_notices,
     maskrcnn_problem,
     method_controls,
     method_title,
@@ -169,8 +168,6 @@ else:
     if current_sample() is None:
         st.caption("A link cannot carry your uploaded image: whoever opens it gets the same methods and settings "
                    "on a sample; send the image along with it.")
-for notice in link_notices():
-    st.warning(f"From the link: {notice}")
 
 # Sized for a 1280 px laptop screen with the sidebar open: no label is cut short.
 top = st.columns([6, 3, 3])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from pages._controls import control, default
-from pages._image_input import ensure_app_frame, require_image
+from pages._controls import control, default, kept_choice
+from pages._image_input import KEEP, ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.fast.gray import to_gray
 from segcore.io.loading import LoadedImage
@@ -81,10 +81,10 @@ st.markdown(
     "with the **watershed**: the edges then join the regions on either side, and no pixel is left out."
 )
 c1, c2, c3, c4 = st.columns(4)
-method = c1.selectbox("Edge detector", list(METHODS), format_func=METHODS.get, key="edge_method")
+method = kept_choice(c1, "Edge detector", METHODS, format_func=METHODS.get, key="edge_method")
 # The edge threshold's default, None, is Otsu's automatic value: the switch starts on.
 auto = c2.toggle("Automatic edge threshold (Otsu)", value=default("sobel", "edge_threshold") is None, key="edge_auto",
-                 disabled=method == "canny")
+                 disabled=method == "canny", **KEEP)
 min_region = control(c3, method, "min_region", key="edge_min_region")
 regions = control(c4, method, "regions", key="edge_regions", widget="radio")
 params: dict = {"mode": mode, "min_region": min_region, "regions": regions}
@@ -106,7 +106,7 @@ if method != "canny" and not auto:
     start = float(auto_seg.extras["edge_threshold"]) if auto_seg is not None else top_strength / 2
     params["edge_threshold"] = st.slider(
         "Edge threshold (on the edge strength)", 0.0, top_strength, min(start, top_strength),
-        top_strength / 400, format="%.4f", key=f"edge_thr_{method}",
+        top_strength / 400, format="%.4f", key=f"edge_thr_{method}", **KEEP,
     )
 seg = run_cached(method, image, **params)
 if seg is not None:
@@ -123,12 +123,12 @@ st.markdown("\n".join(f"{step}" for step in ARTICLE_STEPS))
 gray = _gray(image.sha256, image.rgb)
 h, w = gray.shape
 e1, e2, e3, e4 = st.columns(4)
-kname = e1.selectbox("Kernel", list(ARTICLE_KERNELS), format_func=ARTICLE_KERNELS.get, key="conv_kernel")
-top = e2.number_input("Patch top row", 0, h - 1, min(h // 2, h - 1), key="conv_top")
-left = e3.number_input("Patch left column", 0, w - 1, min(w // 2, w - 1), key="conv_left")
-stride = e4.selectbox("Stride", [1, 2, 3], key="conv_stride")
+kname = kept_choice(e1, "Kernel", ARTICLE_KERNELS, format_func=ARTICLE_KERNELS.get, key="conv_kernel")
+top = e2.number_input("Patch top row", 0, h - 1, min(h // 2, h - 1), key="conv_top", **KEEP)
+left = e3.number_input("Patch left column", 0, w - 1, min(w // 2, w - 1), key="conv_left", **KEEP)
+stride = kept_choice(e4, "Stride", [1, 2, 3], key="conv_stride")
 steps = convolution_steps(gray, KERNELS[kname], top=int(top), left=int(left), rows=3, cols=3, stride=int(stride), mode=mode)
-i = st.slider("Kernel position", 1, len(steps), 1, key="conv_step") - 1 if len(steps) > 1 else 0
+i = st.slider("Kernel position", 1, len(steps), 1, key="conv_step", **KEEP) - 1 if len(steps) > 1 else 0
 step = steps[i]
 s1, s2, s3, s4 = st.columns([3, 3, 3, 2])
 s1.markdown(f"**2. Image under the kernel**, centred on row {step.row}, column {step.col}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._controls import control
-from pages._image_input import ensure_app_frame, require_image
+from pages._image_input import KEEP, ensure_app_frame, require_image
 from pages._result_view import (
     MethodFailed,
     cached_result,
@@ -59,7 +59,7 @@ mask_threshold = control(c4, "maskrcnn", "mask_threshold", key="mr_mask")
 
 if variant == "shapes":
     s1, s2 = st.columns([1, 3])
-    seed = int(s1.number_input("Synthetic picture number", 100_000, 999_999, 200_001, key="mr_seed",
+    seed = int(s1.number_input("Synthetic picture number", 100_000, 999_999, 200_001, key="mr_seed", **KEEP,
                               help="Pictures never seen in training (it used numbers below 100,000)."))
     s2.info("The small model knows circles, squares and triangles only, so it runs on a synthetic "
             "picture (128 x 128 px) rather than your image. It needs no download.")
@@ -161,7 +161,7 @@ if full is None:
 found = list(full.extras["class_counts"])
 f1, f2 = st.columns([3, 1])
 chosen = f1.multiselect("Classes to keep (empty keeps all)", found, key="mr_classes")
-max_instances = int(f2.number_input("Maximum instances", 1, 100, 100, key="mr_max"))
+max_instances = int(f2.number_input("Maximum instances", 1, 100, 100, key="mr_max", **KEEP))
 seg = select_instances(full, classes=chosen, max_instances=max_instances)
 ex = seg.extras
 
@@ -171,7 +171,7 @@ m2.metric("Classes", len(ex["class_counts"]))
 m3.metric("Inference time", f"{full.extras['inference_s']:.2f} s")
 m4.metric("Device", str(full.extras["device"]).upper())
 
-alpha = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="mr_alpha")
+alpha = st.slider("Overlay opacity", 0.0, 1.0, 0.5, 0.05, key="mr_alpha", **KEEP)
 boxes = [inst["box"] for inst in ex["instances"]]
 texts = [f"{inst['class']} {inst['score']:.2f}" for inst in ex["instances"]]
 colors = [lab.color for lab in seg.legend if lab.value]

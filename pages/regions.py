@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._compare_controls import method_controls, start_controls
+from pages._compare_controls import method_controls
+from pages._controls import kept_choice
 from pages._image_input import ensure_app_frame, require_image
 from pages._result_view import run_cached, show_result
 from segcore.io.loading import LoadedImage
@@ -79,10 +80,10 @@ st.markdown(
 )
 image: LoadedImage = require_image()
 
-method = st.radio("Method", METHODS, format_func=lambda m: get_method(m).title, key="rg_method", horizontal=True)
+method = kept_choice(st, "Method", METHODS, format_func=lambda m: get_method(m).title, key="rg_method", widget="radio",
+                     horizontal=True)
 st.markdown(EXPLAIN[method])
-start_controls(method, "rg")
-params = method_controls(method, st.container(), prefix="rg", columns=3)
+params = method_controls(method, st.container(), prefix="rg", columns=3, keep=True)
 
 side = max(image.rgb.shape[:2])
 default_side = get_method(method).settings.get("max_side")

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._controls import control, default
-from pages._image_input import ensure_app_frame, plain, require_image
+from pages._controls import control, default, kept_choice
+from pages._image_input import KEEP, ensure_app_frame, plain, require_image
 from pages._result_view import MethodFailed, cached_result, run_cached, show_result
 from segcore.fast.gray import gray_histogram, to_gray
 from segcore.io.loading import LoadedImage
@@ -40,16 +40,16 @@ def _histogram(image_sha: str, _rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return gray_histogram(to_gray(_rgb))
 
 
-method = st.selectbox("Method", list(METHODS), format_func=METHODS.get, key="thr_method")
+method = kept_choice(st, "Method", METHODS, format_func=METHODS.get, key="thr_method")
 params: dict = {}
 if method == "multilevel":
     # One slider per threshold: as many as the method's default has, at its values; more spread evenly.
     start = default("multilevel", "thresholds")
-    n = int(st.number_input("How many thresholds", 1, 10, len(start), key="thr_n"))
+    n = int(st.number_input("How many thresholds", 1, 10, len(start), key="thr_n", **KEEP))
     cols = st.columns(n)
     params["thresholds"] = tuple(
         cols[i].slider(f"Threshold {i + 1}", 0.0, 1.0, start[i] if n == len(start) else round((i + 1) / (n + 1), 3),
-                       0.005, format="%.3f", key=f"thr_user_{i}")
+                       0.005, format="%.3f", key=f"thr_user_{i}", **KEEP)
         for i in range(n)
     )
 elif method == "multiotsu":

@@ -20,10 +20,10 @@ def compare_page(query: dict[str, str] | None = None, sample: str | None = None)
     at = AppTest.from_file(APP, default_timeout=240)
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    at.run()
-    if sample:
+    if sample:  # chosen on the home page first, as a visitor would before opening the compare page
+        at.run()
         at.sidebar.selectbox(key="sample").set_value(sample).run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("pages/compare.py").run()  # without a sample: the link opens the compare page
     assert not at.exception, at.exception
     return at
 
