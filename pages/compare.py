@@ -176,11 +176,10 @@ methods = top[0].multiselect("Methods", compare_methods(), format_func=method_ti
 view = top[1].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
 top[2].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
 row = st.columns([5, 5, 4, 5], vertical_alignment="center")
-if not present:
-    row[0].button("Tick the article's methods", on_click=tick_article_methods, key="cmp_all", width="stretch",
-                  help="Every threshold, edge and clustering method (Mask R-CNN aside): the article's techniques.")
-    row[1].button("Add the region methods", on_click=tick_region_methods, key="cmp_regions", width="stretch",
-                  help="Felzenszwalb, SLIC, Quickshift, watershed and Chan-Vese: the field's standard baselines.")
+row[0].button("Tick the article's methods", on_click=tick_article_methods, key="cmp_all", width="stretch",
+              help="Every threshold, edge and clustering method (Mask R-CNN aside): the article's techniques.")
+row[1].button("Add the region methods", on_click=tick_region_methods, key="cmp_regions", width="stretch",
+              help="Felzenszwalb, SLIC, Quickshift, watershed and Chan-Vese: the field's standard baselines.")
 row[2].toggle("Every pixel", key="cmp_full",
               help="Send every panel at the working size, so zooming in shows each pixel. Off: many panels of a "
                    "large image are drawn at every 2nd (3rd...) pixel, which the browser draws several times faster.")
@@ -274,7 +273,7 @@ for method in methods:
     title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {shown}" if shown else "")
     panels.append(Panel(title, picture, *image.size, scale=scale))
 
-cols = int(st.session_state["cmp_cols"]) if not present else min(int(st.session_state["cmp_cols"]), 2)
+cols = int(st.session_state["cmp_cols"])  # as the slider says, in presentation mode too
 # Panels as tall as the image's shape needs in a page about 950 px wide (1350 in presentation mode, no sidebar).
 page_width = 1350 if present else 950
 panel_height = int(np.clip(page_width / cols * image.size[1] / image.size[0], 160, 900))
@@ -309,47 +308,89 @@ if wipe_box is not None and wipe_box.open:
 # ----------------------------------------------------------------------------- ground truth and scores
 
 
+GT_HELD = "cmp_gt_held"  # {image SHA-256: (file names, bytes)}: the uploaded ground truths of this visit, per image
+
+
+def gt_upload_key(image_sha: str) -> str:
+    """The ground-truth uploader's key: one uploader per image, so a new image starts with none."""
+    return f"cmp_gt_upload.{image_sha[:16]}"
+
+
+def _hold_ground_truth(image_sha: str) -> None:
+    """Uploader callback: keep (or, emptied, forget) the image's ground-truth files for the session.
+
+    The uploader's own state ends when it is not drawn (presentation mode,
+    another page); what it held stays here, in memory, with its image.
+    """
+    files = st.session_state.get(gt_upload_key(image_sha)) or []
+    held = st.session_state.setdefault(GT_HELD, {})
+    if files:
+        held[image_sha] = (tuple(f.name for f in files), [f.getvalue() for f in files])
+    else:
+        held.pop(image_sha, None)
+
+
+def _forget_ground_truth(image_sha: str) -> None:
+    st.session_state.setdefault(GT_HELD, {}).pop(image_sha, None)
+
+
 gt: GroundTruth | None = None
 gt_files: list[str] = []
+sample = current_sample()
+shipped = sample_ground_truth(sample) if sample else None
+sources = (["sample"] if shipped is not None else []) + ["upload", "none"]
+held = st.session_state.get(GT_HELD, {}).get(image.sha256)
+# The choices last the session (persist_state): presentation mode, which does not draw them, and other pages keep them.
 if not present:
     st.header("Scores against a ground truth")
-    sample = current_sample()
-    shipped = sample_ground_truth(sample) if sample else None
-    sources = (["sample"] if shipped is not None else []) + ["upload", "none"]
     g1, g2, g3 = st.columns([3, 3, 2])
-    source = g1.radio(
-        "Ground truth", sources, key="cmp_gt_source", horizontal=True,
+    g1.radio(
+        "Ground truth", sources, key="cmp_gt_source", horizontal=True, persist_state="session",
         format_func={"sample": f"the sample's ({SAMPLES[sample].title if sample else ''})",
                      "upload": "upload my own", "none": "none"}.get,
     )
-    tolerance = int(g3.slider("Boundary tolerance (px)", 0, 10, 2, key="cmp_tolerance",
-                              help="A boundary pixel counts as found within this distance of the true boundary."))
-    if source == "sample":
-        gt = _sample_truth(sample, image.original_size, image.size)
-        gt_files = [f"{sample} (shipped with the app)"]
+    g3.slider("Boundary tolerance (px)", 0, 10, 2, key="cmp_tolerance", persist_state="session",
+              help="A boundary pixel counts as found within this distance of the true boundary.")
+source = st.session_state.get("cmp_gt_source", sources[0])
+source = source if source in sources else sources[0]
+tolerance = int(st.session_state.get("cmp_tolerance", 2))
+if source == "sample":
+    gt = _sample_truth(sample, image.original_size, image.size)
+    gt_files = [f"{sample} (shipped with the app)"]
+    if not present:
         g2.caption(f"{GT_KINDS[gt.kind].capitalize()}. {plain(gt.source, 300) if gt.source else ''}")
-    elif source == "upload":
-        files = g2.file_uploader(
-            "Ground-truth file(s) of this image", type=GT_TYPES, accept_multiple_files=True, key="cmp_gt_upload",
+elif source == "upload":
+    if not present:
+        g2.file_uploader(
+            "Ground-truth file(s) of this image", type=GT_TYPES, accept_multiple_files=True,
+            key=gt_upload_key(image.sha256), on_change=_hold_ground_truth, args=(image.sha256,),
             help="A binary mask, or a label image with one value per region or object (PNG, TIFF, BMP, NPY). "
                  "Several files: several people's ground truths of the same image (as the Berkeley benchmark). "
-                 "Kept in memory only.",
+                 "Kept in memory only, with this image: another image starts without one.",
         )
-        gt_kind = g3.selectbox("It holds", list(GT_KINDS), format_func=GT_KINDS.get, key="cmp_gt_kind")
-        if files:
-            payloads = [f.getvalue() for f in files]
-            gt_files = [f.name for f in files]
-            try:
-                gt = _ground_truth(hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in payloads)).hexdigest(),
-                                   gt_kind, tuple(gt_files), image.original_size, image.size, payloads)
-            except GroundTruthError as exc:
-                st.error(plain(str(exc), 600))
+        g3.selectbox("It holds", list(GT_KINDS), format_func=GT_KINDS.get, key="cmp_gt_kind", persist_state="session")
+        if held and not st.session_state.get(gt_upload_key(image.sha256)):  # drawn again after another page
+            g2.caption(f"Using {plain(', '.join(held[0]), 300)}, uploaded earlier for this image.")
+            g2.button("Forget it", key="cmp_gt_forget", on_click=_forget_ground_truth, args=(image.sha256,))
+    if held:
+        names, payloads = held
+        gt_files = list(names)
+        try:
+            gt = _ground_truth(hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in payloads)).hexdigest(),
+                               st.session_state.get("cmp_gt_kind", "auto"), tuple(names), image.original_size,
+                               image.size, payloads)
+        except GroundTruthError as exc:
+            st.error(plain(str(exc), 600))
+if present and gt is not None:
+    st.header("Scores")
 
 
 rows: list[dict] = []
 matches: dict[str, list] = {}
 if gt is not None and done:
     gt_key = hashlib.sha256(b"".join(np.ascontiguousarray(m).tobytes() for m in gt.maps)).hexdigest() + gt.kind
+    # Named, since a ground truth belongs to one image: the scores say which image and which file(s) they used.
+    st.markdown(f"Scores of **{plain(image.name, 120)}** against the ground truth **{plain(', '.join(gt_files), 300)}**.")
     with st.spinner("Scoring..."):
         for method in done:
             row = {"method": method, "Method": method_title(method), "Labels": outcome[method][1],

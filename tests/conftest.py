@@ -28,6 +28,11 @@ def open_settings(at, method: str):
     return at.run()
 
 
+def gt_uploader(at):
+    """The compare page's ground-truth uploader (one per image: its key names the image)."""
+    return next(u for u in at.file_uploader if u.key and u.key.startswith("cmp_gt_upload."))
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     return data.astronaut()

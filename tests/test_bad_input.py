@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bad_files import BadFile, corpus, near_limit_file, not_label_maps, photo
-from conftest import encode
+from conftest import encode, gt_uploader
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -268,7 +268,7 @@ def test_a_ground_truth_that_is_not_a_label_map_is_refused_and_the_methods_stay(
     visit(at, "compare")
     at.multiselect(key="cmp_methods").set_value(["otsu", "kmeans"]).run()
     at.radio(key="cmp_gt_source").set_value("upload").run()
-    at.file_uploader(key="cmp_gt_upload").upload(filename, data, mime)
+    gt_uploader(at).upload(filename, data, mime)
     at.run()
     assert not at.exception, at.exception
     errors = _texts(at.main.error)
@@ -279,7 +279,7 @@ def test_a_ground_truth_that_is_not_a_label_map_is_refused_and_the_methods_stay(
     # the next ground truth works: a mask of this image
     mask = np.zeros((120, 160), np.uint8)
     mask[30:90, 40:120] = 255
-    at.file_uploader(key="cmp_gt_upload").upload("mask.png", encode(mask), "image/png")
+    gt_uploader(at).upload("mask.png", encode(mask), "image/png")
     at.run()
     assert not at.exception and not at.main.error
     assert list(at.dataframe[0].value.index) == ["Otsu", "k-means clustering"]

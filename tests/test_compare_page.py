@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode, open_settings
+from conftest import encode, gt_uploader, open_settings
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -158,7 +158,7 @@ def test_uploaded_ground_truth_of_another_size_is_refused_clearly(offline):
     at.radio(key="cmp_gt_source").set_value("upload").run()
     mask = np.zeros((100, 80), np.uint8)
     mask[20:60, 10:50] = 255
-    at.file_uploader(key="cmp_gt_upload").upload("mask.png", encode(mask), "image/png")
+    gt_uploader(at).upload("mask.png", encode(mask), "image/png")
     at.run()
     assert not at.exception, at.exception
     errors = " ".join(e.value for e in at.error)
@@ -175,7 +175,7 @@ def test_uploaded_binary_mask_scores_every_method(offline):
     at = compare_page(sample="camera")
     at.multiselect(key="cmp_methods").set_value(["otsu", "kmeans"]).run()
     at.radio(key="cmp_gt_source").set_value("upload").run()
-    at.file_uploader(key="cmp_gt_upload").upload("camera_mask.png", encode(mask), "image/png")
+    gt_uploader(at).upload("camera_mask.png", encode(mask), "image/png")
     at.run()
     assert not at.exception, at.exception
     table = scores(at)
@@ -250,7 +250,7 @@ def test_several_ground_truths_are_averaged_and_a_jpeg_is_refused(offline):
     at = compare_page(sample="mosaic")
     at.multiselect(key="cmp_methods").set_value(["kmeans"]).run()
     at.radio(key="cmp_gt_source").set_value("upload").run()
-    uploader = at.file_uploader(key="cmp_gt_upload")
+    uploader = gt_uploader(at)
     uploader.upload("mosaic.1.png", encode(truth.astype(np.uint8)), "image/png")
     uploader.upload("mosaic.2.png", encode(other.astype(np.uint8)), "image/png")
     at.run()
@@ -267,7 +267,7 @@ def test_several_ground_truths_are_averaged_and_a_jpeg_is_refused(offline):
     at2 = compare_page(sample="mosaic")
     at2.multiselect(key="cmp_methods").set_value(["otsu"]).run()
     at2.radio(key="cmp_gt_source").set_value("upload").run()
-    at2.file_uploader(key="cmp_gt_upload").upload("mask.png", encode(truth.astype(np.uint8) * 30, "JPEG"), "image/png")
+    gt_uploader(at2).upload("mask.png", encode(truth.astype(np.uint8) * 30, "JPEG"), "image/png")
     at2.run()
     assert not at2.exception, at2.exception
     errors = re.sub(r"\\(.)", r"\1", " ".join(e.value for e in at2.error))
@@ -340,3 +340,43 @@ def test_a_first_visit_ticks_only_methods_that_can_run_here(offline):
     shapes = compare_page(sample="shapes")
     assert shapes.multiselect(key="cmp_methods").value == ["otsu", "multiotsu", "canny", "kmeans", "gmm", "maskrcnn"]
     assert panel_titles(grid(shapes))[-1] == "Mask R-CNN"
+
+
+def test_presentation_mode_keeps_the_ground_truth_and_shows_the_scores(offline):
+    """A change of view never drops what the visitor gave (issue 21, item 2)."""
+    mask = np.zeros((512, 512), np.uint8)
+    mask[100:400, 150:350] = 255
+    at = compare_page(sample="camera")
+    at.multiselect(key="cmp_methods").set_value(["otsu", "kmeans"]).run()
+    at.radio(key="cmp_gt_source").set_value("upload").run()
+    gt_uploader(at).upload("camera_mask.png", encode(mask), "image/png")
+    at.run()
+    before = scores(at).loc["Otsu", "IoU"]
+    at.toggle(key="cmp_present").set_value(True).run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.main.header] == ["Scores"]  # the projector shows the scores...
+    assert scores(at).loc["Otsu", "IoU"] == pytest.approx(before)
+    at.toggle(key="cmp_present").set_value(False).run()  # ...and off again, nothing was dropped
+    assert at.radio(key="cmp_gt_source").value == "upload"
+    assert scores(at).loc["Otsu", "IoU"] == pytest.approx(before)
+    assert "camera_mask.png" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_ground_truth_belongs_to_its_image(offline):
+    """A new image of the same size is not scored against the last one's truth (issue 21, item 3)."""
+    mask = np.zeros((512, 512), np.uint8)
+    mask[100:400, 150:350] = 255
+    at = compare_page(sample="camera")
+    at.multiselect(key="cmp_methods").set_value(["otsu"]).run()
+    at.radio(key="cmp_gt_source").set_value("upload").run()
+    gt_uploader(at).upload("camera_mask.png", encode(mask), "image/png")
+    at.run()
+    named = " ".join(m.value for m in at.markdown)
+    assert "Scores of **camera.png** against the ground truth **camera_mask.png**" in named
+    at.sidebar.selectbox(key="sample").set_value("astronaut").run()  # 512 x 512 as well
+    assert not at.exception, at.exception
+    assert not at.dataframe  # no scores: this image has no ground truth yet
+    assert not gt_uploader(at).value
+    at.sidebar.selectbox(key="sample").set_value("camera").run()  # back: its ground truth is still its own
+    assert scores(at).loc["Otsu", "IoU"] > 0
+    assert "Using camera_mask.png, uploaded earlier for this image." in " ".join(c.value for c in at.caption)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import encode
+from conftest import encode, gt_uploader
 from PIL import Image, PngImagePlugin
 from streamlit.testing.v1 import AppTest
 
@@ -169,7 +169,7 @@ def upload_and_visit(token: str, pages: list[str]) -> AppTest:
             at.radio(key="cmp_gt_source").set_value("upload").run()
             truth = np.zeros((64, len(token) * 3), np.uint8)
             truth[16:48, 20:70] = 255
-            at.file_uploader(key="cmp_gt_upload").upload(f"truth_{token}.png", encode(truth), "image/png")
+            gt_uploader(at).upload(f"truth_{token}.png", encode(truth), "image/png")
             at.run()
             assert not at.exception, at.exception
             assert at.dataframe, "scored against the uploaded ground truth"

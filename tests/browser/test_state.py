@@ -78,3 +78,62 @@ def test_the_uploader_says_a_reload_loses_the_upload(app, photo_file):
     expect(app.sidebar.get_by_text(re.compile(r"^An upload stays while you move between pages; a reload"))).to_be_visible()
     app.upload(photo_file)
     assert "sample=" not in app.page.url  # an upload cannot travel in a link; no sample claims to be shown
+
+
+def _upload_ground_truth(app: App, path) -> None:
+    radio = app.main.locator('[data-testid="stRadio"]').filter(has_text="Ground truth").first
+    with app.rerun():
+        radio.locator("label").filter(has_text="upload my own").first.click()
+    uploader = app.main.locator('[data-testid="stFileUploader"]').filter(has_text="Ground-truth file")
+    with app.rerun():
+        uploader.locator('input[type="file"]').set_input_files(str(path))
+
+
+def _pick_sample(app: App, title: str) -> None:
+    combo = app.sidebar.get_by_role("combobox", name="...or pick a sample")
+    combo.click()
+    combo.fill(title)
+    with app.rerun():
+        combo.press("Enter")
+    expect(app.sidebar.get_by_text(re.compile(r": \d+ x \d+ px$"))).to_have_text(re.compile(r"\.png: 512 x 512 px$"))
+
+
+def _toggle(app: App, label: str) -> None:
+    with app.rerun():
+        app.main.locator('[data-testid="stCheckbox"]').filter(has_text=label).first.locator("label").click()
+
+
+def test_presentation_mode_keeps_the_uploaded_ground_truth_and_a_new_image_clears_it(app, tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    mask = np.zeros((512, 512), np.uint8)
+    mask[120:400, 140:360] = 255
+    path = tmp_path / "camera_truth.png"
+    Image.fromarray(mask).save(path)
+    app.goto("/compare?sample=camera&methods=otsu,kmeans")
+    _upload_ground_truth(app, path)
+    table = app.main.locator('[data-testid="stDataFrame"]').first
+    expect(table).to_be_visible()
+    expect(app.main.get_by_text("Scores of camera.png against the ground truth camera_truth.png.")).to_be_visible()
+
+    _toggle(app, "Presentation mode")  # on: the scores stay on the screen
+    expect(app.main.get_by_role("heading", name="Scores")).to_be_visible()
+    expect(app.main.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    _toggle(app, "Presentation mode")  # off: the ground truth is still there, and in the zip
+    expect(app.main.get_by_text("Scores of camera.png against the ground truth camera_truth.png.")).to_be_visible()
+    button = app.main.locator('[data-testid="stDownloadButton"] button').filter(has_text="Download this comparison")
+    with app.page.expect_download() as info:
+        button.first.click()
+    with zipfile.ZipFile(io.BytesIO(open(info.value.path(), "rb").read())) as zf:
+        assert "metrics.csv" in zf.namelist()
+        assert "camera_truth.png" in zf.read("metrics.csv").decode()
+
+    _pick_sample(app, "Astronaut")  # the same size, another image
+    expect(app.main.locator('[data-testid="stDataFrame"]')).to_have_count(0)
+    expect(app.main.get_by_text("camera_truth.png", exact=False)).to_have_count(0)
+    _pick_sample(app, "Cameraman")  # back: its own ground truth again
+    expect(app.main.get_by_text("Scores of camera.png against the ground truth camera_truth.png.")).to_be_visible()
