@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import streamlit as st
 
-from pages._controls import control
+from pages._controls import control, kept_choice
 from pages._image_input import KEEP, ensure_app_frame, require_image
 from pages._result_view import (
     MethodFailed,
@@ -18,9 +21,11 @@ from pages._weights_secret import weights_from_secrets
 from segcore.io.loading import LoadedImage, load_array
 from segcore.methods.maskrcnn import (
     WeightsUnavailable,
+    cache_dir,
     coco_json,
     file_name,
     get_model,
+    host_advice,
     pick_device,
     resolve_weights,
 )
@@ -39,8 +44,26 @@ from segcore.render import (
 from segcore.result import Segmentation, build_legend
 
 ensure_app_frame(__file__)
-OFFLINE_HINT = ("Meanwhile, choose **Offline demo** in *Model* above: a small Mask R-CNN trained in this "
-                "project on synthetic shapes runs with no download.")
+LOG = logging.getLogger(__name__)
+#: What the person at the screen can do at once when the COCO weights are missing (with the button after it).
+OFFLINE_OFFER = ("**Click Run the offline demo** to see Mask R-CNN at work now, with no download: a small model "
+                 "trained in this project on circles, squares and triangles (the *Offline demo* of *Model* above).")
+
+
+def _run_offline_demo() -> None:
+    st.session_state["mr_variant"] = "shapes"
+
+
+def _no_weights(why: str, variant: str) -> None:
+    """Offer the offline demo first (one click), then tell the host what to do; the full report goes to the log.
+
+    The page names no server path: :func:`segcore.methods.maskrcnn.host_advice`.
+    """
+    LOG.warning("Mask R-CNN %s weights unavailable: %s", variant, why)
+    st.warning(f"No {variant} weights on this server yet: {why}")
+    st.info(OFFLINE_OFFER)
+    st.button("Run the offline demo", key="mr_offline", type="primary", on_click=_run_offline_demo)
+    st.caption(host_advice(variant))
 
 st.title("Mask R-CNN")
 st.markdown(
@@ -57,14 +80,21 @@ min_size = control(c2, "maskrcnn", "min_size", key="mr_min_size", widget="select
 score_threshold = control(c3, "maskrcnn", "score_threshold", key="mr_score")
 mask_threshold = control(c4, "maskrcnn", "mask_threshold", key="mr_mask")
 
-if variant == "shapes":
-    s1, s2 = st.columns([1, 3])
-    seed = int(s1.number_input("Synthetic picture number", 100_000, 999_999, 200_001, key="mr_seed", **KEEP,
-                              help="Pictures never seen in training (it used numbers below 100,000)."))
-    s2.info("The small model knows circles, squares and triangles only, so it runs on a synthetic "
-            "picture (128 x 128 px) rather than your image. It needs no download.")
-    rgb, _, _ = make_sample(seed)
-    image: LoadedImage = load_array(rgb, name=f"shapes_{seed}.png")
+PICTURES = {"sidebar": "the sidebar's image", "synthetic": "a synthetic shapes picture"}
+if variant == "shapes":  # the sidebar's image, as everywhere; or a picture of the kind it was trained on
+    s1, s2 = st.columns([2, 3])
+    picture = kept_choice(s1, "Picture", PICTURES, format_func=PICTURES.get, key="mr_picture", widget="radio",
+                          horizontal=True)
+    if picture == "synthetic":
+        seed = int(s2.number_input("Synthetic picture number", 100_000, 999_999, 200_001, key="mr_seed", **KEEP,
+                                  help="Pictures never seen in training (it used numbers below 100,000)."))
+        rgb, _, _ = make_sample(seed)
+        image: LoadedImage = load_array(rgb, name=f"shapes_{seed}.png")
+    else:
+        image = require_image()
+        if not image.name.startswith("shapes"):
+            s2.caption("The small model knows only circles, squares and triangles on a plain background: on this "
+                       "picture expect few or odd detections. The *Shapes* sample, or a synthetic picture, shows it at work.")
 else:
     image = require_image()
 
@@ -84,10 +114,9 @@ try:
 except WeightsUnavailable:
     retry = bool(st.session_state.pop(retry_key, False))
     if st.session_state.get(fail_key) and not retry:
-        st.error(st.session_state[fail_key])
+        _no_weights(st.session_state[fail_key], variant)
         st.button("Try the download again", key="mr_retry", on_click=_ask_for_the_download, args=(retry_key,),
                   help="Once the cause is fixed (the network, the disk, the folder): nothing of the failed try was kept.")
-        st.info(OFFLINE_HINT)
         st.stop()
     with st.status(f"Downloading {file_name(variant)} (once; then it is cached)...", expanded=True) as status:
         bar = st.progress(0.0, text="Connecting...")
@@ -103,13 +132,15 @@ except WeightsUnavailable:
             failure = None
         except WeightsUnavailable as exc:
             status.update(label="The Mask R-CNN weights could not be had", state="error", expanded=False)
-            failure = str(exc)
+            LOG.warning("%s", exc)  # the full report, with the server's folders, for whoever hosts the app
+            # The reason, with the server's folder left unnamed (the log names it).
+            failure = (f"the download failed: {exc.__cause__}".replace(str(cache_dir()), "torch hub's folder")
+                       if exc.__cause__ is not None else "no usable weights file was found")
         else:
             status.update(label=f"Downloaded {file_name(variant)}", state="complete", expanded=False)
     if failure is not None:
         st.session_state[fail_key] = failure
-        st.error(failure)
-        st.info(OFFLINE_HINT)
+        _no_weights(failure, variant)
         st.stop()
     st.session_state.pop(fail_key, None)
 
@@ -231,6 +262,6 @@ d4.download_button("COCO results (JSON)", data=lambda: coco_json(seg, indent=1),
                    file_name=download_name(image, seg, "coco").replace(".png", ".json"), mime="application/json",
                    on_click="ignore", key="mr_dl_coco")
 st.caption(
-    f"Model loaded from {model.segcore['weights']} in {model.segcore['load_s']:.1f} s. Inference under "
+    f"Model loaded from {Path(model.segcore['weights']).name} in {model.segcore['load_s']:.1f} s. Inference under "
     "torch.inference_mode(), one request at a time (the model is shared by every session)."
 )

@@ -385,6 +385,7 @@ def mask_page(query: dict | None = None) -> AppTest:
     at.run()
     at.switch_page("pages/mask_rcnn.py").run()
     at.selectbox(key="mr_variant").set_value("shapes").run()
+    at.radio(key="mr_picture").set_value("synthetic").run()
     at.number_input(key="mr_seed").set_value(next(_seed)).run()
     return at
 
@@ -411,6 +412,7 @@ def test_mask_rcnn_page_explains_an_out_of_memory_and_the_next_try_works(kind, m
     assert not at.exception and not at.error and at.metric
     at.switch_page("pages/mask_rcnn.py").run()  # back (Streamlit forgets the page's widgets meanwhile)
     at.selectbox(key="mr_variant").set_value("shapes").run()
+    at.radio(key="mr_picture").set_value("synthetic").run()
     at.number_input(key="mr_seed").set_value(failing).run()
     assert "ran out of memory" in _texts(at.error)  # the fault is still there: said again, nothing stale
     monkeypatch.setattr(MR, "predict", real)  # the fault is gone
@@ -481,12 +483,12 @@ def test_mask_rcnn_page_retries_a_failed_download_once_the_server_is_fixed(v1_fi
     at.run()
     at.switch_page("pages/mask_rcnn.py").run()  # v1, not on this machine: the page downloads it
     assert not at.exception, at.exception
-    errors = _texts(at.error)
+    errors = _texts([*at.error, *at.warning])
     assert "the download failed: the connection to" in errors and "try again" in errors, errors
     assert _cache_files() == []
     at.select_slider(key="mr_min_size").set_value(320).run()  # a rerun: no new download by itself...
     assert not at.exception and server.hits.count("cut") == 1
-    assert [b.label for b in at.button] == ["Try the download again"]
+    assert [b.label for b in at.button] == ["Run the offline demo", "Try the download again"]
     server.fault = "ok"  # ...the server is fixed; the user clicks
     at.button(key="mr_retry").click().run()
     assert not at.exception, at.exception

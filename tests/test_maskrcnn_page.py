@@ -19,14 +19,32 @@ def mask_page() -> AppTest:
 def test_without_weights_the_page_explains_how_to_fix_it(offline):
     at = mask_page()
     assert not at.exception, at.exception
-    text = " ".join(e.value for e in at.error)
+    # First what the person at the screen can do (one click), then what the host can do, with no server path.
+    assert "Click Run the offline demo" in at.info[0].value
+    text = " ".join(c.value for c in at.caption)
     for needle in ["maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth", "SEGCORE_MASKRCNN_WEIGHTS",
-                   "python -m segcore weights download --variant v1", "hub/checkpoints"]:
+                   "python -m segcore weights download --variant v1"]:
         assert needle in text
-    assert any("Offline demo" in i.value for i in at.info)  # and what works without any download
+    shown = " ".join(e.value for e in [*at.error, *at.warning, *at.info, *at.caption, *at.markdown])
+    assert "hub/checkpoints" not in shown and "/root" not in shown and str(Path.home()) not in shown
     at.run()  # a rerun does not retry the download by itself; it offers a button
     assert not at.exception
     assert any(b.label == "Try the download again" for b in at.button)
+    at.button(key="mr_offline").click().run()  # one click: the offline demo runs
+    assert not at.exception, at.exception
+    assert at.selectbox(key="mr_variant").value == "shapes" and at.metric
+
+
+def test_the_shapes_model_runs_on_the_sidebars_image_with_a_note(offline):
+    at = mask_page()
+    at.selectbox(key="mr_variant").set_value("shapes").run()
+    assert not at.exception, at.exception
+    assert at.session_state["segcore_image"].name == "astronaut.png"
+    assert "Instances" in [m.label for m in at.metric]  # it ran on the astronaut...
+    assert any("knows only circles, squares and triangles" in c.value for c in at.caption)  # ...saying what to expect
+    at.sidebar.selectbox(key="sample").set_value("shapes").run()
+    assert not any("knows only circles" in c.value for c in at.caption)  # the picture it knows: no note
+    assert int({m.label: m.value for m in at.metric}["Instances"]) >= 1
 
 
 def test_shapes_model_lists_instances_and_renders_both_views(offline):

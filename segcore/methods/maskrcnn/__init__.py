@@ -54,6 +54,7 @@ from segcore.methods.maskrcnn.weights import (
     categories,
     download_weights,
     file_name,
+    host_advice,
     resolve_weights,
     weights_status,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "file_name",
     "from_coco_results",
     "get_model",
+    "host_advice",
     "is_out_of_memory",
     "load_model",
     "maskrcnn",

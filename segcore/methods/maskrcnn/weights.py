@@ -223,6 +223,21 @@ def _fix_text(variant: str, target: Path | None) -> str:
     )
 
 
+def host_advice(variant: str) -> str:
+    """What whoever runs the server can do about missing ``variant`` weights, without naming a server path.
+
+    For a web page, where a visitor should not read the server's folders:
+    :class:`WeightsUnavailable`'s own message (for the command line and the
+    server's log) names them.
+    """
+    return (
+        f"For whoever hosts this app: the page downloads {file_name(variant)} once when the server can reach the "
+        f"internet. Otherwise run `{DOWNLOAD_COMMAND.format(variant=variant)}` where it can and copy the file into "
+        f"torch hub's checkpoint folder on the server, or point the environment variable {ENV_WEIGHTS} (or a "
+        f"`{ENV_WEIGHTS}` entry in Streamlit's secrets) at the file. The server's log says where it looked."
+    )
+
+
 def resolve_weights(
     variant: str = "v1",
     *,
