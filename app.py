@@ -58,7 +58,10 @@ def home() -> None:
         ("compare", "every method side by side on one image: linked zoom, scores against a ground truth, one zip"),
         ("explainer", "classification vs object detection vs semantic and instance segmentation, side by side"),
     ]:
-        st.page_link(PAGES[key], label=f"**{PAGES[key].title}**: {blurb}", icon=PAGES[key].icon)
+        # The link and, beside it, what the page holds: a link's label is one line, cut short where it is longer.
+        link, text = st.columns([2, 5], vertical_alignment="center")
+        link.page_link(PAGES[key], label=f"**{PAGES[key].title}**", icon=PAGES[key].icon)
+        text.markdown(blurb[0].upper() + blurb[1:] + ".")
 
     st.subheader("Summary of the techniques")
     st.markdown(SUMMARY_TABLE)

@@ -62,6 +62,15 @@ def shown_pair(image: LoadedImage, seg: Segmentation) -> tuple[np.ndarray, Segme
     return display_pair(image.rgb, seg, shown_image=_display_image(image.sha256, image.rgb))
 
 
+def at_most_twice(picture: np.ndarray) -> int:
+    """The width to draw ``picture`` at: the column's width, but never over twice its own pixels.
+
+    A small photo stretched across the page (a 321 px wide one drawn 1400 px wide) is blurred;
+    Streamlit narrows a fixed width to the column's when the column is narrower.
+    """
+    return 2 * int(picture.shape[1])
+
+
 def params_key(params: dict[str, Any]) -> str:
     """A stable text key for a parameter dict (tuples and lists alike)."""
     return json.dumps(params, sort_keys=True, default=str)
@@ -195,11 +204,11 @@ def show_result(
     shown_rgb, shown_seg = shown_pair(image, seg)
     blended = overlay(shown_rgb, shown_seg, alpha=alpha, boundaries=show_bounds, skip_zero=skip_zero)
     cols = st.columns(3)
-    cols[0].image(shown_rgb, caption="Working image", width="stretch")
+    cols[0].image(shown_rgb, caption="Working image", width=at_most_twice(shown_rgb))
     # a given picture shows the same pixels as the label map at display size
     shown_map = colorize(shown_seg) if map_picture is None else display_labels(map_picture)
-    cols[1].image(shown_map, caption=f"Label map: {seg.n_labels} labels{map_note}", width="stretch")
-    cols[2].image(blended, caption=f"Overlay (opacity {alpha:.2f})", width="stretch")
+    cols[1].image(shown_map, caption=f"Label map: {seg.n_labels} labels{map_note}", width=at_most_twice(shown_map))
+    cols[2].image(blended, caption=f"Overlay (opacity {alpha:.2f})", width=at_most_twice(blended))
     st.caption(
         f"{get_method(seg.method).title}: {seg.n_labels} labels on {seg.shape[1]} x {seg.shape[0]} px "
         f"in {seg.elapsed_s * 1000:.0f} ms."

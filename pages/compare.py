@@ -144,8 +144,7 @@ def _missing(value) -> bool:
 
 
 GT_TYPES = ["png", "tif", "tiff", "bmp", "gif", "webp", "npy"]
-GT_KINDS = {"auto": "detect (2 values: binary mask)", "binary": "binary mask", "labels": "label map (one value per region)",
-            "instances": "instances (one value per object)"}
+GT_KINDS = {"auto": "detect", "binary": "binary mask", "labels": "label map", "instances": "instances"}
 
 ensure_app_frame(__file__)
 image: LoadedImage = require_image()
@@ -169,12 +168,13 @@ else:
         st.caption("A link cannot carry your uploaded image: whoever opens it gets the same methods and settings "
                    "on a sample; send the image along with it.")
 
-# Sized for a 1280 px laptop screen with the sidebar open: no label is cut short.
+# Sized for a 1280 px laptop screen with the sidebar open: no label is cut short. The methods have the whole
+# width: every ticked one stays in sight (a third of it showed 2 to 4 of 25).
+methods = st.multiselect("Methods", compare_methods(), format_func=method_title, key="cmp_methods",
+                         placeholder="Tick methods to compare")
 top = st.columns([6, 3, 3])
-methods = top[0].multiselect("Methods", compare_methods(), format_func=method_title, key="cmp_methods",
-                             placeholder="Tick methods to compare")
-view = top[1].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
-top[2].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
+view = top[0].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
+top[1].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
 row = st.columns([5, 5, 4, 5], vertical_alignment="center")
 row[0].button("Tick the article's methods", on_click=tick_article_methods, key="cmp_all", width="stretch",
               help="Every threshold, edge and clustering method (Mask R-CNN aside): the article's techniques.")
@@ -268,7 +268,8 @@ for method in methods:
         panels.append(Panel(f"<b>{method_title(method)}</b>", None, *image.size, message=problems.get(method, "")))
         continue
     picture, n_labels, elapsed, _ = outcome[method]
-    shown = key_settings(method, settings[method], width=26)
+    # As many settings as fit a panel's width (more panels a row, narrower panels).
+    shown = key_settings(method, settings[method], width={1: 80, 2: 44, 3: 26}.get(int(st.session_state["cmp_cols"]), 16))
     # Two short lines: long method names and settings overran into the next panel on one line.
     title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {shown}" if shown else "")
     panels.append(Panel(title, picture, *image.size, scale=scale))
@@ -279,7 +280,7 @@ page_width = 1350 if present else 950
 panel_height = int(np.clip(page_width / cols * image.size[1] / image.size[0], 160, 900))
 fig = grid_figure(
     panels, photo=_photo_uri(image.sha256, scale, image.rgb) if view != "labels" else None, view=view, alpha=ALPHA,
-    columns=cols, panel_height=panel_height, font_size=20 if present else 14,
+    columns=cols, panel_height=panel_height, font_size=20 if present else (14 if cols <= 3 else 12),
 )
 st.plotly_chart(fig, key="cmp_grid", config={"scrollZoom": True, "displaylogo": False})
 if scale > 1:
@@ -368,7 +369,9 @@ elif source == "upload":
                  "Several files: several people's ground truths of the same image (as the Berkeley benchmark). "
                  "Kept in memory only, with this image: another image starts without one.",
         )
-        g3.selectbox("It holds", list(GT_KINDS), format_func=GT_KINDS.get, key="cmp_gt_kind", persist_state="session")
+        g3.selectbox("It holds", list(GT_KINDS), format_func=GT_KINDS.get, key="cmp_gt_kind", persist_state="session",
+                     help="Detect: two values are a binary mask, more are a label map. A label map has one value per "
+                          "region; instances one value per object (0: background).")
         if held and not st.session_state.get(gt_upload_key(image.sha256)):  # drawn again after another page
             g2.caption(f"Using {plain(', '.join(held[0]), 300)}, uploaded earlier for this image.")
             g2.button("Forget it", key="cmp_gt_forget", on_click=_forget_ground_truth, args=(image.sha256,))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._controls import control, default, kept_choice
 from pages._image_input import KEEP, ensure_app_frame, require_image
-from pages._result_view import run_cached, show_result
+from pages._result_view import at_most_twice, run_cached, show_result
 from segcore.fast.gray import to_gray
 from segcore.io.loading import LoadedImage
 from segcore.methods.edges import ARTICLE_STEPS, KERNELS, convolution_steps
@@ -19,8 +19,8 @@ ARTICLE_KERNELS = {
     "laplace": "Laplace",
 }
 METHODS = {
-    "sobel": "Sobel (article kernels, gradient magnitude)",
-    "laplace": "Laplace (article kernel, |response|)",
+    "sobel": "Sobel (article kernels)",
+    "laplace": "Laplace (article kernel)",
     "prewitt": "Prewitt",
     "scharr": "Scharr",
     "canny": "Canny",
@@ -83,7 +83,7 @@ st.markdown(
 c1, c2, c3, c4 = st.columns(4)
 method = kept_choice(c1, "Edge detector", METHODS, format_func=METHODS.get, key="edge_method")
 # The edge threshold's default, None, is Otsu's automatic value: the switch starts on.
-auto = c2.toggle("Automatic edge threshold (Otsu)", value=default("sobel", "edge_threshold") is None, key="edge_auto",
+auto = c2.toggle("Otsu threshold (automatic)", value=default("sobel", "edge_threshold") is None, key="edge_auto",
                  disabled=method == "canny", **KEEP)
 min_region = control(c3, method, "min_region", key="edge_min_region")
 regions = control(c4, method, "regions", key="edge_regions", widget="radio")
@@ -115,7 +115,8 @@ if seg is not None:
     m1.metric("Edge threshold", f"{ex['edge_threshold']:.4f}" if ex.get("edge_threshold") is not None else "Canny's hysteresis")
     m2.metric("Edge pixels", f"{100 * float(np.mean(ex['edge_mask'])):.1f} %")
     m3.metric("Regions", ex["n_regions"])
-    st.image(for_display(to_uint8(ex["strength"])), caption=f"{METHODS[method]}: edge strength", width="stretch")
+    strength = for_display(to_uint8(ex["strength"]))
+    st.image(strength, caption=f"{METHODS[method]}: edge strength", width=at_most_twice(strength))
     show_result(image, seg, key="edge")
 
 st.header("Convolution, step by step")

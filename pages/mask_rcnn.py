@@ -11,6 +11,7 @@ from pages._controls import control, kept_choice
 from pages._image_input import KEEP, ensure_app_frame, require_image
 from pages._result_view import (
     MethodFailed,
+    at_most_twice,
     cached_result,
     download_name,
     failure_message,
@@ -230,9 +231,9 @@ semantic_view = overlay(shown_rgb, semantic_seg, alpha=alpha, skip_zero=True)
 
 v1, v2 = st.columns(2)
 v1.subheader("Instance segmentation")
-v1.image(instance_view, caption="Each object its own colour, its box and 'class score'", width="stretch")
+v1.image(instance_view, caption="Each object its own colour, its box and 'class score'", width=at_most_twice(instance_view))
 v2.subheader("Semantic segmentation")
-v2.image(semantic_view, caption="The same pixels coloured by class only", width="stretch")
+v2.image(semantic_view, caption="The same pixels coloured by class only", width=at_most_twice(semantic_view))
 if ex["class_counts"]:
     v2.markdown(", ".join(f"**{name}**: {n}" for name, n in ex["class_counts"].items()))
 else:
@@ -254,8 +255,9 @@ if ex["instances"]:
 d1, d2, d3, d4 = st.columns(4)
 d1.download_button("Instance label map (16-bit PNG)", data=lambda: label_png(seg.labels),
                    file_name=download_name(image, seg, "instances"), mime="image/png", on_click="ignore", key="mr_dl_inst")
-d2.download_button("Semantic label map (COCO ids, 16-bit PNG)", data=lambda: label_png(ex["semantic"]),
-                   file_name=download_name(image, seg, "semantic"), mime="image/png", on_click="ignore", key="mr_dl_sem")
+d2.download_button("Semantic map (16-bit PNG)", data=lambda: label_png(ex["semantic"]),
+                   file_name=download_name(image, seg, "semantic"), mime="image/png", on_click="ignore", key="mr_dl_sem",
+                   help="Each pixel holds its object's COCO class id (0: background).")
 d3.download_button("Overlay (PNG)", data=lambda: rgb_png(instance_picture(image.rgb, seg)),
                    file_name=download_name(image, seg, "overlay"), mime="image/png", on_click="ignore", key="mr_dl_overlay")
 d4.download_button("COCO results (JSON)", data=lambda: coco_json(seg, indent=1),

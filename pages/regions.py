@@ -7,7 +7,7 @@ import streamlit as st
 from pages._compare_controls import method_controls
 from pages._controls import kept_choice
 from pages._image_input import ensure_app_frame, require_image
-from pages._result_view import run_cached, show_result
+from pages._result_view import at_most_twice, run_cached, show_result
 from segcore.io.loading import LoadedImage
 from segcore.registry import get_method
 from segcore.render import boundary_image, for_display, to_uint8
@@ -111,9 +111,11 @@ if seg is not None:
     elif "means" in ex:
         m4.metric("Mean gray inside / outside", " / ".join(f"{ex['means'].get(v, float('nan')):.2f}" for v in (1, 0)))
 
-    st.image(for_display(boundary_image(image.rgb, seg)), width="stretch",
+    drawn = for_display(boundary_image(image.rgb, seg))
+    st.image(drawn, width=at_most_twice(drawn),
              caption=f"{get_method(method).title}: {ex['n_regions']:,} regions, boundaries drawn on the photo")
     if "gradient" in ex:
-        st.image(for_display(to_uint8(ex["gradient"])), width="stretch",
+        relief = for_display(to_uint8(ex["gradient"]))
+        st.image(relief, width=at_most_twice(relief),
                  caption="The relief it floods: Sobel gradient of the smoothed gray (bright = steep)")
     show_result(image, seg, key="rg")

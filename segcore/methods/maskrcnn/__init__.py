@@ -109,9 +109,10 @@ MIN_SIZES = (320, 480, 512, 640, 800, 1024)
     "maskrcnn", family="maskrcnn", title="Mask R-CNN",
     params=(
         Param("variant", "Model", "choice", choices=tuple(VARIANTS),
-              labels=("v1: ResNet-50 FPN (COCO box AP 37.9, mask AP 34.6)",
-                      "v2: ResNet-50 FPN v2 (47.4 / 41.8, about 2.5 x the compute)",
-                      "Offline demo: small model trained here on synthetic shapes")),
+              labels=("v1 (COCO, mask AP 34.6)", "v2 (COCO, mask AP 41.8, slower)", "Offline demo (shapes)"),
+              help="v1: ResNet-50 FPN, COCO box AP 37.9, mask AP 34.6. v2: ResNet-50 FPN v2, box AP 47.4, mask AP "
+                   "41.8, about 2.5 x the compute. Offline demo: a small model trained in this project on synthetic "
+                   "circles, squares and triangles; it needs no download."),
         Param("score_threshold", "Score threshold", "float", 0.05, 0.95, 0.05,
               help="Boxes scoring below this are dropped inside the model, before masks are computed."),
         Param("mask_threshold", "Mask probability threshold", "float", 0.05, 0.95, 0.05),
