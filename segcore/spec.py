@@ -7,8 +7,8 @@ and the command line read: the label, the range or choices and the help
 text are written here, and the default is the function's own keyword
 default, filled in at registration, so it is written once, in the
 signature. :func:`parse` turns a link's text back into a value and refuses
-anything outside the declared range, so a link is validated like any other
-user input.
+anything the control could not show (outside the declared range, or between
+a slider's steps), so a link is validated like any other user input.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ def _number(p: Param, text: str, cast) -> Any:
         raise ValueError(f"{p.label}: {text} is outside {p.lo:g} to {p.hi:g}")
     if p.kind == "int" and p.step and p.step > 1 and (value - p.lo) % p.step:
         raise ValueError(f"{p.label}: {text} is not one of {p.lo:g}, {p.lo + p.step:g}, ... {p.hi:g}")
+    if p.kind == "float" and p.step and p.lo is not None:  # a value the control's slider can stop at
+        steps = (value - p.lo) / p.step
+        if abs(steps - round(steps)) > 1e-6:
+            raise ValueError(f"{p.label}: {text} is not one of {p.lo:g}, {p.lo + p.step:g}, ... {p.hi:g} "
+                             f"(steps of {p.step:g})")
     return value
 
 
