@@ -101,7 +101,7 @@ def bounded(method: str, shape: Sequence[int], params: Mapping[str, Any], budget
     if asked <= budget_s:
         return params, None
     spec = _spec(method)
-    budget = budget or f"this app's {budget_s:.0f} s budget"
+    budget = budget or f"this app's {_seconds(budget_s)} budget"
     cost = spec.cost
     if cost is None or cost.knob is None:
         return params, (f"{spec.title} is estimated at {_seconds(asked)} on this image, over {budget}, and has no "
@@ -133,16 +133,20 @@ def shared(requests: Mapping[str, Mapping[str, Any]], shape: Sequence[int], budg
     left, out = total, {}
     for i, method in enumerate(sorted(requests, key=costs.get)):
         share = min(left / (len(requests) - i), budget_s)
-        name = (f"its share ({_seconds(share)}) of this page's {budget_s:.0f} s budget for {len(requests)} methods"
-                + (f", {workers} at a time" if workers > 1 else ""))
+        name = (f"its share ({_seconds(share)}) of this page's {_seconds(budget_s)} budget for {len(requests)} method{'s' if len(requests) > 1 else ''}"
+                + (f", {workers} at a time" if workers > 1 and len(requests) > 1 else ""))
         out[method] = bounded(method, shape, requests[method], share, name)
         left = max(left - estimate(method, shape, out[method][0]), 0.0)
     return {m: out[m] for m in requests}
 
 
 def over_budget(method: str, shape: Sequence[int], params: Mapping[str, Any],
-                budget_s: float = BUDGET_S) -> str | None:
-    """A warning for a run the dashboard would have made cheaper (the command line runs it as asked); None if it fits."""
+                budget_s: float | None = None) -> str | None:
+    """A warning for a run the dashboard would have made cheaper (the command line runs it as asked); None if it fits.
+
+    ``budget_s``: the dashboard's, :data:`BUDGET_S`, when not given.
+    """
+    budget_s = BUDGET_S if budget_s is None else budget_s
     asked = estimate(method, shape, params)
     if asked <= budget_s:
         return None
@@ -152,4 +156,4 @@ def over_budget(method: str, shape: Sequence[int], params: Mapping[str, Any],
     instead = (f" (the dashboard would run it {spec.cost.says(run[knob], tuple(shape[:2]))})"
                if knob and run.get(knob) != params.get(knob, spec.defaults.get(knob)) else "")
     return (f"{spec.name} is estimated at {_seconds(asked)} on {shape[1]} x {shape[0]} px, over the dashboard's "
-            f"{budget_s:.0f} s budget{instead}; running it as asked.")
+            f"{_seconds(budget_s)} budget{instead}; running it as asked.")
