@@ -1,7 +1,7 @@
 """What a method costs, and how a request is kept within a time budget.
 
-Each method declares a :class:`Cost` beside its settings (``register(...,
-cost=Cost(...))``): an estimate of its seconds on this project's 2-core
+Each method declares a :class:`segcore.spec.Cost` beside its settings
+(``register(..., cost=Cost(...))``): an estimate of its seconds on this project's 2-core
 server from the size it runs at and its settings, and the one setting it
 already has that makes it cheaper (a region method's ``max_side``, multi-Otsu's
 histogram ``nbins``, Mask R-CNN's ``min_size``, k-means' ``exact``).
@@ -20,11 +20,13 @@ docs/benchmarks.md and short runs of each method at a few sizes and settings
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["BUDGET_S", "SLOW_S", "Cost", "bounded", "estimate", "megapixels", "over_budget", "per_megapixel", "shared"]
+from segcore.registry import get_method
+from segcore.spec import per_megapixel
+
+__all__ = ["BUDGET_S", "SLOW_S", "bounded", "estimate", "over_budget", "shared"]
 
 #: Seconds one request of the dashboard may take on its 2-core server (one method, or a page of several).
 BUDGET_S = 10.0
@@ -32,36 +34,7 @@ BUDGET_S = 10.0
 SLOW_S = 2.0
 
 
-@dataclass(frozen=True)
-class Cost:
-    """How long one method takes, and the setting that makes it cheaper.
-
-    ``seconds(shape, params)``: the estimated seconds on ``shape`` (the (H, W)
-    of the image it is given) with ``params`` (every keyword, defaults filled
-    in). ``knob``: the setting :func:`bounded` lowers, None where there is
-    none; ``steps``: that setting's values, dearest first; ``says(value,
-    shape)``: how a value reads in a sentence ("at 800 px on its long side").
-    """
-
-    seconds: Callable[[tuple[int, int], Mapping[str, Any]], float]
-    knob: str | None = None
-    steps: tuple = ()
-    says: Callable[[Any, tuple[int, int]], str] = lambda value, shape: f"with {value}"
-
-
-def megapixels(shape: Sequence[int]) -> float:
-    """Millions of pixels in an image of ``shape`` ((H, W) or (H, W, C))."""
-    return shape[0] * shape[1] / 1e6
-
-
-def per_megapixel(seconds: float, floor: float = 0.0) -> Cost:
-    """The cost of a method linear in the pixel count: ``floor + seconds`` a megapixel, nothing to lower."""
-    return Cost(lambda shape, params: floor + seconds * megapixels(shape))
-
-
 def _spec(method: str):
-    from segcore.registry import get_method  # the registry's methods declare Costs: imported when used
-
     return get_method(method)
 
 

@@ -13,15 +13,12 @@ import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from segcore.result import Segmentation
-from segcore.spec import Param
-
-if TYPE_CHECKING:
-    from segcore.cost import Cost
+from segcore.spec import Cost, Param
 
 #: Families in the order the dashboard presents them; family ``f`` registers in ``segcore.methods.f``.
 FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn")
@@ -36,7 +33,7 @@ class MethodSpec:
     dashboard offers, each with the function's default; keywords left out of
     them (Mask R-CNN's ``device``, say) are for the command line and code only.
     ``compare``: offered on the compare page. ``cost``: its time estimate and
-    the setting that makes it cheaper (:class:`segcore.cost.Cost`).
+    the setting that makes it cheaper (:class:`segcore.spec.Cost`, read by :mod:`segcore.cost`).
     """
 
     name: str

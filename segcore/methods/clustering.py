@@ -51,8 +51,7 @@ from segcore.fast.gray import to_lab
 from segcore.fast.mixture import predict as mixture_predict
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
-from segcore.cost import Cost, megapixels
-from segcore.spec import Param
+from segcore.spec import Cost, Param, megapixels
 
 #: Smallest and largest number of clusters the dashboard offers.
 K_MIN, K_MAX = 2, 16

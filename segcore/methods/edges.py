@@ -48,8 +48,7 @@ from segcore.fast.gray import threshold_from_histogram, to_gray
 from segcore.fast.parallel import filter_rows
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
-from segcore.cost import Cost, megapixels
-from segcore.spec import Param
+from segcore.spec import Cost, Param, megapixels
 
 __all__ = [
     "ARTICLE_STEPS",

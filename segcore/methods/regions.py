@@ -49,12 +49,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from segcore.cost import Cost, megapixels
 from segcore.fast.adjacency import rag_mean_color
 from segcore.fast.gray import to_gray
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
-from segcore.spec import Param
+from segcore.spec import Cost, Param, megapixels
 
 __all__ = [
     "CONTOURS",

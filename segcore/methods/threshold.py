@@ -19,11 +19,10 @@ from functools import partial
 import numpy as np
 from skimage import filters
 
-from segcore.cost import Cost, megapixels, per_megapixel
 from segcore.fast.gray import threshold_from_histogram, to_gray
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
-from segcore.spec import Param
+from segcore.spec import Cost, Param, megapixels, per_megapixel
 
 
 def threshold_li_16bit(gray: np.ndarray) -> float:

@@ -57,10 +57,9 @@ from segcore.methods.maskrcnn.weights import (
     resolve_weights,
     weights_status,
 )
-from segcore.cost import Cost
 from segcore.registry import register
 from segcore.result import Segmentation
-from segcore.spec import Param
+from segcore.spec import Cost, Param
 
 __all__ = [
     "DOWNLOAD_COMMAND",
