@@ -57,7 +57,7 @@ from pages._result_view import (
 )
 from pages._result_cache import ResultCache
 from segcore.batch import params_json, write_csv
-from segcore.cost import estimate, shared
+from segcore.cost import estimate, progress_text, shared
 from segcore.export import comparison_zip
 from segcore.io.ground_truth import (
     GroundTruth,
@@ -257,9 +257,8 @@ def _work(method: str) -> tuple:
 
 def _running(futures: dict, pending: set) -> str:
     """The progress text: the methods running now with their estimates, and those left to start."""
-    running = [f"{method_title(futures[f])} (about {seconds[futures[f]]:.0f} s)" for f in pending if f.running()]
-    left = [method_title(futures[f]) for f in pending if not f.running()]
-    return f"Running {', '.join(running) or '...'}" + (f"; left: {', '.join(left)}" if left else "")
+    running = [(method_title(futures[f]), seconds[futures[f]]) for f in pending if f.running()]
+    return progress_text(running, [method_title(futures[f]) for f in pending if not f.running()])
 
 
 with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="compare") as pool:

@@ -26,7 +26,7 @@ from typing import Any
 from segcore.registry import get_method
 from segcore.spec import per_megapixel
 
-__all__ = ["BUDGET_S", "SLOW_S", "bounded", "estimate", "over_budget", "shared"]
+__all__ = ["BUDGET_S", "SLOW_S", "bounded", "estimate", "over_budget", "progress_text", "shared"]
 
 #: Seconds one request of the dashboard may take on its 2-core server (one method, or a page of several).
 BUDGET_S = 10.0
@@ -130,3 +130,13 @@ def over_budget(method: str, shape: Sequence[int], params: Mapping[str, Any],
                if knob and run.get(knob) != params.get(knob, spec.defaults.get(knob)) else "")
     return (f"{spec.name} is estimated at {_seconds(asked)} on {shape[1]} x {shape[0]} px, over the dashboard's "
             f"{_seconds(budget_s)} budget{instead}; running it as asked.")
+
+
+def progress_text(running: Sequence[tuple[str, float]], left: Sequence[str]) -> str:
+    """What a page says while methods run: each running method with its estimate, then those left to start.
+
+    ``running``: (title, estimated seconds) pairs; e.g. "Running Watershed (about 3 s); left: SLIC, Chan-Vese".
+    """
+    now = ", ".join(f"{title} (about {max(seconds, 1):.0f} s)" for title, seconds in running) or "..."
+    return f"Running {now}" + (f"; left: {', '.join(left)}" if left else "")
+

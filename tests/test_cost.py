@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from segcore.cost import BUDGET_S, bounded, estimate, over_budget, shared
+from segcore.cost import BUDGET_S, bounded, estimate, over_budget, progress_text, shared
 from segcore.registry import compare_methods, get_method, list_methods
 
 HUBBLE = (872, 1000)  # the Hubble sample at full resolution
@@ -107,3 +107,9 @@ def test_over_budget_names_the_estimate_for_the_command_line():
     assert text.startswith("multiotsu is estimated at ") and "on 481 x 321 px, over the dashboard's 10 s budget" in text
     assert "(the dashboard would run it with 128 histogram bins); running it as asked." in text
     assert over_budget("otsu", BSDS, {}) is None
+
+
+def test_the_progress_names_what_runs_with_its_estimate_and_what_is_left():
+    assert progress_text([("Watershed on the gradient", 3.2), ("Quickshift", 0.2)], ["SLIC superpixels", "Chan-Vese"]) == (
+        "Running Watershed on the gradient (about 3 s), Quickshift (about 1 s); left: SLIC superpixels, Chan-Vese")
+    assert progress_text([("Quickshift", 7.1)], []) == "Running Quickshift (about 7 s)"
