@@ -145,15 +145,12 @@ def compare_row(width: int = 3264, height: int = 2448) -> str:
                 "take most of it")
 
 
-def section(rows: list[str]) -> str:
-    from benchmarks.common import machine_info
-
-    info = machine_info()
+def section(rows: list[str], start_load: str) -> str:
     head = ("| benchmark | size | ours ms | other | target | status | notes |\n"
             "|---|---|---|---|---|---|---|")
     return (f"{TITLE}\n\n- **Command:** `python benchmarks/bench_bounds.py --out docs/benchmarks.md`\n"
             f"- **Date:** {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at the start: "
-            f"{info['load']}\n"
+            f"{start_load}\n"
             "- The budget: segcore.cost.BUDGET_S (10 s a request); estimates are segcore.cost's, fitted as its "
             "module notes say. **status** is judged on CPU seconds (this process, every thread): the machine is "
             "shared, and at a load above its 2 cores the wall time counts other work too.\n\n"
@@ -181,10 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["TORCH_HOME"] = tempfile.mkdtemp()  # no Mask R-CNN weights, no download: as offline
     os.environ["SEGCORE_MASKRCNN_URL"] = "http://127.0.0.1:9/"
     os.environ.pop("SEGCORE_MASKRCNN_WEIGHTS", None)
+    start_load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     rows = multiotsu_rows(args.unbounded)
     rows.append(link_row())
     rows.append(compare_row())
-    text = section(rows)
+    text = section(rows, start_load)
     print(text)
     if args.out:
         write(args.out, text)
