@@ -15,6 +15,7 @@ import numpy as np
 import streamlit as st
 
 from pages._result_cache import ResultCache
+from segcore.cost import SLOW_S, bounded, estimate
 from segcore.io.loading import LoadedImage
 from segcore.methods.maskrcnn import (
     ModelOutOfMemory,
@@ -111,8 +112,27 @@ def failure_message(method: str, exc: BaseException) -> str | None:
 
 
 def cached_result(method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
-    """``method``'s result on the working image through the shared cache (see :func:`result_in`)."""
-    return result_in(shared_results(), method, image, params)
+    """``method``'s result on the working image through the shared cache (see :func:`result_in`).
+
+    Within this app's time budget: ``params`` are :func:`budgeted` first
+    (without a note: :func:`run_cached` shows it), so the result is keyed on
+    what ran.
+    """
+    return result_in(shared_results(), method, image, budgeted(method, image, params))
+
+
+def budgeted(method: str, image: LoadedImage, params: dict[str, Any], *, say: bool = False) -> dict[str, Any]:
+    """The parameters ``method`` runs with on the working image: ``params`` cut to this app's time budget.
+
+    ``segcore.cost.bounded``: a region method runs at a smaller size,
+    multi-Otsu on fewer histogram bins, ... when its estimate is over the
+    budget; parameters within it come back as they are (so bounding twice
+    changes nothing). ``say``: show the note saying what was cut and why.
+    """
+    run, note = bounded(method, image.rgb.shape, params)
+    if say and note:
+        st.info(note)
+    return run
 
 
 def result_in(cache: ResultCache, method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
@@ -148,12 +168,20 @@ def run_cached(method: str, image: LoadedImage, /, **params: Any) -> Segmentatio
     own page. Returns None after showing a clear message when the method
     refuses this image or these parameters (a ValueError from segcore), or
     ran out of memory (an error; nothing is cached, the next run tries
-    again). A :class:`~segcore.methods.maskrcnn.WeightsUnavailable` propagates: the
+    again). Parameters over this app's time budget are cut to it, with a note
+    saying so (:func:`budgeted`); a run estimated over a few seconds shows a
+    spinner naming the method and its estimate.
+    A :class:`~segcore.methods.maskrcnn.WeightsUnavailable` propagates: the
     pages running Mask R-CNN say what to do about the weights themselves.
     """
     remember_settings(method, params)
+    run = budgeted(method, image, params, say=True)
+    seconds = estimate(method, image.rgb.shape, run)
     try:
-        return cached_result(method, image, params)
+        if seconds <= SLOW_S:
+            return cached_result(method, image, run)
+        with st.spinner(f"Running {get_method(method).title} (about {seconds:.0f} s)..."):
+            return cached_result(method, image, run)
     except MethodFailed as exc:
         if isinstance(exc.__cause__, WeightsUnavailable):
             raise exc.__cause__  # noqa: B904 - the original error, as the calling page expects it

@@ -6,7 +6,7 @@ import hashlib
 import io
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 
 import numpy as np
@@ -56,6 +56,7 @@ from pages._result_view import (
 )
 from pages._result_cache import ResultCache
 from segcore.batch import params_json, write_csv
+from segcore.cost import estimate, progress_text, shared
 from segcore.export import comparison_zip
 from segcore.io.ground_truth import (
     GroundTruth,
@@ -234,6 +235,13 @@ for method in methods:
 WORKERS = 2
 PROGRESS_EVERY_S = 1.0
 jobs = [m for m in methods if m in run_params and m not in problems]
+# One time budget for the whole page (segcore.cost): the dearest methods run smaller where the sum is over it.
+notes: dict[str, str] = {}
+for method, (params, note) in shared({m: run_params[m] for m in jobs}, image.rgb.shape, workers=WORKERS).items():
+    run_params[method] = params
+    if note:
+        notes[method] = note
+seconds = {m: estimate(m, image.rgb.shape, run_params[m]) for m in jobs}
 slow = "Mask R-CNN (seconds on a CPU) and " if "maskrcnn" in jobs else ""
 bar = st.progress(0.0, text=f"Running {slow}{len(jobs)} method(s)...")
 results, pictures = shared_results(), _pictures()  # fetched here: the workers make no Streamlit calls
@@ -243,21 +251,29 @@ def _work(method: str) -> tuple:
     return _panel(results, pictures, method, image, run_params[method], kind, scale)
 
 
+def _running(futures: dict, pending: set) -> str:
+    """The progress text: the methods running now with their estimates, and those left to start."""
+    running = [(method_title(futures[f]), seconds[futures[f]]) for f in pending if f.running()]
+    return progress_text(running, [method_title(futures[f]) for f in pending if not f.running()])
+
+
 with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="compare") as pool:
     futures = {pool.submit(_work, m): m for m in jobs}
-    shown_at = time.perf_counter()
-    for n_done, future in enumerate(as_completed(futures), start=1):
-        method = futures[future]
-        try:
-            outcome[method] = future.result()
-        except MethodFailed as exc:
-            outcome[method] = (None, 0, 0.0, str(exc))
-        if outcome[method][3]:
-            problems[method] = outcome[method][3]
+    pending, shown_at = set(futures), time.perf_counter()
+    while pending:
+        finished, pending = wait(pending, timeout=PROGRESS_EVERY_S, return_when=FIRST_COMPLETED)
+        for future in finished:
+            method = futures[future]
+            try:
+                outcome[method] = future.result()
+            except MethodFailed as exc:
+                outcome[method] = (None, 0, 0.0, str(exc))
+            if outcome[method][3]:
+                problems[method] = outcome[method][3]
         # Each update redraws the page in the browser (about 0.1-0.2 s of a core on this page, 2 cores shared with
         # the methods): none for a run that is over in well under a second, one a second for the slow ones.
-        if time.perf_counter() - shown_at > PROGRESS_EVERY_S:
-            bar.progress(n_done / len(jobs), text=f"{n_done} of {len(jobs)} done ({method_title(method)})")
+        if pending and time.perf_counter() - shown_at > PROGRESS_EVERY_S:
+            bar.progress(1 - len(pending) / len(jobs), text=_running(futures, pending))
             shown_at = time.perf_counter()
 bar.empty()
 done = [m for m in methods if m in outcome and outcome[m][0] is not None]
@@ -289,6 +305,8 @@ if scale > 1:
                "to zoom into full detail; the downloads always hold every pixel.")
 for method, problem in problems.items():
     st.caption(f"**{method_title(method)}**: {plain(problem, 300)}")
+for note in notes.values():
+    st.info(note)
 
 # ----------------------------------------------------------------------------- before / after
 

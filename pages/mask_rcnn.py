@@ -12,6 +12,7 @@ from pages._image_input import KEEP, ensure_app_frame, require_image
 from pages._result_view import (
     MethodFailed,
     at_most_twice,
+    budgeted,
     cached_result,
     download_name,
     failure_message,
@@ -179,6 +180,7 @@ except Exception as exc:  # noqa: BLE001 - out of memory while loading; anything
 # 3. Inference (cached per image and model settings); class filter and cap applied afterwards.
 params = dict(variant=variant, score_threshold=score_threshold, mask_threshold=mask_threshold, min_size=min_size)
 remember_settings("maskrcnn", params)
+params = budgeted("maskrcnn", image, params, say=True)  # within the app's time budget, saying what it cut
 with st.spinner(f"Running Mask R-CNN {variant} on {device}..."):
     try:
         full = cached_result("maskrcnn", image, params)

@@ -254,6 +254,36 @@ def _unwritable(out: Path, metrics: str | None) -> list[str]:
     return problems
 
 
+def budget_warnings(files: Sequence[Path], settings) -> list[str]:
+    """One warning per method that some image would take longer than the dashboard's time budget with.
+
+    The command line runs exactly what was asked; the warning names the
+    estimate (:func:`segcore.cost.over_budget`, on the image's working size
+    read from its header) and how many images are over. Files that cannot be
+    read are left to the run, which reports them.
+    """
+    from PIL import Image
+
+    from segcore.cost import over_budget
+    from segcore.io.loading import working_size
+
+    shapes = []
+    for f in files:
+        try:
+            with Image.open(f) as img:
+                w, h = working_size(img.width, img.height, settings.max_side)
+            shapes.append((f, (h, w)))
+        except Exception:  # noqa: BLE001,S112 - the run reports the file
+            continue
+    warnings = []
+    for run in settings.methods:
+        over = [(f, text) for f, shape in shapes if (text := over_budget(run.name, shape, run.params))]
+        if over:
+            more = f" ({len(over) - 1} more image(s) over it too)" if len(over) > 1 else ""
+            warnings.append(f"{over[0][0]}: {over[0][1]}{more}")
+    return warnings
+
+
 def run(argv: Sequence[str]) -> int:
     from segcore import batch  # imports no dask
 
@@ -306,6 +336,8 @@ def run(argv: Sequence[str]) -> int:
         if stem != f.stem:
             print(f"note: {f} shares its name with another input; its outputs are named {stem}_<method>_...",
                   file=sys.stderr)
+    for warning in budget_warnings(files, settings):
+        print(f"warning: {warning}", file=sys.stderr)
     tasks = [
         batch.ImageTask(os.path.abspath(f), str(f), tuple(os.path.abspath(g) for g in ground_truth.get(f, ())), stem)
         for f, stem in zip(files, stems)

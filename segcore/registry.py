@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from segcore.result import Segmentation
-from segcore.spec import Param
+from segcore.spec import Cost, Param
 
 #: Families in the order the dashboard presents them; family ``f`` registers in ``segcore.methods.f``.
 FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn")
@@ -32,7 +32,8 @@ class MethodSpec:
     a :class:`~segcore.result.Segmentation`. ``params`` are the settings the
     dashboard offers, each with the function's default; keywords left out of
     them (Mask R-CNN's ``device``, say) are for the command line and code only.
-    ``compare``: offered on the compare page.
+    ``compare``: offered on the compare page. ``cost``: its time estimate and
+    the setting that makes it cheaper (:class:`segcore.spec.Cost`, read by :mod:`segcore.cost`).
     """
 
     name: str
@@ -42,6 +43,7 @@ class MethodSpec:
     summary: str
     params: tuple[Param, ...] = ()
     compare: bool = True
+    cost: Cost | None = None
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -76,20 +78,22 @@ _loaded = False
 
 
 def register(
-    name: str, *, family: str, title: str, params: tuple[Param, ...] = (), compare: bool = True
+    name: str, *, family: str, title: str, params: tuple[Param, ...] = (), compare: bool = True,
+    cost: Cost | None = None,
 ) -> Callable:
     """Decorator adding a technique function to the registry under ``name``.
 
     Each of ``params`` names a keyword-only parameter of the function and
     takes its default from the signature (a declaration that names none, or
     carries a default of its own, is a programming error, raised at import).
+    ``cost`` estimates its time (:mod:`segcore.cost`).
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}")
 
     def deco(func: Callable[..., Segmentation]) -> Callable[..., Segmentation]:
         summary = (inspect.getdoc(func) or "").split("\n\n", 1)[0].replace("\n", " ")
-        spec = MethodSpec(name, family, title, func, summary, compare=compare)
+        spec = MethodSpec(name, family, title, func, summary, compare=compare, cost=cost)
         defaults = spec.defaults
         for p in params:
             if p.name not in defaults:

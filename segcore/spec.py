@@ -7,17 +7,19 @@ and the command line read: the label, the range or choices and the help
 text are written here, and the default is the function's own keyword
 default, filled in at registration, so it is written once, in the
 signature. :func:`parse` turns a link's text back into a value and refuses
-anything outside the declared range, so a link is validated like any other
-user input.
+anything the control could not show (outside the declared range, or between
+a slider's steps), so a link is validated like any other user input. A method's :class:`Cost` (its time estimate, read by
+:mod:`segcore.cost`) is declared beside its settings the same way.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "parse", "to_text"]
+__all__ = ["Cost", "Param", "megapixels", "parse", "per_megapixel", "to_text"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,33 @@ class Param:
     default: Any = None
 
 
+@dataclass(frozen=True)
+class Cost:
+    """How long one method takes, and the setting that makes it cheaper.
+
+    ``seconds(shape, params)``: the estimated seconds on ``shape`` (the (H, W)
+    of the image it is given) with ``params`` (every keyword, defaults filled
+    in). ``knob``: the setting :func:`bounded` lowers, None where there is
+    none; ``steps``: that setting's values, dearest first; ``says(value,
+    shape)``: how a value reads in a sentence ("at 800 px on its long side").
+    """
+
+    seconds: Callable[[tuple[int, int], Mapping[str, Any]], float]
+    knob: str | None = None
+    steps: tuple = ()
+    says: Callable[[Any, tuple[int, int]], str] = lambda value, shape: f"with {value}"
+
+
+def megapixels(shape: Sequence[int]) -> float:
+    """Millions of pixels in an image of ``shape`` ((H, W) or (H, W, C))."""
+    return shape[0] * shape[1] / 1e6
+
+
+def per_megapixel(seconds: float, floor: float = 0.0) -> Cost:
+    """The cost of a method linear in the pixel count: ``floor + seconds`` a megapixel, nothing to lower."""
+    return Cost(lambda shape, params: floor + seconds * megapixels(shape))
+
+
 def _number(p: Param, text: str, cast) -> Any:
     try:
         value = cast(text)
@@ -55,6 +84,11 @@ def _number(p: Param, text: str, cast) -> Any:
         raise ValueError(f"{p.label}: {text} is outside {p.lo:g} to {p.hi:g}")
     if p.kind == "int" and p.step and p.step > 1 and (value - p.lo) % p.step:
         raise ValueError(f"{p.label}: {text} is not one of {p.lo:g}, {p.lo + p.step:g}, ... {p.hi:g}")
+    if p.kind == "float" and p.step and p.lo is not None:  # a value the control's slider can stop at
+        steps = (value - p.lo) / p.step
+        if abs(steps - round(steps)) > 1e-6:
+            raise ValueError(f"{p.label}: {text} is not one of {p.lo:g}, {p.lo + p.step:g}, ... {p.hi:g} "
+                             f"(steps of {p.step:g})")
     return value
 
 

@@ -88,3 +88,21 @@ def test_weights_status_and_offline_download(tmp_path, monkeypatch):
     assert res.returncode == 2
     assert "cannot reach" in res.stderr and "SEGCORE_MASKRCNN_WEIGHTS" in res.stderr
     assert not list((tmp_path / "torch").rglob("*.pth"))
+
+
+def test_cli_runs_a_request_over_the_dashboards_budget_as_asked_and_warns(folder, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("segcore.cost.BUDGET_S", 0.01)  # any run is over it: the warning, not a slow run, is tested
+    out = tmp_path / "out"
+    csv = tmp_path / "scores.csv"
+    assert main([str(folder / "coffee.png"), "-m", "multiotsu", "-p", "classes=4", "-o", str(out),
+                 "--metrics", str(csv)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: " in err and "coffee.png: multiotsu is estimated at " in err
+    assert "on 600 x 400 px, over the dashboard's 0.0 s budget" in err
+    assert "(the dashboard would run it with 32 histogram bins); running it as asked." in err
+    assert '"{""classes"": 4}"' in csv.read_text()  # what was asked: 4 classes on 256 bins (nbins not lowered)
+
+
+def test_cli_says_nothing_of_the_budget_for_a_request_within_it(folder, tmp_path, capsys):
+    assert main([str(folder / "coffee.png"), "-m", "otsu", "-o", str(tmp_path / "out")]) == 0
+    assert "budget" not in capsys.readouterr().err

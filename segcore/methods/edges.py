@@ -48,7 +48,7 @@ from segcore.fast.gray import threshold_from_histogram, to_gray
 from segcore.fast.parallel import filter_rows
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
-from segcore.spec import Param
+from segcore.spec import Cost, Param, megapixels
 
 __all__ = [
     "ARTICLE_STEPS",
@@ -529,9 +529,12 @@ REGIONS = Param(
     "(the standard way to turn edges into regions; slower, about a second at 1600 px).",
 )
 _SHARED = (MODE, EDGE_THRESHOLD, MIN_REGION, REGIONS)
+#: 0.03-0.09 s a megapixel for the edges and their connected components; the watershed from them adds
+#: 1.1-1.4 s a megapixel (1000 x 872, 1600 x 1200). Nothing to lower: the region rule changes the result's kind.
+EDGE_COST = Cost(lambda shape, p: 0.02 + megapixels(shape) * (0.12 + (1.5 if p["regions"] == "watershed" else 0.0)))
 
 
-@register("sobel", family="edges", title="Sobel (article kernels)", params=_SHARED)
+@register("sobel", family="edges", title="Sobel (article kernels)", params=_SHARED, cost=EDGE_COST)
 def sobel(
     image: np.ndarray,
     *,
@@ -560,7 +563,7 @@ def sobel(
     return _gradient(image, "sobel", mode=mode, edge_threshold=edge_threshold, min_region=min_region, regions=regions)
 
 
-@register("laplace", family="edges", title="Laplace (article kernel)", params=_SHARED)
+@register("laplace", family="edges", title="Laplace (article kernel)", params=_SHARED, cost=EDGE_COST)
 def laplace(
     image: np.ndarray,
     *,
@@ -597,7 +600,7 @@ def laplace(
                    kernels={"laplace": LAPLACE})
 
 
-@register("prewitt", family="edges", title="Prewitt", params=_SHARED)
+@register("prewitt", family="edges", title="Prewitt", params=_SHARED, cost=EDGE_COST)
 def prewitt(
     image: np.ndarray,
     *,
@@ -622,7 +625,7 @@ def prewitt(
     return _gradient(image, "prewitt", mode=mode, edge_threshold=edge_threshold, min_region=min_region, regions=regions)
 
 
-@register("scharr", family="edges", title="Scharr", params=_SHARED)
+@register("scharr", family="edges", title="Scharr", params=_SHARED, cost=EDGE_COST)
 def scharr(
     image: np.ndarray,
     *,
@@ -659,6 +662,7 @@ def scharr(
               "default for a float image is 0.2."),
         MODE, MIN_REGION, REGIONS,
     ),
+    cost=EDGE_COST,
 )
 def canny(
     image: np.ndarray,
@@ -718,6 +722,7 @@ def canny(
 @register(
     "log", family="edges", title="Laplacian of Gaussian (LoG)",
     params=(Param("sigma", "Gaussian sigma", "float", 0.5, 8.0, 0.1), *_SHARED),
+    cost=EDGE_COST,
 )
 def laplacian_of_gaussian(
     image: np.ndarray,

@@ -22,7 +22,7 @@ from skimage import filters
 from segcore.fast.gray import threshold_from_histogram, to_gray
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
-from segcore.spec import Param
+from segcore.spec import Cost, Param, megapixels, per_megapixel
 
 
 def threshold_li_16bit(gray: np.ndarray) -> float:
@@ -50,6 +50,8 @@ AUTO_METHODS: dict[str, tuple[str, Callable[[np.ndarray], float]]] = {
 }
 
 _BINARY_COLORS = {0: (25, 25, 60), 1: (255, 200, 40)}
+#: A global threshold: the gray image, its histogram and one comparison, 0.03-0.06 s a megapixel.
+GLOBAL_COST = per_megapixel(0.08, 0.01)
 
 
 def _binary(method: str, gray: np.ndarray, t: float, elapsed: float) -> Segmentation:
@@ -87,7 +89,7 @@ def _multilevel(method: str, labels: np.ndarray, thresholds: list[float], params
     return Segmentation(method, labels, legend, params, elapsed, {"thresholds": thresholds})
 
 
-@register("global_mean", family="threshold", title="Global threshold at the mean (article)")
+@register("global_mean", family="threshold", title="Global threshold at the mean (article)", cost=GLOBAL_COST)
 def global_mean(image: np.ndarray) -> Segmentation:
     """The article's global threshold: foreground where ``gray > gray.mean()``.
 
@@ -101,7 +103,7 @@ def global_mean(image: np.ndarray) -> Segmentation:
     return _binary("global_mean", gray, mean, t[0])
 
 
-@register("multilevel_article", family="threshold", title="Multi-level threshold (article)")
+@register("multilevel_article", family="threshold", title="Multi-level threshold (article)", cost=GLOBAL_COST)
 def multilevel_article(image: np.ndarray) -> Segmentation:
     """The article's multi-level rule: 3 if gray > mean, else 2 if > 0.5, else 1 if > 0.25, else 0.
 
@@ -128,6 +130,7 @@ def multilevel_article(image: np.ndarray) -> Segmentation:
 @register(
     "multilevel", family="threshold", title="Multi-level threshold (your values)",
     params=(Param("thresholds", "Thresholds (0 to 1, comma-separated)", "floats", 0.0, 1.0),),
+    cost=GLOBAL_COST,
 )
 def multilevel(image: np.ndarray, *, thresholds: Sequence[float] = (0.25, 0.5, 0.75)) -> Segmentation:
     """Several global thresholds make a multi-level threshold.
@@ -171,7 +174,7 @@ def _automatic(name: str, title: str, func: Callable[[np.ndarray], float]) -> Ca
         f"{title}'s automatic global threshold (``skimage.filters.threshold_{name}``) on the article's gray.\n\n"
         "Returns a two-label map (0 at or below, 1 above); ``extras['thresholds']`` holds the value."
     )
-    return register(name, family="threshold", title=title)(method)
+    return register(name, family="threshold", title=title, cost=GLOBAL_COST)(method)
 
 
 #: The registered automatic methods, by name (the order of :data:`AUTO_METHODS`).
@@ -202,22 +205,44 @@ def _one_level(gray: np.ndarray) -> float | None:
     return lo if lo == float(gray.max()) else None
 
 
+#: Seconds per nbins ** (classes - 1) of scikit-image's exhaustive search, by classes: 0.26 s at 4 classes
+#: and 256 bins, 5.0 s at 5 (the issue: 7 s), 0.12 s at 6 classes and 64 bins and 4.8 s of CPU at 128 (the
+#: issue: 96 s at 256); set at or above the highest.
+_MULTIOTSU_SEARCH = {2: 1e-6, 3: 2e-7, 4: 2e-8, 5: 1.7e-9, 6: 1.5e-10}
+#: The histogram sizes multi-Otsu may be given to fit a time budget, largest first.
+MULTIOTSU_BINS = (192, 128, 96, 64, 48, 32)
+
+
+def _multiotsu_seconds(shape: tuple[int, int], p: dict) -> float:
+    classes = int(p["classes"])
+    return 0.01 + 0.08 * megapixels(shape) + _MULTIOTSU_SEARCH.get(classes, 1e-10) * int(p["nbins"]) ** (classes - 1)
+
+
 @register(
     "multiotsu", family="threshold", title="Multi-Otsu", params=(Param("classes", "Classes", "int", 2, 6, 1),),
+    cost=Cost(_multiotsu_seconds, knob="nbins", steps=MULTIOTSU_BINS,
+              says=lambda value, shape: f"with {value} histogram bins"),
 )
-def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
+def multiotsu(image: np.ndarray, *, classes: int = 3, nbins: int = 256) -> Segmentation:
     """Multi-Otsu: ``classes - 1`` thresholds that maximise between-class variance.
 
     Returns labels 0..classes-1 (``skimage.filters.threshold_multiotsu`` then
     ``np.digitize``, as scikit-image documents); ``extras['thresholds']`` holds them.
+    ``nbins``: the gray histogram's bins the search runs over; its time grows
+    as ``nbins ** (classes - 1)`` (6 classes at 256 bins: about 100 s), so the
+    dashboard lowers it to fit its time budget (:mod:`segcore.cost`).
     """
     classes = int(classes)
     if not 2 <= classes <= 6:
         raise ValueError("multi-Otsu takes 2 to 6 classes")
+    nbins = int(nbins)
+    if not 2 <= nbins <= 65536:
+        raise ValueError(f"multi-Otsu's histogram takes 2 to 65536 bins; got {nbins}")
     with stopwatch() as t:
         gray = to_gray(image)
-        try:  # from the histogram the other thresholds share (the same counts as scikit-image's own)
-            ts = threshold_from_histogram(partial(filters.threshold_multiotsu, classes=classes), gray, scalar=False)
+        try:  # 256 bins: from the histogram the other thresholds share (the same counts as scikit-image's own)
+            ts = (threshold_from_histogram(partial(filters.threshold_multiotsu, classes=classes), gray, scalar=False)
+                  if nbins == 256 else filters.threshold_multiotsu(gray, classes=classes, nbins=nbins))
         except ValueError as exc:  # scikit-image's own text names an `nbins` that no control here has
             levels = int(np.count_nonzero(np.histogram(gray, bins=256)[0]))
             raise ValueError(
@@ -226,7 +251,8 @@ def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
                 if levels < classes else f"multi-Otsu with {classes} classes failed on this image: {exc}"
             ) from exc
         labels = np.digitize(gray, bins=ts).astype(np.int32)
-    return _multilevel("multiotsu", labels, [float(x) for x in ts], {"classes": classes}, t[0])
+    params = {"classes": classes} if nbins == 256 else {"classes": classes, "nbins": nbins}
+    return _multilevel("multiotsu", labels, [float(x) for x in ts], params, t[0])
 
 
 #: Gray above the local threshold by less than this is rounding, not "above": the running mean of
@@ -236,6 +262,15 @@ def multiotsu(image: np.ndarray, *, classes: int = 3) -> Segmentation:
 _LOCAL_ROUNDING = 1e-12
 
 
+def _local_seconds(shape: tuple[int, int], p: dict) -> float:
+    """The mean: 0.03 s a megapixel, the Gaussian 0.5; the median sorts each pixel's block: 2-6e-8 s a pixel and
+    block pixel (256 px at block 51: 4 s; at block 201: 153 s), slower per pixel in larger blocks."""
+    block = int(p["block_size"])
+    mp = megapixels(shape)
+    per = {"mean": 0.1, "gaussian": 0.6}.get(p["method"], 3e-8 * 1e6 * block * block * (1 + block / 200))
+    return 0.02 + per * mp
+
+
 @register(
     "local", family="threshold", title="Local (adaptive) threshold",
     params=(
@@ -243,6 +278,8 @@ _LOCAL_ROUNDING = 1e-12
         Param("offset", "Offset (subtracted from the local mean)", "float", -0.2, 0.2, 0.005),
         Param("method", "Local weighting", "choice", choices=("mean", "gaussian", "median")),
     ),
+    cost=Cost(_local_seconds, knob="method", steps=("mean",),
+              says=lambda value, shape: f"with the block's {value}"),
 )
 def local(image: np.ndarray, *, block_size: int = 35, offset: float = 0.0, method: str = "mean") -> Segmentation:
     """A local (adaptive) threshold: one that varies across the image.

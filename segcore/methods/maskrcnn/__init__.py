@@ -60,7 +60,7 @@ from segcore.methods.maskrcnn.weights import (
 )
 from segcore.registry import register
 from segcore.result import Segmentation
-from segcore.spec import Param
+from segcore.spec import Cost, Param
 
 __all__ = [
     "DOWNLOAD_COMMAND",
@@ -105,6 +105,16 @@ def class_names(variant: str = "v1") -> list[str]:
 MIN_SIZES = (320, 480, 512, 640, 800, 1024)
 
 
+def _seconds(shape: tuple[int, int], p: dict) -> float:
+    """On a CPU, 6 s a megapixel of the size the model sees (v1 at 800 px on 1600 x 1200: 4.6 s for 1067 x 800 in
+    docs/benchmarks.md), v2 2.5 times that; the shapes model (128 px) and a GPU well under a second."""
+    if p["variant"] == "shapes" or pick_device(p["device"]) != "cpu":
+        return 0.5
+    short = p["min_size"] or 800
+    scale = min(short / min(shape), 1333 / max(shape))  # torchvision's resize: short side to min_size, long <= 1333
+    return 0.5 + 6.0 * (2.5 if p["variant"] == "v2" else 1.0) * shape[0] * shape[1] * scale**2 / 1e6
+
+
 @register(
     "maskrcnn", family="maskrcnn", title="Mask R-CNN",
     params=(
@@ -120,6 +130,8 @@ MIN_SIZES = (320, 480, 512, 640, 800, 1024)
               help="torchvision's min_size: the image is resized so its shorter side is this. Smaller is faster "
               "and misses small objects. The small shapes model always runs at 128 px, its training size."),
     ),
+    cost=Cost(_seconds, knob="min_size", steps=tuple(sorted(MIN_SIZES, reverse=True)),
+              says=lambda value, shape: f"at an inference size of {value} px"),
 )
 def maskrcnn(
     image: np.ndarray,
