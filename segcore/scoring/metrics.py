@@ -116,10 +116,9 @@ COLUMNS: dict[str, Column] = {
 
 #: The foreground rule of the binary scores, for the page and the CSV docs.
 SCORE_RULE = (
-    "Binary scores take the method's own foreground where it has one: label 1 of a one-threshold result (the "
-    "pixels above it), every Mask R-CNN instance. Any other result has no foreground of its own, so the ground "
-    "truth picks it by the majority rule (a label is foreground when most of its pixels are ground-truth "
-    "foreground): those are oracle scores, and the more labels a result has, the closer they fit any shape."
+    "Binary scores use the method's own foreground where it has one (label 1 of a one-threshold result, Mask "
+    "R-CNN's instances); otherwise the ground truth picks it by the majority rule (a label is foreground when most "
+    "of its pixels are): an oracle score, which fits any shape more closely the more labels a result has."
 )
 
 #: A label map whose largest value exceeds this many times its size (plus a margin) is
@@ -316,7 +315,8 @@ def binary_scores(
         foreground; ``oracle``, 1.0 when the ground truth picked it and 0.0
         when it is ``own_foreground``; ``foreground_labels``, the picked
         labels as text (``"2, 5"``, the first 20 then ``"…"``, ``"none"``;
-        ``""`` for an own foreground). Empty cases: both masks empty scores
+        ``""`` for an own foreground) and ``picked``, how many (0 for an own
+        foreground). Empty cases: both masks empty scores
         1.0; precision with no predicted pixels and recall with no
         ground-truth pixels are 0.0.
     """
@@ -325,15 +325,16 @@ def binary_scores(
     tol = _tolerance(tolerance)
     if own_foreground is None:
         values, tp, pred, truth = _majority(lab, gt)
-        fg, picked = np.isin(lab, values), _value_text(values)
+        fg, picked = np.isin(lab, values), values
     else:
         fg = _mask(own_foreground, "own foreground")
         _same_shape(fg, gt, "the own foreground")
-        tp, pred, truth, picked = np.count_nonzero(fg & gt), np.count_nonzero(fg), np.count_nonzero(gt), ""
+        tp, pred, truth, picked = np.count_nonzero(fg & gt), np.count_nonzero(fg), np.count_nonzero(gt), []
     out: dict[str, Any] = _overlap(tp, pred, truth)
     out["boundary_f1"] = _boundary_prf(inner_boundary(fg), inner_boundary(gt), tol)[2]
     out["oracle"] = 0.0 if own_foreground is not None else 1.0
-    out["foreground_labels"] = picked
+    out["foreground_labels"] = _value_text(picked) if own_foreground is None else ""
+    out["picked"] = len(picked)
     return out
 
 
@@ -671,7 +672,8 @@ def score_details(seg: Segmentation, gt: Any, *, tolerance: int = 2) -> dict[str
     dict
         ``scores`` (the row, as :func:`score`), ``foreground_labels`` (the
         labels the ground truth picked as the foreground, as text; ``""``
-        for an own foreground and without a binary score) and
+        for an own foreground and without a binary score), ``picked`` (how
+        many labels the ground truth picked: 0 for an own foreground) and
         ``matches`` (the instance matching, ``[]`` without instance scores).
     """
     kind = getattr(gt, "kind", None)
@@ -685,13 +687,14 @@ def score_details(seg: Segmentation, gt: Any, *, tolerance: int = 2) -> dict[str
         _same_shape(labels, m)
     tol = _tolerance(tolerance)
     row: dict[str, float] = {key: NAN for key in COLUMNS}
-    details: dict[str, Any] = {"scores": row, "foreground_labels": "", "matches": []}
+    details: dict[str, Any] = {"scores": row, "foreground_labels": "", "picked": 0, "matches": []}
 
     if kind in ("labels", "instances"):
         row.update(label_scores(labels, maps))
     if kind in ("binary", "instances"):
         b = binary_scores(labels, maps[0] > 0, tolerance=tol, own_foreground=natural_foreground(seg))
         details["foreground_labels"] = b.pop("foreground_labels")
+        details["picked"] = b.pop("picked")
         row.update(b)
     if kind == "instances" and "instances" in seg.extras:
         inst = instance_scores(seg, maps[0], getattr(gt, "categories", None))

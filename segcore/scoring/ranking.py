@@ -26,7 +26,9 @@ import numpy as np
 
 from segcore.scoring.metrics import COLUMNS
 
-__all__ = ["BEST_RULE", "BINARY_KEYS", "PARTITION_KEYS", "best_rows", "label_count_fits", "region_range"]
+__all__ = [
+    "BEST_RULE", "BINARY_KEYS", "PARTITION_KEYS", "best_rows", "best_rule", "label_count_fits", "region_range",
+]
 
 #: Columns scored on a foreground (own or oracle) and columns that compare partitions.
 BINARY_KEYS = ("iou", "dice", "precision", "recall", "boundary_f1")
@@ -34,13 +36,22 @@ PARTITION_KEYS = ("voi", "voi_split", "voi_merge", "pri", "ari", "are")
 #: How far a result's label count may stray from the truth's region count (either way) for its partition scores to rank.
 REGION_FACTOR = 2
 
-BEST_RULE = (
-    "The best value of a column is highlighted only where it does not come from the label count: the binary "
-    "scores' best among results scored on their own foreground (oracle scores, marked *, are upper bounds that "
-    f"grow with the label count); the partition scores' best among results with {1 / REGION_FACTOR:g} to "
-    f"{REGION_FACTOR:g} times as many labels as the ground truth has regions (VoI favours few regions, PRI many), "
-    "the label counts outside that range flagged (few) or (many)."
-)
+_RULES = {
+    "binary": "binary scores only among the methods' own foregrounds (oracle scores, marked *, grow with the label "
+              "count)",
+    "partition": "partition scores only among results with half to twice as many labels as the ground truth has "
+                 "regions (VoI favours few regions, PRI many; the others are flagged (few) or (many))",  # REGION_FACTOR 2
+}
+
+
+def best_rule(binary: bool = True, partition: bool = True) -> str:
+    """The highlight rule in words, for the binary scores, the partition scores or both."""
+    parts = [text for kind, text in _RULES.items() if {"binary": binary, "partition": partition}[kind]]
+    return "Highlighted: each column's best, where it does not come from the label count" + (
+        ": " + "; ".join(parts) if parts else "") + "."
+
+
+BEST_RULE = best_rule()
 
 
 def region_range(gt_maps: Sequence[np.ndarray]) -> tuple[float, float]:
