@@ -1,8 +1,8 @@
 """The compare page's score-against-time chart: one colour per method family, names on hover, labels that fit.
 
-A name is written beside its point only where its box would not overlap a name already written (the points are
-placed in pixels as the chart draws them: log-scale time across, the score up); every name is on its point's
-hover, so a crowded chart loses no method.
+A name is written beside its point (above, below, right or left) only where its box overlaps no name already
+written and no other point (the points placed in pixels as the chart draws them at its narrowest: log-scale time
+across, the score up); every name is on its point's hover, so a crowded chart loses no method.
 """
 
 from __future__ import annotations
@@ -66,27 +66,47 @@ def _to_px(point: Point, x_range: Sequence[float], y_range: Sequence[float]) -> 
     return x, y
 
 
-def label_boxes(points: Sequence[Point], x_range: Sequence[float], y_range: Sequence[float]) -> list[tuple | None]:
-    """Each point's name box ``(left, bottom, right, top)`` in plot pixels, or None where it would collide.
+#: Where a name may go, in the order tried: plotly's textposition and the box's offset from the marker's centre.
+POSITIONS = ("top center", "bottom center", "middle right", "middle left")
 
-    A name sits centred above its marker (plotly's ``textposition="top center"``). Names are placed in the
-    order given (the page passes the better scores first); one whose box overlaps a box already placed, or
-    another point's marker, is not written.
+
+def _box(position: str, x: float, y: float, w: float) -> tuple[float, float, float, float]:
+    """The name box ``(left, bottom, right, top)`` of a ``w`` px wide name at ``position`` beside a marker at x, y."""
+    half, h = MARKER_PX / 2, FONT_PX + 2
+    return {
+        "top center": (x - w / 2, y + half, x + w / 2, y + half + h),
+        "bottom center": (x - w / 2, y - half - h, x + w / 2, y - half),
+        "middle right": (x + half + 2, y - h / 2, x + half + 2 + w, y + h / 2),
+        "middle left": (x - half - 2 - w, y - h / 2, x - half - 2, y + h / 2),
+    }[position]
+
+
+def label_boxes(points: Sequence[Point], x_range: Sequence[float], y_range: Sequence[float]) -> list[tuple | None]:
+    """Each point's written name as ``(position, box)``, box ``(left, bottom, right, top)`` in plot pixels; None
+    where it fits nowhere.
+
+    Names are placed in the order given (the page passes the better scores first), each at the first of
+    :data:`POSITIONS` whose box stays inside the plot and overlaps neither a name already placed nor another
+    point's marker.
     """
     centres = [_to_px(p, x_range, y_range) for p in points]
     half = MARKER_PX / 2
     markers = [(x - half, y - half, x + half, y + half) for x, y in centres]
+    area = (0.0, 0.0, WIDTH_PX - MARGIN["l"] - MARGIN["r"], HEIGHT_PX - MARGIN["t"] - MARGIN["b"])
     placed: list[tuple] = []
     out: list[tuple | None] = []
     for i, (p, (x, y)) in enumerate(zip(points, centres)):
-        w = CHAR_PX * len(p.name) + 4
-        box = (x - w / 2, y + half, x + w / 2, y + half + FONT_PX + 2)
-        others = [m for j, m in enumerate(markers) if j != i]
-        if any(_overlap(box, b) for b in placed + others):
-            out.append(None)
-        else:
-            placed.append(box)
-            out.append(box)
+        obstacles = placed + markers[:i] + markers[i + 1:]
+        fits = None
+        for position in POSITIONS:
+            box = _box(position, x, y, CHAR_PX * len(p.name) + 4)
+            inside = area[0] <= box[0] and box[2] <= area[2] and area[1] <= box[1] and box[3] <= area[3]
+            if inside and not any(_overlap(box, o) for o in obstacles):
+                fits = (position, box)
+                break
+        out.append(fits)
+        if fits:
+            placed.append(fits[1])
     return out
 
 
@@ -105,7 +125,8 @@ def score_chart(points: Sequence[Point], score_title: str, higher_is_better: boo
             continue
         fig.add_trace(go.Scatter(
             x=[p.ms for p, _ in mine], y=[p.score for p, _ in mine], name=legend, mode="markers+text",
-            text=[p.name if box else "" for p, box in mine], textposition="top center",
+            text=[p.name if box else "" for p, box in mine],
+            textposition=[box[0] if box else "top center" for _, box in mine],
             textfont={"size": FONT_PX, "color": color}, cliponaxis=False,
             customdata=[[p.name, " (oracle: the ground truth picked its foreground)" if p.oracle else ""]
                         for p, _ in mine],

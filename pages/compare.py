@@ -153,7 +153,7 @@ def _foreground_text(oracle: float, picked: int, n_labels: int) -> str:
     """The table's Foreground cell: whose foreground the binary scores used ("" without binary scores)."""
     if _missing(oracle):
         return ""
-    return "own" if oracle == 0.0 else f"oracle: {picked} of {n_labels} labels"
+    return "own" if oracle == 0.0 else f"oracle: {picked} of {n_labels}"
 
 
 def _score_table(rows: list[dict], shown: list[str], regions: tuple[float, float] | None):
@@ -191,14 +191,16 @@ def _region_text(maps) -> str:
 def _column_help(shown: list[str], regions: tuple[float, float] | None) -> str:
     """'What the columns mean', the best rule included."""
     lines = ["- **Labels**: how many labels the method's result has. "
-             + (f"Partition scores compare like with like only between similar counts: (few) below {regions[0]:g}, "
-                f"(many) above {regions[1]:g}, half and twice the ground truth's region counts; those rows take no "
-                "highlight in the partition columns." if regions else "More labels can fit a ground truth more closely.")]
+             + (f"VoI favours few regions and PRI many, so the partition scores rank only results with about as many "
+                f"labels as the ground truth has regions: (few) marks fewer than {math.ceil(regions[0])}, (many) more "
+                f"than {regions[1]:g} (half and twice the ground truth's region counts); those rows take no highlight "
+                "in the partition columns." if regions else "More labels can fit a ground truth more closely.")]
     if any(c in BINARY_KEYS for c in shown):
         lines.append("- **Foreground**: whose foreground the IoU, Dice, precision, recall and boundary F1 score: "
-                     "*own* (label 1 of a one-threshold result, Mask R-CNN's instances) or *oracle: k of n labels*, "
-                     "the labels the ground truth picked by the majority rule. Oracle scores are marked * and never "
-                     "highlighted: with many small labels, the ground truth can assemble almost any shape.")
+                     "*own* (label 1 of a one-threshold result, Mask R-CNN's instances) or *oracle: k of n*, the k of "
+                     "the result's n labels that the ground truth picked by the majority rule (a label is foreground "
+                     "when most of its pixels are). Oracle scores are marked * and never highlighted: with many small "
+                     "labels, the ground truth can assemble almost any shape.")
     lines += [f"- **{COLUMNS[c].title}**: {COLUMNS[c].description}" for c in shown]
     lines.append("- **Time (ms)**: how long the method took on this image (the fastest highlighted).")
     lines.append(f"\n{best_rule(any(c in BINARY_KEYS for c in shown), regions is not None)}")
