@@ -26,8 +26,13 @@ WIDTH_PX = 760
 HEIGHT_PX = 440
 MARGIN = {"l": 70, "r": 30, "t": 50, "b": 110}  # room for the titles, ticks and legend: the plot area is what is left
 FONT_PX = 13  # the names' font
-CHAR_PX = 0.62 * FONT_PX  # a generous average width of a character
+CHAR_PX = 0.5 * FONT_PX  # a generous average width of a character (Chromium draws 13 px names at 4.5-5.6 px)
+TEXT_PX = 18  # a name's height as drawn (17 px at 13 px)
 MARKER_PX = 14
+# The plot area the names are placed in: the narrowest chart less its margins, and less 20 px of height that
+# plotly's automatic margins may take (measured: 271 of 280 px). Smaller than drawn is safe: points only spread.
+PLOT_W = WIDTH_PX - MARGIN["l"] - MARGIN["r"]
+PLOT_H = HEIGHT_PX - MARGIN["t"] - MARGIN["b"] - 20
 
 
 @dataclass(frozen=True)
@@ -52,17 +57,14 @@ def axis_ranges(points: Sequence[Point]) -> tuple[list[float], list[float]]:
     y_span = max(ys) - min(ys)
     y_pad = max(0.1 * y_span, 0.02 * max(abs(v) for v in ys), 0.01)
     # the top gets room for one line of names above the highest point
-    plot_h = HEIGHT_PX - MARGIN["t"] - MARGIN["b"]
-    top = y_pad + (y_span + 2 * y_pad) * (FONT_PX + MARKER_PX) / plot_h
+    top = y_pad + (y_span + 2 * y_pad) * (TEXT_PX + MARKER_PX) / PLOT_H
     return [min(xs) - x_pad, max(xs) + x_pad], [min(ys) - y_pad, max(ys) + top]
 
 
 def _to_px(point: Point, x_range: Sequence[float], y_range: Sequence[float]) -> tuple[float, float]:
     """The point's centre in pixels of the plot area (x rightwards, y upwards), at the narrowest chart size."""
-    w = WIDTH_PX - MARGIN["l"] - MARGIN["r"]
-    h = HEIGHT_PX - MARGIN["t"] - MARGIN["b"]
-    x = (math.log10(max(point.ms, 1e-3)) - x_range[0]) / (x_range[1] - x_range[0]) * w
-    y = (point.score - y_range[0]) / (y_range[1] - y_range[0]) * h
+    x = (math.log10(max(point.ms, 1e-3)) - x_range[0]) / (x_range[1] - x_range[0]) * PLOT_W
+    y = (point.score - y_range[0]) / (y_range[1] - y_range[0]) * PLOT_H
     return x, y
 
 
@@ -71,13 +73,17 @@ POSITIONS = ("top center", "bottom center", "middle right", "middle left")
 
 
 def _box(position: str, x: float, y: float, w: float) -> tuple[float, float, float, float]:
-    """The name box ``(left, bottom, right, top)`` of a ``w`` px wide name at ``position`` beside a marker at x, y."""
-    half, h = MARKER_PX / 2, FONT_PX + 2
+    """The name box ``(left, bottom, right, top)`` of a ``w`` px wide name at ``position`` beside a marker at x, y.
+
+    Where plotly draws it, with a little to spare (measured in Chromium: 0-2 px from the marker above and below,
+    3 px at the sides).
+    """
+    half, h, gap = MARKER_PX / 2, TEXT_PX, 3
     return {
-        "top center": (x - w / 2, y + half, x + w / 2, y + half + h),
-        "bottom center": (x - w / 2, y - half - h, x + w / 2, y - half),
-        "middle right": (x + half + 2, y - h / 2, x + half + 2 + w, y + h / 2),
-        "middle left": (x - half - 2 - w, y - h / 2, x - half - 2, y + h / 2),
+        "top center": (x - w / 2, y + half, x + w / 2, y + half + gap + h),
+        "bottom center": (x - w / 2, y - half - gap - h, x + w / 2, y - half),
+        "middle right": (x + half, y - h / 2 - 1, x + half + gap + w, y + h / 2 + 1),
+        "middle left": (x - half - gap - w, y - h / 2 - 1, x - half, y + h / 2 + 1),
     }[position]
 
 
@@ -92,7 +98,7 @@ def label_boxes(points: Sequence[Point], x_range: Sequence[float], y_range: Sequ
     centres = [_to_px(p, x_range, y_range) for p in points]
     half = MARKER_PX / 2
     markers = [(x - half, y - half, x + half, y + half) for x, y in centres]
-    area = (0.0, 0.0, WIDTH_PX - MARGIN["l"] - MARGIN["r"], HEIGHT_PX - MARGIN["t"] - MARGIN["b"])
+    area = (0.0, 0.0, PLOT_W, PLOT_H)
     placed: list[tuple] = []
     out: list[tuple | None] = []
     for i, (p, (x, y)) in enumerate(zip(points, centres)):

@@ -383,7 +383,7 @@ def test_a_threshold_that_found_the_object_is_best_not_superpixels_the_truth_pic
     for column in ["IoU", "Dice", "Precision", "Recall", "Boundary F1"]:
         assert marked[column] == ["Otsu"], (column, marked)
     captions = " ".join(c.value for c in at.caption)
-    assert "only among the methods' own foregrounds (oracle scores, marked *" in captions
+    assert "only among the methods' own foregrounds, never an oracle score (marked *)" in captions
     assert "majority rule" in captions
 
 

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from pages._score_chart import FAMILY_STYLE, HEIGHT_PX, MARGIN, Point, axis_ranges, label_boxes, score_chart
+from pages._score_chart import FAMILY_STYLE, PLOT_H, Point, axis_ranges, label_boxes, score_chart
 
 
 def _written(fig) -> dict[str, str]:
@@ -57,5 +57,4 @@ def test_every_point_and_label_lies_inside_the_axes():
     assert x0 < np.log10(2) and np.log10(3000) < x1 and y0 < 0.1 and 0.95 < y1
     boxes = label_boxes(points, [x0, x1], [y0, y1])
     assert [b[0] for b in boxes] == ["top center", "top center"]  # far apart: both written above their points
-    plot_h = HEIGHT_PX - MARGIN["t"] - MARGIN["b"]
-    assert all(0 <= b[1][1] and b[1][3] <= plot_h for b in boxes)  # the highest name still inside the plot
+    assert all(0 <= b[1][1] and b[1][3] <= PLOT_H for b in boxes)  # the highest name still inside the plot

@@ -37,8 +37,7 @@ PARTITION_KEYS = ("voi", "voi_split", "voi_merge", "pri", "ari", "are")
 REGION_FACTOR = 2
 
 _RULES = {
-    "binary": "binary scores only among the methods' own foregrounds (oracle scores, marked *, grow with the label "
-              "count)",
+    "binary": "binary scores only among the methods' own foregrounds, never an oracle score (marked *)",
     "partition": "partition scores only among results with half to twice as many labels as the ground truth has "
                  "regions (VoI favours few regions, PRI many; the others are flagged (few) or (many))",  # REGION_FACTOR 2
 }

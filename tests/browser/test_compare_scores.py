@@ -41,10 +41,9 @@ def _ground_truth(app: App, choice: str) -> None:
             option.click()
 
 
-def _upload_truth(app: App, path, kind: str | None = None) -> None:
+def _upload_truth(app: App, path) -> None:
+    """Upload ``path`` as the ground truth; "It holds" stays at detect (2 values: a binary mask, more: a label map)."""
     _ground_truth(app, "upload my own")
-    if kind:
-        app.select("It holds", kind, scope=app.main)
     with app.rerun():
         app.main.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
 
@@ -106,7 +105,7 @@ def test_the_highlight_skips_superpixels_the_truth_picked_and_marks_them_oracle(
     otsu_row, felz_row = _highlighted(app, 2)
     assert otsu_row is not None and felz_row is None, (otsu_row, felz_row)  # Otsu's scores (and time), none of Felz's
     caption = app.main.get_by_text(re.compile("^One row per method")).first
-    expect(caption).to_contain_text("binary scores only among the methods' own foregrounds (oracle scores, marked *")
+    expect(caption).to_contain_text("binary scores only among the methods' own foregrounds, never an oracle score (marked *)")
     expect(caption).to_contain_text("majority rule")
     with app.rerun():
         app.main.get_by_text("What the columns mean").click()
@@ -125,7 +124,7 @@ def test_a_two_label_map_gets_no_best_voi_against_a_truth_of_many_regions(app, t
     otsu = run_method("otsu", load_image(sample_bytes("camera"), max_side=max(w, h)).rgb).labels
     stripes = np.arange(otsu.shape[1])[None, :] * 8 // otsu.shape[1]
     Image.fromarray(np.where(otsu == 1, 1 + stripes, 0).astype(np.uint8)).save(tmp_path / "camera_regions.png")
-    _upload_truth(app, tmp_path / "camera_regions.png", kind="label map (one value per region)")
+    _upload_truth(app, tmp_path / "camera_regions.png")  # 9 values: detected as a label map
 
     _, rows = _table(app)
     assert float(rows["Otsu"]["VoI (bits)"]) < float(rows["k-means clustering"]["VoI (bits)"]), rows
@@ -182,6 +181,7 @@ def test_the_chart_colours_families_and_writes_only_names_that_fit(app, width):
     point.hover(force=True)
     expect(figure.locator(".hoverlayer .hovertext").first).to_contain_text(name)
     figure.screenshot(path=str(_artifact(f"compare-chart-{width}.png")))
+    app.main.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
     app.screenshot(f"compare-scores-table-{width}")
 
 
