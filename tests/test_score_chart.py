@@ -6,7 +6,14 @@ import itertools
 
 import numpy as np
 
-from pages._score_chart import FAMILY_STYLE, PLOT_H, Point, axis_ranges, label_boxes, score_chart
+from pages._score_chart import (
+    FAMILY_STYLE,
+    PLOT_H,
+    Point,
+    axis_ranges,
+    label_boxes,
+    score_chart,
+)
 
 
 def _written(fig) -> dict[str, str]:
