@@ -111,7 +111,7 @@ def test_majority_foreground_takes_each_label_that_is_mostly_foreground():
     assert chosen == [1, 2, 5]
     assert np.array_equal(mask, np.isin(labels, [1, 2, 5]))
     s = M.binary_scores(labels, gt)
-    assert s["foreground_labels"] == "1, 2, 5" and s["oracle"] == 1.0
+    assert s["foreground_labels"] == "1, 2, 5" and s["oracle"] == 1.0 and s["picked"] == 3
     assert s["precision"] == pytest.approx(26 / 30) and s["recall"] == pytest.approx(26 / 35)
 
 
@@ -177,7 +177,7 @@ def test_an_own_foreground_is_scored_as_it_is():
     own = disk_mask(shape, 25, 55, 8)
     s = M.binary_scores(own.astype(np.int32), gt, own_foreground=own)
     assert s["iou"] == 0.0 and s["dice"] == 0.0 and s["boundary_f1"] == 0.0
-    assert s["oracle"] == 0.0 and s["foreground_labels"] == ""
+    assert s["oracle"] == 0.0 and s["foreground_labels"] == "" and s["picked"] == 0
     assert M.boundary_f1(own, gt) == (0.0, 0.0, 0.0)
     # the ground truth picking from the same two labels takes neither: each is mostly background
     picked = M.binary_scores(own.astype(np.int32), gt)
