@@ -12,10 +12,14 @@ segcore.scoring.metrics, the same formulas as the compare page and the CLI:
 * every sample: the partition scores (VoI, PRI, ARI) against the ground truth
   read as a partition (a binary mask is a two-region partition: object and
   background), which penalise both splitting and merging;
-* binary and instance samples: IoU and boundary F1 of the best foreground (the
-  union of the method's labels that best matches the ground truth). That rule
-  favours methods with many small regions, which can assemble any shape, so
-  the region count is listed beside it;
+* binary and instance samples: IoU and boundary F1 of the method's own
+  foreground where it has one (a one-threshold result's label 1, Mask R-CNN's
+  instances), else of the labels the ground truth picks by the majority rule:
+  an oracle score, marked *, which favours methods with many small regions
+  (they can assemble any shape), so the region count is listed beside it;
+* the best of each column in bold by the compare page's rule
+  (segcore.scoring.ranking): never an oracle score, and for the partition
+  scores only among results with half to twice the truth's region count;
 * Mask R-CNN: the small shapes model (shipped) on the shapes sample, with its
   COCO AP; the COCO models need weights that this machine cannot download.
 """
@@ -49,6 +53,14 @@ def _cases(sample: str) -> list[tuple[str, dict]]:
     return cases
 
 
+def _partition(sample: str) -> np.ndarray:
+    """The sample's ground truth read as a partition: a binary mask is two regions, object and background."""
+    from segcore.io.samples import sample_ground_truth
+
+    gt = sample_ground_truth(sample)
+    return gt.maps[0] if gt.kind != "binary" else (gt.maps[0] > 0).astype(np.int32)
+
+
 def score_sample(sample: str, log=print) -> list[dict]:
     """One row per method on ``sample``: family, regions, time, and the scores that apply."""
     from segcore.io.loading import load_image
@@ -58,7 +70,7 @@ def score_sample(sample: str, log=print) -> list[dict]:
 
     image = load_image(sample_bytes(sample), name=f"{sample}.png", max_side=None)
     gt = sample_ground_truth(sample)
-    partition = gt.maps[0] if gt.kind != "binary" else (gt.maps[0] > 0).astype(np.int32)
+    partition = _partition(sample)
     rows = []
     for method, params in _cases(sample):
         spec = get_method(method)
@@ -71,7 +83,7 @@ def score_sample(sample: str, log=print) -> list[dict]:
                "ms": seg.elapsed_s * 1000, **metrics.label_scores(seg.labels, [partition])}
         if gt.kind in ("binary", "instances"):
             full = metrics.score(seg, gt)
-            row.update(iou=full["iou"], boundary_f1=full["boundary_f1"], ap=full["ap"])
+            row.update(iou=full["iou"], boundary_f1=full["boundary_f1"], ap=full["ap"], oracle=full["oracle"])
         rows.append(row)
     log(f"  {sample}: {len(rows)} methods")
     return rows
@@ -84,22 +96,21 @@ def _f(value, digits: int = 3) -> str:
 def sample_table(sample: str, kind: str, rows: list[dict]) -> list[str]:
     cols = [("VoI (bits)", "voi", False), ("PRI", "pri", True), ("ARI", "ari", True)]
     if kind in ("binary", "instances"):
-        cols += [("IoU (best fg)", "iou", True), ("Boundary F1", "boundary_f1", True)]
+        cols += [("IoU", "iou", True), ("Boundary F1", "boundary_f1", True)]
     if any(not math.isnan(r.get("ap", math.nan)) for r in rows if "error" not in r):
         cols.append(("AP", "ap", True))
-    ok = [r for r in rows if "error" not in r]
-    best = {}
-    for _, key, higher in cols:
-        values = [r[key] for r in ok if not math.isnan(r.get(key, math.nan))]
-        if values:
-            best[key] = max(values) if higher else min(values)
+    from segcore.scoring.ranking import BINARY_KEYS, best_rows, region_range
+
+    ok = sorted((r for r in rows if "error" not in r), key=lambda r: -r["ari"])
+    regions = region_range([_partition(sample)])
+    best = {key: set(best_rows(key, [{**r, "n_labels": r["regions"]} for r in ok], regions)) for _, key, _ in cols}
     lines = ["| method | family | regions | ms | " + " | ".join(c[0] for c in cols) + " |",
              "|---|---|---:|---:|" + "---:|" * len(cols)]
-    for r in sorted(ok, key=lambda r: -r["ari"]):
+    for i, r in enumerate(ok):
         cells = []
         for _, key, _ in cols:
-            text = _f(r.get(key))
-            cells.append(f"**{text}**" if key in best and r.get(key) == best[key] else text)
+            text = _f(r.get(key)) + (" *" if key in BINARY_KEYS and r.get("oracle") == 1.0 else "")
+            cells.append(f"**{text}**" if i in best[key] else text)
         lines.append(f"| {r['title']} | {FAMILY_NAMES[r['family']]} | {r['regions']:,} | {r['ms']:.0f} | "
                      + " | ".join(cells) + " |")
     for r in rows:
@@ -146,9 +157,14 @@ def markdown(results: dict[str, tuple[str, list[dict]]], versions: dict[str, str
         "- **VoI, PRI, ARI** compare the label map with the ground truth read as a partition (a binary mask "
         "is two regions, object and background). They penalise splitting as well as merging; ARI is "
         "corrected for chance (0: no better than random, 1: identical). Rows are sorted by ARI.",
-        "- **IoU and boundary F1** (binary and instance samples) score the best foreground: the union of the "
-        "method's labels that best matches the ground truth. That rule favours methods with many small "
-        "regions, which can assemble any shape, so read them with the region count.",
+        "- **IoU and boundary F1** (binary and instance samples) score the method's own foreground where it has "
+        "one (a one-threshold result's label 1, Mask R-CNN's instances), else the labels the ground truth picks "
+        "by the majority rule (a label is foreground when most of its pixels are): an oracle score, marked *, "
+        "which favours methods with many small regions (they can assemble any shape), so read them with the "
+        "region count.",
+        "- **Bold**: each column's best by the compare page's rule: never an oracle score, and for VoI, PRI and "
+        "ARI only among results with half to twice as many labels as the ground truth has regions (VoI favours "
+        "few regions, PRI many).",
         "- **AP**: COCO mask AP (0.50:0.95) of Mask R-CNN's instances: the small shapes model on the shapes "
         "sample. The COCO models need their weights, which this machine cannot download.",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",

@@ -11,7 +11,6 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from pages._compare_controls import (
@@ -55,6 +54,7 @@ from pages._result_view import (
     shown_pair,
 )
 from pages._result_cache import ResultCache
+from pages._score_chart import Point, score_chart
 from segcore.batch import params_json, write_csv
 from segcore.cost import estimate, progress_text, shared
 from segcore.export import comparison_zip
@@ -66,9 +66,10 @@ from segcore.io.ground_truth import (
 )
 from segcore.io.loading import LoadedImage
 from segcore.io.samples import SAMPLES, sample_ground_truth
-from segcore.registry import compare_methods
+from segcore.registry import compare_methods, get_method
 from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
 from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
+from segcore.scoring.ranking import BINARY_KEYS, PARTITION_KEYS, best_rows, best_rule, region_range
 
 # ----------------------------------------------------------------------------- cached pictures and scores
 # Each keyed by what it is made from (the method, the image's SHA-256, the settings' text, ...); the results
@@ -142,6 +143,68 @@ def _scores(method: str, image_sha: str, key: str, gt_key: str, tolerance: int,
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+HIGHLIGHT = {"font-weight": "bold", "background-color": "#fde68a"}
+ORACLE_MARK = " *"
+
+
+def _foreground_text(oracle: float, picked: int, n_labels: int) -> str:
+    """The table's Foreground cell: whose foreground the binary scores used ("" without binary scores)."""
+    if _missing(oracle):
+        return ""
+    return "own" if oracle == 0.0 else f"oracle: {picked} of {n_labels}"
+
+
+def _score_table(rows: list[dict], shown: list[str], regions: tuple[float, float] | None):
+    """The scores as a Styler: the best of each column highlighted by segcore's rule (segcore.scoring.ranking),
+    oracle scores marked *, label counts outside the ground truth's region range flagged (few) or (many)."""
+    binary = [c for c in shown if c in BINARY_KEYS]
+    columns = ["Labels", *(["Foreground"] if binary else []), *shown, "Time (ms)"]
+    table = pd.DataFrame(rows).rename(columns={"n_labels": "Labels"}).set_index("Method")[columns]
+    table[shown] = table[shown].astype(float)  # NaN, not None, where a score does not apply
+    table = table.rename(columns={c: COLUMNS[c].title for c in shown})
+    styler = table.style.format({"Labels": "{:d}", "Time (ms)": "{:.1f}", **{COLUMNS[c].title: "{:.3f}" for c in shown}},
+                                na_rep="")
+    oracle_rows = [r["Method"] for r in rows if r.get("oracle") == 1.0]
+    if oracle_rows and binary:  # only these cells: the rest keep the first format
+        styler = styler.format("{:.3f}" + ORACLE_MARK, subset=(oracle_rows, [COLUMNS[c].title for c in binary]), na_rep="")
+    if regions is not None:
+        for word, out in (("few", lambda n: n < regions[0]), ("many", lambda n: n > regions[1])):
+            flagged = [r["Method"] for r in rows if out(r["n_labels"])]
+            if flagged:
+                styler = styler.format("{:d} (" + word + ")", subset=(flagged, ["Labels"]))
+    fastest = min(r["Time (ms)"] for r in rows)
+    best = {"Time (ms)": [r["Method"] for r in rows if r["Time (ms)"] == fastest]}
+    best.update({COLUMNS[c].title: [rows[i]["Method"] for i in best_rows(c, rows, regions)] for c in shown})
+    for title, names in best.items():
+        if names:
+            styler = styler.set_properties(subset=(names, [title]), **HIGHLIGHT)
+    return styler
+
+
+def _region_text(maps) -> str:
+    counts = sorted({len(np.unique(m)) for m in maps})
+    return f"{counts[0]}{f' to {counts[-1]}' if len(counts) > 1 else ''} regions"
+
+
+def _column_help(shown: list[str], regions: tuple[float, float] | None) -> str:
+    """'What the columns mean', the best rule included."""
+    lines = ["- **Labels**: how many labels the method's result has. "
+             + (f"VoI favours few regions and PRI many, so the partition scores rank only results with about as many "
+                f"labels as the ground truth has regions: (few) marks fewer than {math.ceil(regions[0])}, (many) more "
+                f"than {regions[1]:g} (half and twice the ground truth's region counts); those rows take no highlight "
+                "in the partition columns." if regions else "More labels can fit a ground truth more closely.")]
+    if any(c in BINARY_KEYS for c in shown):
+        lines.append("- **Foreground**: whose foreground the IoU, Dice, precision, recall and boundary F1 score: "
+                     "*own* (label 1 of a one-threshold result, Mask R-CNN's instances) or *oracle: k of n*, the k of "
+                     "the result's n labels that the ground truth picked by the majority rule (a label is foreground "
+                     "when most of its pixels are). Oracle scores are marked * and never highlighted: with many small "
+                     "labels, the ground truth can assemble almost any shape.")
+    lines += [f"- **{COLUMNS[c].title}**: {COLUMNS[c].description}" for c in shown]
+    lines.append("- **Time (ms)**: how long the method took on this image (the fastest highlighted).")
+    lines.append(f"\n{best_rule(any(c in BINARY_KEYS for c in shown), regions is not None)}")
+    return "\n".join(lines)
 
 
 GT_TYPES = ["png", "tif", "tiff", "bmp", "gif", "webp", "npy"]
@@ -414,32 +477,27 @@ if gt is not None and done:
     st.markdown(f"Scores of **{plain(image.name, 120)}** against the ground truth **{plain(', '.join(gt_files), 300)}**.")
     with st.spinner("Scoring..."):
         for method in done:
-            row = {"method": method, "Method": method_title(method), "Labels": outcome[method][1],
+            row = {"method": method, "Method": method_title(method), "n_labels": outcome[method][1],
                    "Time (ms)": round(outcome[method][2] * 1000, 1)}
             details = _scores(method, image.sha256, params_key(run_params[method]), gt_key, tolerance, image,
                               run_params[method], gt)
             row.update(details["scores"])
-            row["Foreground labels"] = details["foreground_labels"]
+            row["Foreground"] = _foreground_text(details["scores"]["oracle"], details["picked"], row["n_labels"])
             matches[method] = details["matches"]
             rows.append(row)
-    shown = [c for c in COLUMNS if any(not _missing(r.get(c)) for r in rows)]
-    extra = ["Foreground labels"] if gt.kind != "labels" else []
-    table = pd.DataFrame(rows).set_index("Method")[["Labels", "Time (ms)", *shown, *extra]]
-    table[shown] = table[shown].astype(float)  # NaN, not None, where a score does not apply
-    table = table.rename(columns={c: COLUMNS[c].title for c in shown})
-    best = {COLUMNS[c].title: COLUMNS[c].higher_is_better for c in shown}
-    best["Time (ms)"] = False
-    formats = {"Labels": "{:d}", "Time (ms)": "{:.1f}", **{COLUMNS[c].title: "{:.3f}" for c in shown}}
-    styler = table.style.format(formats, na_rep="")  # one call: a second would reset the first's columns
-    for title, higher in best.items():
-        styler = styler.highlight_max(subset=[title], props="font-weight: bold; background-color: #fde68a") if higher \
-            else styler.highlight_min(subset=[title], props="font-weight: bold; background-color: #fde68a")
-    st.dataframe(styler, key="cmp_scores", placeholder="–")
+    shown = [c for c in COLUMNS if c != "oracle" and any(not _missing(r.get(c)) for r in rows)]
+    binary = any(c in BINARY_KEYS for c in shown)
+    regions = region_range(gt.maps) if any(c in PARTITION_KEYS for c in shown) else None
+    if present:  # for the back of the room: a plain table in large type, every row and column in sight
+        st.table(_score_table(rows, shown, regions).set_properties(**{"font-size": "1.6rem"}))
+    else:
+        st.dataframe(_score_table(rows, shown, regions), key="cmp_scores", placeholder="–")
     st.caption(
-        f"One row per method; the best value of each column is highlighted (click a header to sort); – where a "
-        f"score does not apply to the method. "
-        f"{SCORE_RULE} Ground truth: {plain(', '.join(gt_files), 300)} ({gt.kind}"
-        + (f", {len(gt.maps)} maps: scores are means over them" if len(gt.maps) > 1 else "") + ")."
+        f"One row per method (click a header to sort); – where a score does not apply to the method. "
+        f"{best_rule(binary, regions is not None)} {SCORE_RULE + ' ' if binary else ''}"
+        f"Ground truth: {plain(', '.join(gt_files), 300)} ({gt.kind}"
+        + (f", {len(gt.maps)} maps: scores are means over them" if len(gt.maps) > 1 else "")
+        + (f"; {_region_text(gt.maps)}" if regions else "") + ")."
     )
     for method, found in matches.items():
         if gt.kind == "instances" and method == "maskrcnn":
@@ -449,23 +507,15 @@ if gt is not None and done:
                 else:
                     st.caption("No detection matched a ground-truth object at IoU 0.5.")
     with st.expander("What the columns mean"):
-        st.markdown("\n".join(f"- **{COLUMNS[c].title}**: {COLUMNS[c].description}" for c in shown)
-                    + ("\n- **Foreground labels**: the labels whose union is the method's foreground above." if extra else ""))
+        st.markdown(_column_help(shown, regions))
     if shown:
         c1, _ = st.columns([2, 3])
         y = c1.selectbox("Score for the chart", shown, format_func=lambda c: COLUMNS[c].title, key="cmp_chart_metric")
-        data = [r for r in rows if not _missing(r.get(y))]
-        chart = go.Figure(go.Scatter(
-            x=[r["Time (ms)"] for r in data], y=[r[y] for r in data], text=[r["Method"] for r in data],
-            mode="markers+text", textposition="top center", marker=dict(size=14, color="#c2410c"), cliponaxis=False,
-        ))
-        better = "higher" if COLUMNS[y].higher_is_better else "lower"
-        chart.update_layout(
-            height=420, margin=dict(l=10, r=90, t=40, b=10), font=dict(size=15),  # room for a name at the right
-            title=f"{COLUMNS[y].title} against time ({better} is better; left is faster)",
-            xaxis=dict(title="time (ms, log scale)", type="log"), yaxis=dict(title=COLUMNS[y].title),
-        )
-        st.plotly_chart(chart, key="cmp_chart")
+        data = sorted((r for r in rows if not _missing(r.get(y))), key=lambda r: r[y],
+                      reverse=COLUMNS[y].higher_is_better)  # the better scores get their names written first
+        points = [Point(r["Method"], get_method(r["method"]).family, r["Time (ms)"], r[y],
+                        oracle=y in BINARY_KEYS and r["oracle"] == 1.0) for r in data]
+        st.plotly_chart(score_chart(points, COLUMNS[y].title, COLUMNS[y].higher_is_better), key="cmp_chart")
 elif gt is None and not present and source == "none":
     st.caption("No ground truth: the panels compare the methods with each other only.")
 

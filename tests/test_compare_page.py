@@ -42,6 +42,20 @@ def scores(at: AppTest):
     return at.dataframe[0].value
 
 
+def shown_table(at: AppTest):
+    """The scores table as the page shows it: its text, and the highlighted cells as {column: [row, ...]}."""
+    import pyarrow as pa
+
+    styler = at.dataframe[0].proto.arrow_data.styler
+    text = pa.ipc.open_stream(styler.display_values).read_all().to_pandas()
+    marked: dict[str, list[str]] = {}
+    for rule in re.findall(r"([^{}]+)\{([^}]*)\}", styler.styles):
+        if "background-color" in rule[1]:
+            for r, c in re.findall(rf"#T_{styler.uuid}_row(\d+)_col(\d+)", rule[0]):
+                marked.setdefault(text.columns[int(c)], []).append(text.index[int(r)])
+    return text, marked
+
+
 def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(offline):
     at = compare_page(sample="shapes")
     at.multiselect(key="cmp_methods").set_value(["otsu", "canny", "kmeans", "maskrcnn"]).run()
@@ -68,7 +82,7 @@ def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(off
     assert 0.5 < table.loc["Mask R-CNN", "AP50"] <= 1  # the small model finds its shapes
     assert math.isnan(table.loc["Otsu", "AP50"])  # instance scores are Mask R-CNN's only
     captions = " ".join(c.value for c in at.caption)
-    assert "best value of each column is highlighted" in captions and "instances" in captions
+    assert "Highlighted: each column's best" in captions and "instances" in captions
     assert any(d.label == "Download this comparison (zip)" for d in at.get("download_button"))
 
 
@@ -180,8 +194,9 @@ def test_uploaded_binary_mask_scores_every_method(offline):
     assert not at.exception, at.exception
     table = scores(at)
     assert table.loc["Otsu", "IoU"] == pytest.approx(1.0)  # the mask is Otsu's own foreground
-    assert table.loc["Otsu", "IoU (as given)"] == pytest.approx(1.0)
+    assert table.loc["Otsu", "Foreground"] == "own"
     assert table.loc["k-means clustering", "IoU"] < 1.0
+    assert re.fullmatch(r"oracle: \d of 5", table.loc["k-means clustering", "Foreground"])
 
 
 def test_each_method_runs_once_per_image_and_setting(offline, monkeypatch):
@@ -354,8 +369,8 @@ def test_presentation_mode_keeps_the_ground_truth_and_shows_the_scores(offline):
     before = scores(at).loc["Otsu", "IoU"]
     at.toggle(key="cmp_present").set_value(True).run()
     assert not at.exception, at.exception
-    assert [h.value for h in at.main.header] == ["Scores"]  # the projector shows the scores...
-    assert scores(at).loc["Otsu", "IoU"] == pytest.approx(before)
+    assert [h.value for h in at.main.header] == ["Scores"]  # the projector shows the scores, in a large table...
+    assert not at.dataframe and float(at.table[0].value.loc["Otsu", "IoU"]) == pytest.approx(before)
     at.toggle(key="cmp_present").set_value(False).run()  # ...and off again, nothing was dropped
     assert at.radio(key="cmp_gt_source").value == "upload"
     assert scores(at).loc["Otsu", "IoU"] == pytest.approx(before)
@@ -380,3 +395,58 @@ def test_a_ground_truth_belongs_to_its_image(offline):
     at.sidebar.selectbox(key="sample").set_value("camera").run()  # back: its ground truth is still its own
     assert scores(at).loc["Otsu", "IoU"] > 0
     assert "Using camera_mask.png, uploaded earlier for this image." in " ".join(c.value for c in at.caption)
+
+
+def test_a_threshold_that_found_the_object_is_best_not_superpixels_the_truth_picked(offline):
+    """Issue 21, item 7: many labels picked by the ground truth fit it exactly; that is no win."""
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes
+    from segcore.registry import run_method
+
+    rgb = load_image(sample_bytes("camera")).rgb
+    otsu = run_method("otsu", rgb).labels == 1
+    regions = run_method("felzenszwalb", rgb).labels
+    inside = np.bincount(regions[otsu], minlength=regions.max() + 1) * 2 > np.bincount(regions.ravel())
+    truth = inside[regions]  # a ground truth made of Felzenszwalb's regions: those mostly in Otsu's foreground
+    at = compare_page(sample="camera")
+    at.multiselect(key="cmp_methods").set_value(["otsu", "felzenszwalb"]).run()
+    at.radio(key="cmp_gt_source").set_value("upload").run()
+    gt_uploader(at).upload("camera_mask.png", encode(truth.astype(np.uint8) * 255), "image/png")
+    at.run()
+    assert not at.exception, at.exception
+    values, (text, marked) = scores(at), shown_table(at)
+    felz = "Felzenszwalb graph segmentation"
+    assert values.loc[felz, "IoU"] == 1.0 > values.loc["Otsu", "IoU"] > 0.8  # the oracle fit is the higher number
+    assert text.loc[felz, "IoU"] == "1.000 *" and text.loc["Otsu", "IoU"] == f"{values.loc['Otsu', 'IoU']:.3f}"
+    assert re.fullmatch(rf"oracle: \d+ of {values.loc[felz, 'Labels']}", text.loc[felz, "Foreground"])
+    assert list(text.columns[:2]) == ["Labels", "Foreground"]  # the label count beside the scores
+    for column in ["IoU", "Dice", "Precision", "Recall", "Boundary F1"]:
+        assert marked[column] == ["Otsu"], (column, marked)
+    captions = " ".join(c.value for c in at.caption)
+    assert "only among the methods' own foregrounds, never an oracle score (marked *)" in captions
+    assert "majority rule" in captions
+
+
+def test_a_two_label_map_gets_no_best_voi_against_many_regions(offline):
+    """Issue 21, item 7: against a truth of many regions, a 2-label map's low VoI comes from its label count."""
+    from segcore.io.loading import load_image
+    from segcore.io.samples import sample_bytes
+    from segcore.registry import run_method
+
+    otsu = run_method("otsu", load_image(sample_bytes("camera")).rgb).labels
+    stripes = np.arange(otsu.shape[1])[None, :] * 8 // otsu.shape[1]
+    truth = np.where(otsu == 1, 1 + stripes, 0).astype(np.uint8)  # the foreground in eight regions side by side
+    at = compare_page(sample="camera")
+    at.multiselect(key="cmp_methods").set_value(["otsu", "kmeans"]).run()
+    at.radio(key="cmp_gt_source").set_value("upload").run()
+    at.selectbox(key="cmp_gt_kind").set_value("labels").run()
+    gt_uploader(at).upload("camera_regions.png", encode(truth), "image/png")
+    at.run()
+    assert not at.exception, at.exception
+    values, (text, marked) = scores(at), shown_table(at)
+    assert values.loc["Otsu", "VoI (bits)"] < values.loc["k-means clustering", "VoI (bits)"]  # VoI alone: Otsu
+    assert text.loc["Otsu", "Labels"] == "2 (few)" and text.loc["k-means clustering", "Labels"] == "5"
+    for column in ["VoI (bits)", "PRI", "ARI", "Adapted Rand error"]:
+        assert marked[column] == ["k-means clustering"], (column, marked)
+    captions = " ".join(c.value for c in at.caption)
+    assert "half to twice as many labels as the ground truth has regions" in captions and "9 regions" in captions

@@ -122,7 +122,10 @@ def test_presentation_mode_keeps_the_uploaded_ground_truth_and_a_new_image_clear
 
     _toggle(app, "Presentation mode")  # on: the scores stay on the screen
     expect(app.main.get_by_role("heading", name="Scores")).to_be_visible()
-    expect(app.main.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    cell = app.main.locator('[data-testid="stTable"] td').first  # every score in sight, in large type
+    expect(cell).to_be_visible()
+    assert float(cell.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 24
+    app.screenshot("compare-presentation-scores", full_page=True)
     _toggle(app, "Presentation mode")  # off: the ground truth is still there, and in the zip
     expect(app.main.get_by_text("Scores of camera.png against the ground truth camera_truth.png.")).to_be_visible()
     button = app.main.locator('[data-testid="stDownloadButton"] button').filter(has_text="Download this comparison")
