@@ -140,3 +140,13 @@ def test_presentation_mode_keeps_the_uploaded_ground_truth_and_a_new_image_clear
     expect(app.main.get_by_text("camera_truth.png", exact=False)).to_have_count(0)
     _pick_sample(app, "Cameraman")  # back: its own ground truth again
     expect(app.main.get_by_text("Scores of camera.png against the ground truth camera_truth.png.")).to_be_visible()
+
+
+def test_a_links_value_is_shown_as_typed_and_copies_as_typed(app):
+    """No icon, emoji or invisible character in a shown value (issue 21, item 19)."""
+    app.goto("/compare?methods=otsu,a:material/home:b:smile:c")
+    notice = app.main.get_by_text(re.compile(r"^From the link: methods:"))
+    expect(notice).to_be_visible()
+    text = notice.inner_text()
+    assert "a:material/home:b:smile:c unknown" in text, text
+    assert "\u2060" not in text and not notice.locator('[role="img"], img').count()
