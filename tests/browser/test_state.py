@@ -150,3 +150,14 @@ def test_a_links_value_is_shown_as_typed_and_copies_as_typed(app):
     text = notice.inner_text()
     assert "a:material/home:b:smile:c unknown" in text, text
     assert "\u2060" not in text and not notice.locator('[role="img"], img').count()
+
+
+def test_a_first_compare_grid_holds_only_what_can_run(app):
+    """Without COCO weights Mask R-CNN is not ticked on a first visit; on the shapes sample it is (issue 21, item 10)."""
+    app.goto("/compare")
+    chips = app.main.locator('[data-testid="stMultiSelect"] [data-tag]')
+    expect(chips.first).to_be_visible()
+    assert "Mask R-CNN" not in chips.all_inner_texts() and len(chips.all_inner_texts()) == 5, chips.all_inner_texts()
+    expect(app.main.get_by_text(re.compile(r"weights on this machine"))).to_have_count(0)
+    app.goto("/compare?sample=shapes")
+    expect(chips.filter(has_text="Mask R-CNN")).to_have_count(1)
