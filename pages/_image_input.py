@@ -64,8 +64,7 @@ def _thumbnail(digest: str, _rgb: np.ndarray) -> bytes:
 
 
 #: Beside the uploader: what a reload or a link does to an upload (it lives in this visit's memory only).
-UPLOAD_LASTS = ("An upload stays while you move between pages; a reload or a shared link starts without it "
-                "(upload it again). A sample's name stays in the address.")
+UPLOAD_LASTS = "Kept across pages; a reload or a shared link starts without it."
 SAMPLE_KEY = "segcore_sample"
 LINK_SAMPLE_KEY = "segcore_link_sample"
 

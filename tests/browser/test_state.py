@@ -75,7 +75,7 @@ def test_a_links_value_beyond_the_controls_gets_a_notice_and_the_default(app):
 
 def test_the_uploader_says_a_reload_loses_the_upload(app, photo_file):
     app.goto("/")
-    expect(app.sidebar.get_by_text(re.compile(r"^An upload stays while you move between pages; a reload"))).to_be_visible()
+    expect(app.sidebar.get_by_text("Kept across pages; a reload or a shared link starts without it.")).to_be_visible()
     app.upload(photo_file)
     assert "sample=" not in app.page.url  # an upload cannot travel in a link; no sample claims to be shown
 
