@@ -116,10 +116,16 @@ def small_coins(coins_rgb) -> np.ndarray:
 # --------------------------------------------------------------------------- each method is its scikit-image call
 
 
+def test_felzenszwalb_defaults_give_tens_of_regions_on_a_photo(coffee):
+    # The defaults chosen on BSDS500 (docs/quality.md): a 600 x 400 photo in a few dozen regions,
+    # where scikit-image's example values (scale 200, sigma 0.8, min_size 50) made about 190.
+    assert 10 <= felzenszwalb(coffee).extras["n_regions"] <= 50
+
+
 @pytest.mark.parametrize("params", [{}, {"scale": 50.0, "sigma": 0.5, "min_size": 20}])
 def test_felzenszwalb_is_skimage_felzenszwalb(photo, params):
     seg = felzenszwalb(photo, max_side=None, **params)
-    p = {"scale": 200.0, "sigma": 0.8, "min_size": 50, **params}
+    p = {**{k: v for k, v in get_method("felzenszwalb").settings.items() if k != "max_side"}, **params}
     ref = segmentation.felzenszwalb(photo, scale=p["scale"], sigma=p["sigma"], min_size=p["min_size"])
     assert_same_partition(seg.labels, ref)
     assert np.array_equal(seg.labels, by_first_pixel(ref))  # renumbered in raster order
