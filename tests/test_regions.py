@@ -134,14 +134,14 @@ def test_felzenszwalb_is_skimage_felzenszwalb(photo, params):
 
 
 def test_slic_is_skimage_slic(photo):
-    seg = slic(photo, n_segments=50, compactness=10.0, max_side=None)
+    seg = slic(photo, n_segments=50, compactness=10.0, merge="none", max_side=None)
     ref = segmentation.slic(photo, n_segments=50, compactness=10.0, start_label=1)
     assert_same_partition(seg.labels, ref)
 
 
 def test_slic_superpixels_are_about_n_segments(photo):
     for n in (30, 120):
-        seg = slic(photo, n_segments=n, max_side=None)
+        seg = slic(photo, n_segments=n, merge="none", max_side=None)
         assert 0.5 * n <= seg.extras["n_regions"] <= 1.5 * n
         assert seg.extras["n_superpixels"] == seg.extras["n_regions"]
         assert np.array_equal(seg.labels, by_first_pixel(seg.labels))
@@ -296,7 +296,8 @@ def test_default_max_side_reduces_only_larger_images(astronaut):
 
 @pytest.fixture(scope="module")
 def slic_merges(photo):
-    return {m: slic(photo, n_segments=120, merge=m, max_side=None) for m in MERGES}
+    return {m: slic(photo, n_segments=120, compactness=10.0, merge=m, merge_threshold=12.0, max_side=None)
+            for m in MERGES}
 
 
 def test_slic_merging_gives_fewer_regions(slic_merges):
@@ -332,7 +333,7 @@ def test_slic_huge_threshold_merges_everything_and_zero_merges_nothing(photo, sl
     assert seg.extras["n_regions"] == 1 and np.all(seg.labels == 1)
     assert seg.legend[0].share == 1.0
     if merge == "threshold":
-        seg = slic(photo, n_segments=120, merge=merge, merge_threshold=0.0, max_side=None)
+        seg = slic(photo, n_segments=120, compactness=10.0, merge=merge, merge_threshold=0.0, max_side=None)
         assert np.array_equal(seg.labels, slic_merges["none"].labels)
 
 

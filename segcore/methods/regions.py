@@ -12,10 +12,10 @@ result type:
 ``slic``
     SLIC superpixels: k-means in (L*, a*, b*, x, y) started on a grid of
     ``n_segments`` seeds, each searching only near itself; ``compactness``
-    trades colour against position. Optionally merged into regions on a
-    region adjacency graph of mean colours: every edge weaker than a
-    threshold joined (``cut_threshold``), or the most similar pair merged
-    first, again and again (``merge_hierarchical``).
+    trades colour against position. Merged into regions on a region
+    adjacency graph of mean colours (or not: ``merge='none'``): the most
+    similar pair merged first, again and again (``merge_hierarchical``, the
+    default), or every edge weaker than a threshold joined (``cut_threshold``).
 ``quickshift``
     Quickshift: each pixel links to its nearest neighbour of higher density
     (a Parzen estimate in colour and position) within ``max_dist``; the
@@ -252,10 +252,12 @@ def _mean_color_distance(graph, src: int, dst: int, n: int) -> dict:
     "slic", family="regions", title="SLIC superpixels",
     params=(
         Param("n_segments", "Superpixels (about)", "int", 10, 5000, 10),
-        Param("compactness", "Compactness", "float", 0.5, 100.0, 0.5),
+        Param("compactness", "Compactness", "float", 0.5, 100.0, 0.5, help=BSDS_HELP),
         Param("merge", "Merge superpixels", "choice", choices=MERGES,
-              labels=("no: superpixels", "graph cut at a threshold", "hierarchical merging")),
-        Param("merge_threshold", "Merge threshold (delta-E)", "float", 0.0, 100.0, 0.5),
+              labels=("no: superpixels", "graph cut at a threshold", "hierarchical merging"),
+              help="Superpixels alone split every object into hundreds of tiles; hierarchical merging into "
+              "regions is the default. " + BSDS_HELP),
+        Param("merge_threshold", "Merge threshold (delta-E)", "float", 0.0, 100.0, 0.5, help=BSDS_HELP),
         MAX_SIDE,
     ),
 )
@@ -263,9 +265,9 @@ def slic(
     image: np.ndarray,
     *,
     n_segments: int = 300,
-    compactness: float = 10.0,
-    merge: str = "none",
-    merge_threshold: float = 12.0,
+    compactness: float = 20.0,
+    merge: str = "hierarchical",
+    merge_threshold: float = 15.0,
     max_side: int | None = 1000,
 ) -> Segmentation:
     """SLIC superpixels in CIELAB (``skimage.segmentation.slic``), optionally merged into regions.
@@ -279,7 +281,11 @@ def slic(
     pair first and recomputes the merged mean, until no pair is closer than
     ``merge_threshold`` (``skimage.graph.merge_hierarchical``). The graph is
     built by :func:`segcore.fast.adjacency.rag_mean_color`, equal to
-    scikit-image's ``rag_mean_color``.
+    scikit-image's ``rag_mean_color``. The defaults (300 superpixels of
+    compactness 20, merged hierarchically up to delta-E 15) were chosen on
+    the BSDS500 train photos and confirmed on val (docs/quality.md): about
+    24 regions a photo there, where the 300 unmerged superpixels scored a
+    VoI of 5.8 bits against the human segmentations, and 2.2 merged.
 
     Returns
     -------
