@@ -164,7 +164,7 @@ def _gradient(img: np.ndarray, sigma: float = 1.0) -> np.ndarray:
 
 @pytest.mark.parametrize("compactness", [0.0, 0.005])
 def test_watershed_grid_is_skimage_watershed(photo, compactness):
-    seg = watershed(photo, markers="grid", n_markers=50, compactness=compactness, max_side=None)
+    seg = watershed(photo, markers="grid", n_markers=50, compactness=compactness, sigma=1.0, max_side=None)
     ref = segmentation.watershed(_gradient(photo), markers=50, compactness=compactness)
     assert_same_partition(seg.labels, ref)
     assert seg.extras["n_markers"] == len(np.unique(ref)) == seg.extras["n_regions"]
@@ -172,7 +172,7 @@ def test_watershed_grid_is_skimage_watershed(photo, compactness):
 
 
 def test_watershed_low_markers_are_the_flattest_patches(photo):
-    seg = watershed(photo, low_share=0.3, min_marker=25, max_side=None)
+    seg = watershed(photo, low_share=0.3, min_marker=25, sigma=1.0, max_side=None)
     grad = _gradient(photo)
     seeds = measure.label(grad <= np.quantile(grad, 0.3), connectivity=1)
     small = np.bincount(seeds.ravel()) < 25
@@ -425,7 +425,7 @@ def test_rag_mean_color_refuses_bad_input():
 
 def test_watershed_low_markers_find_three_discs_and_background(three_discs):
     img, masks = three_discs
-    seg = watershed(img, max_side=None)
+    seg = watershed(img, low_share=0.3, min_marker=25, sigma=1.0, max_side=None)  # discs of ~500 px
     assert seg.extras["n_regions"] == 4 and seg.extras["n_markers"] == 4
     majority = []
     for m in masks:
