@@ -568,7 +568,7 @@ def test_registry_lists_the_region_methods():
     assert all(s.family == "regions" and s.summary and s.title for s in specs)
     assert get_method("slic").func is slic and get_method("chan_vese").func is chan_vese
     assert get_method("slic").defaults == {
-        "n_segments": 300, "compactness": 10.0, "merge": "none", "merge_threshold": 12.0, "max_side": 1000,
+        "n_segments": 300, "compactness": 20.0, "merge": "hierarchical", "merge_threshold": 15.0, "max_side": 1000,
     }
     assert MERGES == ("none", "threshold", "hierarchical") and CONTOURS == ("morphological", "classic")
 
