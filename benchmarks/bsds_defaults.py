@@ -190,7 +190,7 @@ def block(method: str, r: dict, n_train: int, n_val: int) -> str:
 
     searched = sorted({k for stage in SEARCH[method] for grid in stage for k in grid}, key=list(r["old"]).index)
     rows = [
-        "| | " + ", ".join(searched) + " | train PRI | train VoI | train regions | val PRI | val VoI | val regions |",
+        "| | settings searched | train PRI | train VoI | train regions | val PRI | val VoI | val regions |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for which in ("old", "new"):
@@ -198,11 +198,14 @@ def block(method: str, r: dict, n_train: int, n_val: int) -> str:
         rows.append(f"| {which} | {_fmt_settings(r[which], searched)} | {tr['pri']:.3f} | {tr['voi']:.2f} | "
                     f"{tr['regions']:.1f} | {va['pri']:.3f} | {va['voi']:.2f} | {va['regions']:.1f} |")
     same = " (unchanged: no setting of the grid beat the old default)" if r["new"] == r["old"] else ""
+    timed = "" if "ms_old" not in r else (
+        f" At 1600 x 1200 (`benchmarks.common.photo`, median of 3 runs, old and new interleaved): "
+        f"{r['ms_old']:,.0f} ms old, {r['ms_new']:,.0f} ms new.")
     return "\n".join([
         f"### {get_method(method).title} (`{method}`){same}",
         "",
         f"{len(r['grid'])} settings on {n_train} train photos ({r['search_s'] / 60:.1f} min); old and new on "
-        f"{n_val} val photos. Other settings as their defaults.",
+        f"{n_val} val photos. Other settings as their defaults.{timed}",
         "",
         *rows,
         "",
@@ -259,6 +262,37 @@ def update_doc(path: Path, results: dict[str, dict], n_train: int, n_val: int) -
     path.write_text(replace_block(text, SECTION, "\n".join(parts)))
 
 
+def confirm(method: str, train: list[Photo], val: list[Photo]) -> dict:
+    """:func:`search` on ``train``, then the old and the chosen settings scored on ``val``; progress printed."""
+    t1 = time.perf_counter()
+    r = search(method, train, log=lambda line: print(line, flush=True))
+    r["search_s"] = time.perf_counter() - t1
+    by_key = {_key(g["settings"]): g for g in r["grid"]}
+    r["train_old"], r["train_new"] = by_key[_key(r["old"])], by_key[_key(r["new"])]
+    r["val_old"] = evaluate(method, r["old"], val)
+    r["val_new"] = r["val_old"] if r["new"] == r["old"] else evaluate(method, r["new"], val)
+    print(f"{method}: new {_changed(r['new'], r['old'])}; val PRI {r['val_old']['pri']:.3f} -> "
+          f"{r['val_new']['pri']:.3f}, VoI {r['val_old']['voi']:.3f} -> {r['val_new']['voi']:.3f}, regions "
+          f"{r['val_old']['regions']:.1f} -> {r['val_new']['regions']:.1f} ({time.perf_counter() - t1:.0f} s)",
+          flush=True)
+    return r
+
+
+def timing(method: str, old: dict, new: dict, repeat: int = 3) -> tuple[float, float]:
+    """Median ms of ``method`` with ``old`` and with ``new`` settings on a 1600 x 1200 photo, runs interleaved."""
+    from benchmarks.common import photo
+    from segcore.registry import get_method
+
+    spec, image = get_method(method), photo(1600, 1200)
+    times: dict[str, list[float]] = {"old": [], "new": []}
+    for _ in range(repeat):
+        for which, settings in (("old", old), ("new", new)):
+            t0 = time.perf_counter()
+            spec.run(image, **settings)
+            times[which].append((time.perf_counter() - t0) * 1000)
+    return float(np.median(times["old"])), float(np.median(times["new"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Choose the methods' defaults on BSDS500 train; confirm on val.")
     ap.add_argument("--method", action="append", choices=sorted(SEARCH),
@@ -266,30 +300,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=DATA, help=f"the BSDS500 train/val folder (default {DATA})")
     ap.add_argument("--train", type=int, default=N_TRAIN, help=f"train photos for the grid (default {N_TRAIN})")
     ap.add_argument("--doc", type=Path, help="rewrite this script's section of this Markdown file")
-    ap.add_argument("--json", type=Path, help="also write every setting's scores to this JSON file")
+    ap.add_argument("--json", type=Path, help="also write every method's results to this JSON file")
+    ap.add_argument("--from-json", type=Path,
+                    help="take the results of the methods it holds from a --json file of an earlier run (no search)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    train = load_split(args.data, "train", args.train)
-    val = load_split(args.data, "val")
-    print(f"{len(train)} train photos, {len(val)} val photos ({time.perf_counter() - t0:.0f} s to load)", flush=True)
+    methods = args.method or list(SEARCH)
+    earlier = json.loads(args.from_json.read_text()) if args.from_json else {}
+    n_val = len(list((args.data / "images" / "val").glob("*.jpg")))
+    if any(m not in earlier for m in methods):
+        train, val = load_split(args.data, "train", args.train), load_split(args.data, "val")
+        print(f"{len(train)} train photos, {len(val)} val photos ({time.perf_counter() - t0:.0f} s)", flush=True)
     results = {}
-    for method in args.method or list(SEARCH):
-        t1 = time.perf_counter()
-        r = search(method, train, log=lambda line: print(line, flush=True))
-        r["search_s"] = time.perf_counter() - t1
-        by_key = {_key(g["settings"]): g for g in r["grid"]}
-        r["train_old"], r["train_new"] = by_key[_key(r["old"])], by_key[_key(r["new"])]
-        r["val_old"] = evaluate(method, r["old"], val)
-        r["val_new"] = r["val_old"] if r["new"] == r["old"] else evaluate(method, r["new"], val)
+    for method in methods:
+        r = earlier[method] if method in earlier else confirm(method, train, val)
+        if r["new"] != r["old"]:
+            r["ms_old"], r["ms_new"] = timing(method, r["old"], r["new"])
+            print(f"{method} at 1600 x 1200: {r['ms_old']:.0f} ms -> {r['ms_new']:.0f} ms", flush=True)
         results[method] = r
-        print(f"{method}: new {_changed(r['new'], r['old'])}; val PRI {r['val_old']['pri']:.3f} -> "
-              f"{r['val_new']['pri']:.3f}, VoI {r['val_old']['voi']:.3f} -> {r['val_new']['voi']:.3f}, regions "
-              f"{r['val_old']['regions']:.1f} -> {r['val_new']['regions']:.1f} ({time.perf_counter() - t1:.0f} s)",
-              flush=True)
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))
         if args.doc:  # after each method, so that a long run stopped half way keeps what it found
-            update_doc(args.doc, {method: r}, len(train), len(val))
+            update_doc(args.doc, {method: r}, args.train, n_val)
             print(f"wrote {method}'s block in {args.doc}", flush=True)
     print(f"total {(time.perf_counter() - t0) / 60:.1f} min")
     return 0
