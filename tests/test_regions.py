@@ -591,7 +591,8 @@ def test_constant_image(method, params):
     assert seg.extras["n_regions"] == len(seg.legend)
     if method == "chan_vese":
         assert all(np.isfinite(m) and m == pytest.approx(128 / 255) for m in seg.extras["means"].values())
-    elif params.get("merge", "none") != "none" or method in ("felzenszwalb", "quickshift") or params == {}:
+    elif {**get_method(method).settings, **params}.get("merge", "none") != "none" or method in (
+            "felzenszwalb", "quickshift") or params == {}:
         assert np.all(seg.labels == 1)  # nothing to tell apart: one region
     if method == "watershed":
         assert np.all(np.isfinite(seg.extras["gradient"]))
