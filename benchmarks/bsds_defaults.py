@@ -239,9 +239,11 @@ def block(method: str, r: dict, n_train: int, n_val: int) -> str:
     """The Markdown of one method's result: old and new settings, train and val scores of both."""
     from segcore.registry import get_method
 
-    searched = sorted({k for stage in SEARCH[method] for grid in stage for k in grid}, key=list(r["old"]).index)
+    searched = {k for stage in SEARCH[method] for grid in stage for k in grid}
+    searched |= {k for k in r["old"] if r["new"][k] != r["old"][k]}  # max_side, where the time rule changed it
+    searched = sorted(searched, key=list(r["old"]).index)
     rows = [
-        "| | settings searched | train PRI | train VoI | train regions | val PRI | val VoI | val regions |",
+        "| | settings | train PRI | train VoI | train regions | val PRI | val VoI | val regions |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for which in ("old", "new"):
@@ -259,7 +261,7 @@ def block(method: str, r: dict, n_train: int, n_val: int) -> str:
     return "\n".join([
         f"### {get_method(method).title} (`{method}`){same}",
         "",
-        f"{len(r['grid'])} settings on {n_train} train photos ({r['search_s'] / 60:.1f} min); old and new on "
+        f"{len(r['grid'])} setting{'s' if len(r['grid']) > 1 else ''} on {n_train} train photos ({r['search_s'] / 60:.1f} min); old and new on "
         f"{n_val} val photos. Other settings as their defaults.{timed}",
         "",
         *rows,
@@ -291,7 +293,9 @@ def intro(n_train: int, n_val: int) -> str:
         "best-ranked settings are timed in turn until one qualifies; one too slow is timed again at a smaller "
         "`max_side` down to 481 px, where the photos still run at their own size and its scores stay as they "
         "are). On train it is never worse than the old "
-        "default on either measure; where nothing beats the old default, it stays.",
+        "default on either measure; where nothing beats the old default, it stays. Times on a busy machine vary by "
+        "a fifth from one run to the next, so a rerun may judge a setting near the line differently "
+        "(Felzenszwalb's new default took 1.09 times the old default's time here).",
         f"- **Confirmation**: old and new defaults on all {n_val} val photos.",
         "- **Reference** (published BSDS500 *test* figures, ODS): gPb-owt-ucm PRI 0.83 / VoI 1.69; "
         "Mean Shift 0.79 / 1.85; Felzenszwalb-Huttenlocher 0.80 / 2.21. ODS picks one scale per measure; "
@@ -300,7 +304,8 @@ def intro(n_train: int, n_val: int) -> str:
         "320 px). Settings counted in pixels (Felzenszwalb's `scale` and `min_size`, the watershed's "
         "`min_marker`) give more regions on a larger photo.",
         "- **Command**: `.venv/bin/python benchmarks/bsds_defaults.py --doc docs/quality.md` (every method; "
-        "`--method NAME` for one, which rewrites only its block here). "
+        "`--method NAME` for one, which rewrites only its block here): 44 minutes for all of them, one process "
+        "on one thread of a busy 2-core machine. "
         "`benchmarks/quality.py --out docs/quality.md` keeps this section.",
         "",
     ])
