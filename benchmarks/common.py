@@ -256,3 +256,40 @@ def versions(with_torch: bool = True) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+# --------------------------------------------------------------------------- generated Markdown blocks
+
+#: The block of docs/quality.md that benchmarks/bsds_defaults.py writes and benchmarks/quality.py keeps.
+BSDS_SECTION = "bsds-defaults"
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- begin {name} -->\n", f"<!-- end {name} -->\n"
+
+
+def wrap_block(name: str, body: str) -> str:
+    """``body`` between the HTML comments that mark block ``name`` (invisible in rendered Markdown)."""
+    begin, end = _markers(name)
+    return begin + body.rstrip("\n") + "\n" + end
+
+
+def block_body(text: str, name: str) -> str | None:
+    """What lies between block ``name``'s markers in ``text``; None when it has no such block."""
+    begin, end = _markers(name)
+    start = text.find(begin)
+    stop = text.find(end, start + len(begin)) if start >= 0 else -1
+    return None if stop < 0 else text[start + len(begin):stop]
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """``text`` with block ``name`` holding ``body``: replaced where it is, else appended after a blank line.
+
+    Lets two generators share one file: each rewrites its own block and keeps the rest.
+    """
+    old = block_body(text, name)
+    if old is None:
+        return (text.rstrip("\n") + "\n\n" if text.strip() else "") + wrap_block(name, body)
+    begin, _ = _markers(name)
+    start = text.find(begin)
+    return text[:start] + wrap_block(name, body) + text[start + len(begin) + len(old) + len(_markers(name)[1]):]

@@ -5,6 +5,9 @@ Usage::
     .venv/bin/python benchmarks/quality.py                 # print the tables
     .venv/bin/python benchmarks/quality.py --out docs/quality.md
 
+Writing ``--out`` keeps the file's section written by ``benchmarks/bsds_defaults.py`` (the
+defaults chosen on BSDS500, between its HTML comment markers) after the new tables.
+
 Each method runs with its page's defaults (segcore.spec) on each sample
 that ships a ground truth, at the sample's own size, and is scored by
 segcore.scoring.metrics, the same formulas as the compare page and the CLI:
@@ -181,7 +184,7 @@ def markdown(results: dict[str, tuple[str, list[dict]]], versions: dict[str, str
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.common import versions
+    from benchmarks.common import BSDS_SECTION, block_body, replace_block, versions
     from segcore.io.samples import SAMPLES, sample_ground_truth
 
     ap = argparse.ArgumentParser(description="Every method's scores on the shipped ground-truth samples.")
@@ -195,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(results, versions(with_torch=True))
     print(text)
     if args.out:
-        Path(args.out).write_text(text)
+        out = Path(args.out)
+        kept = block_body(out.read_text(), BSDS_SECTION) if out.exists() else None
+        Path(args.out).write_text(text if kept is None else replace_block(text, BSDS_SECTION, kept))
         print(f"wrote {args.out}")
     return 0
 

@@ -350,10 +350,11 @@ def test_a_first_visit_ticks_only_methods_that_can_run_here(offline):
     """No COCO weights here: Mask R-CNN (v1) would be an empty panel, so it is not ticked; on the shapes
     sample the small model can run, and it is."""
     at = compare_page()
-    assert at.multiselect(key="cmp_methods").value == ["otsu", "multiotsu", "canny", "kmeans", "gmm"]
+    assert at.multiselect(key="cmp_methods").value == ["otsu", "multiotsu", "canny", "kmeans", "gmm", "felzenszwalb"]
     assert "Mask R-CNN" not in " ".join(panel_titles(grid(at)))
     shapes = compare_page(sample="shapes")
-    assert shapes.multiselect(key="cmp_methods").value == ["otsu", "multiotsu", "canny", "kmeans", "gmm", "maskrcnn"]
+    assert shapes.multiselect(key="cmp_methods").value == [
+        "otsu", "multiotsu", "canny", "kmeans", "gmm", "felzenszwalb", "maskrcnn"]
     assert panel_titles(grid(shapes))[-1] == "Mask R-CNN"
 
 
