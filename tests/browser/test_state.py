@@ -157,7 +157,7 @@ def test_a_first_compare_grid_holds_only_what_can_run(app):
     app.goto("/compare")
     chips = app.main.locator('[data-testid="stMultiSelect"] [data-tag]')
     expect(chips.first).to_be_visible()
-    assert "Mask R-CNN" not in chips.all_inner_texts() and len(chips.all_inner_texts()) == 5, chips.all_inner_texts()
+    assert "Mask R-CNN" not in chips.all_inner_texts() and len(chips.all_inner_texts()) == 6, chips.all_inner_texts()
     expect(app.main.get_by_text(re.compile(r"weights on this machine"))).to_have_count(0)
     app.goto("/compare?sample=shapes")
     expect(chips.filter(has_text="Mask R-CNN")).to_have_count(1)
