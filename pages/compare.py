@@ -491,7 +491,7 @@ if gt is not None and done:
     if present:  # for the back of the room: a plain table in large type, every row and column in sight
         st.table(_score_table(rows, shown, regions).set_properties(**{"font-size": "1.6rem"}))
     else:
-        st.dataframe(_score_table(rows, shown, regions), key="cmp_scores", placeholder="–")
+        st.dataframe(_score_table(rows, shown, regions), key="cmp_scores", placeholder="–", height="content")  # every row
     st.caption(
         f"One row per method (click a header to sort); – where a score does not apply to the method. "
         f"{best_rule(binary, regions is not None)} {SCORE_RULE + ' ' if binary else ''}"
