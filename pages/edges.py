@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._controls import control, default, kept_choice
 from pages._image_input import KEEP, ensure_app_frame, require_image
-from pages._result_view import at_most_twice, run_cached, show_result
+from pages._result_view import at_most_twice, cached_result, run_cached, show_result
 from segcore.fast.gray import to_gray
 from segcore.io.loading import LoadedImage
 from segcore.methods.edges import ARTICLE_STEPS, KERNELS, convolution_steps
@@ -100,7 +100,10 @@ elif method == "log":
 if method != "canny" and not auto:
     # Strength scales differ by detector (Scharr reaches ~45, LoG ~0.1): the slider spans this
     # detector's strength on this image and starts at its automatic (Otsu) threshold.
-    auto_seg = run_cached(method, image, **params)
+    try:  # only for the slider's range: the run below shows any note or error, once
+        auto_seg = cached_result(method, image, params)
+    except ValueError:  # MethodFailed too
+        auto_seg = None
     top_strength = float(auto_seg.extras["strength"].max()) if auto_seg is not None else 1.0
     top_strength = top_strength if top_strength > 0 else 1.0
     start = float(auto_seg.extras["edge_threshold"]) if auto_seg is not None else top_strength / 2
