@@ -178,10 +178,11 @@ def run_cached(method: str, image: LoadedImage, /, **params: Any) -> Segmentatio
     run = budgeted(method, image, params, say=True)
     seconds = estimate(method, image.rgb.shape, run)
     try:
+        # result_in, not cached_result: ``run`` is bounded already.
         if seconds <= SLOW_S:
-            return cached_result(method, image, run)
+            return result_in(shared_results(), method, image, run)
         with st.spinner(f"Running {get_method(method).title} (about {seconds:.0f} s)..."):
-            return cached_result(method, image, run)
+            return result_in(shared_results(), method, image, run)
     except MethodFailed as exc:
         if isinstance(exc.__cause__, WeightsUnavailable):
             raise exc.__cause__  # noqa: B904 - the original error, as the calling page expects it
