@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import re
 
 import numpy as np
@@ -179,7 +180,17 @@ def test_the_chart_colours_families_and_writes_only_names_that_fit(app, width):
     point = figure.locator(".scatterlayer .trace").nth(target[0]).locator(".points path").nth(target[1])
     point.scroll_into_view_if_needed()
     point.hover(force=True)
-    expect(figure.locator(".hoverlayer .hovertext").first).to_contain_text(name)
+    # Plotly shows the closest point: where another point lies on this one (times vary run to run), its name may show.
+    def centre(box):
+        return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    here = centre(point.bounding_box())
+    near = [chart["traces"][i]["names"][j] for i in range(len(chart["traces"]))
+            for j, p in enumerate(figure.locator(".scatterlayer .trace").nth(i).locator(".points path").all())
+            if math.dist(centre(p.bounding_box()), here) <= 12]
+    assert name in near
+    hover = figure.locator(".hoverlayer .hovertext").first
+    expect(hover).to_contain_text(re.compile("|".join(map(re.escape, near))))
     figure.screenshot(path=str(_artifact(f"compare-chart-{width}.png")))
     app.main.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
     app.screenshot(f"compare-scores-table-{width}")
