@@ -21,7 +21,7 @@ from segcore.result import Segmentation
 from segcore.spec import Cost, Param
 
 #: Families in the order the dashboard presents them; family ``f`` registers in ``segcore.methods.f``.
-FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn")
+FAMILIES = ("threshold", "edges", "clustering", "regions", "maskrcnn", "prompts")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ class MethodSpec:
     """One registered technique.
 
     ``func(image, **params)`` takes an (H, W, 3) uint8 RGB image and returns
-    a :class:`~segcore.result.Segmentation`. ``params`` are the settings the
+    a :class:`~segcore.result.Segmentation`; a promptable method (family
+    ``"prompts"``) takes the user's :class:`segcore.prompts.Prompts` too:
+    ``func(image, prompts, **params)``. ``params`` are the settings the
     dashboard offers, each with the function's default; keywords left out of
     them (Mask R-CNN's ``device``, say) are for the command line and code only.
     ``compare``: offered on the compare page. ``cost``: its time estimate and
@@ -66,11 +68,18 @@ class MethodSpec:
             if p.kind is inspect.Parameter.KEYWORD_ONLY and p.default is not inspect.Parameter.empty
         }
 
-    def run(self, image: np.ndarray, **params: Any) -> Segmentation:
+    @property
+    def prompted(self) -> bool:
+        """True for a method that answers prompts (clicks, a box, scribbles) and needs them to run."""
+        return self.family == "prompts"
+
+    def run(self, image: np.ndarray, *prompts: Any, **params: Any) -> Segmentation:
         unknown = set(params) - set(self.defaults)
         if unknown:
             raise TypeError(f"{self.name} has no parameter(s) {sorted(unknown)}; it takes {sorted(self.defaults)}")
-        return self.func(image, **params)
+        if len(prompts) != self.prompted:
+            raise TypeError(f"{self.name} takes {'the image and its prompts' if self.prompted else 'the image only'}")
+        return self.func(image, *prompts, **params)
 
 
 _REGISTRY: dict[str, MethodSpec] = {}
@@ -135,6 +144,6 @@ def compare_methods() -> list[str]:
     return [s.name for s in list_methods() if s.compare]
 
 
-def run_method(name: str, image: np.ndarray, **params: Any) -> Segmentation:
-    """Run the method called ``name`` on ``image`` with ``params``."""
-    return get_method(name).run(image, **params)
+def run_method(name: str, image: np.ndarray, *prompts: Any, **params: Any) -> Segmentation:
+    """Run the method called ``name`` on ``image`` (and its prompts, for a promptable method) with ``params``."""
+    return get_method(name).run(image, *prompts, **params)

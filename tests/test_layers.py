@@ -28,7 +28,7 @@ def layer_of(module: str) -> str:
     if len(parts) == 1:
         return "top"  # the package itself re-exports the public names
     head = parts[1]
-    if head in ("result", "spec", "palette"):
+    if head in ("result", "spec", "palette", "prompts"):
         return "base"
     if head in ("registry", "fast", "io", "render", "scoring", "methods"):
         return head
