@@ -156,11 +156,22 @@ def _foreground_text(oracle: float, picked: int, n_labels: int) -> str:
     return "own" if oracle == 0.0 else f"oracle: {picked} of {n_labels}"
 
 
-def _score_table(rows: list[dict], shown: list[str], regions: tuple[float, float] | None):
-    """The scores as a Styler: the best of each column highlighted by segcore's rule (segcore.scoring.ranking),
-    oracle scores marked *, label counts outside the ground truth's region range flagged (few) or (many)."""
+#: The score tables, one per family of scores, each narrow enough to read without scrolling sideways:
+#: (title, the columns it may hold). The first table shown also carries the time.
+SCORE_TABLES = (
+    ("Foreground and background", BINARY_KEYS),
+    ("Regions", PARTITION_KEYS),
+    ("Objects", tuple(c for c in COLUMNS if c not in BINARY_KEYS + PARTITION_KEYS + ("oracle",))),
+)
+
+
+def _score_table(rows: list[dict], shown: list[str], regions: tuple[float, float] | None, *, timed: bool = True):
+    """The scores of the columns ``shown`` (one family) as a Styler: the best of each column highlighted by segcore's
+    rule (segcore.scoring.ranking), oracle scores marked *, label counts outside the ground truth's region range
+    flagged (few) or (many); with ``timed``, the methods' times too (the fastest highlighted)."""
     binary = [c for c in shown if c in BINARY_KEYS]
-    columns = ["Labels", *(["Foreground"] if binary else []), *shown, "Time (ms)"]
+    labels = ["Labels"] if binary or any(c in PARTITION_KEYS for c in shown) else []
+    columns = [*labels, *(["Foreground"] if binary else []), *shown, *(["Time (ms)"] if timed else [])]
     table = pd.DataFrame(rows).rename(columns={"n_labels": "Labels"}).set_index("Method")[columns]
     table[shown] = table[shown].astype(float)  # NaN, not None, where a score does not apply
     table = table.rename(columns={c: COLUMNS[c].title for c in shown})
@@ -169,14 +180,15 @@ def _score_table(rows: list[dict], shown: list[str], regions: tuple[float, float
     oracle_rows = [r["Method"] for r in rows if r.get("oracle") == 1.0]
     if oracle_rows and binary:  # only these cells: the rest keep the first format
         styler = styler.format("{:.3f}" + ORACLE_MARK, subset=(oracle_rows, [COLUMNS[c].title for c in binary]), na_rep="")
-    if regions is not None:
+    if regions is not None and labels:
         for word, out in (("few", lambda n: n < regions[0]), ("many", lambda n: n > regions[1])):
             flagged = [r["Method"] for r in rows if out(r["n_labels"])]
             if flagged:
                 styler = styler.format("{:d} (" + word + ")", subset=(flagged, ["Labels"]))
-    fastest = min(r["Time (ms)"] for r in rows)
-    best = {"Time (ms)": [r["Method"] for r in rows if r["Time (ms)"] == fastest]}
-    best.update({COLUMNS[c].title: [rows[i]["Method"] for i in best_rows(c, rows, regions)] for c in shown})
+    best = {COLUMNS[c].title: [rows[i]["Method"] for i in best_rows(c, rows, regions)] for c in shown}
+    if timed:
+        fastest = min(r["Time (ms)"] for r in rows)
+        best["Time (ms)"] = [r["Method"] for r in rows if r["Time (ms)"] == fastest]
     for title, names in best.items():
         if names:
             styler = styler.set_properties(subset=(names, [title]), **HIGHLIGHT)
@@ -488,10 +500,16 @@ if gt is not None and done:
     shown = [c for c in COLUMNS if c != "oracle" and any(not _missing(r.get(c)) for r in rows)]
     binary = any(c in BINARY_KEYS for c in shown)
     regions = region_range(gt.maps) if any(c in PARTITION_KEYS for c in shown) else None
-    if present:  # for the back of the room: a plain table in large type, every row and column in sight
-        st.table(_score_table(rows, shown, regions).set_properties(**{"font-size": "1.6rem"}))
-    else:
-        st.dataframe(_score_table(rows, shown, regions), key="cmp_scores", placeholder="–", height="content")  # every row
+    tables = [(title, [c for c in shown if c in keys]) for title, keys in SCORE_TABLES]
+    tables = [(title, columns) for title, columns in tables if columns]
+    for i, (title, columns) in enumerate(tables):  # one table a family: every column in sight, no sideways scroll
+        if len(tables) > 1:
+            st.markdown(f"**{title}**")
+        table = _score_table(rows, columns, regions, timed=i == 0)
+        if present:  # for the back of the room: a plain table in large type, every row and column in sight
+            st.table(table.set_properties(**{"font-size": "1.6rem"}))
+        else:
+            st.dataframe(table, key=f"cmp_scores_{i}", placeholder="–", height="content")  # every row
     st.caption(
         f"One row per method (click a header to sort); – where a score does not apply to the method. "
         f"{best_rule(binary, regions is not None)} {SCORE_RULE + ' ' if binary else ''}"

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import encode, gt_uploader, open_settings
 from streamlit.testing.v1 import AppTest
@@ -38,22 +39,35 @@ def panel_titles(spec: dict) -> list[str]:
     return [t.replace("<b>", "").replace("</b>", "").split("<br>")[0].split(":")[0] for t in spec["layout"]["meta"]["panels"]]
 
 
+def score_frames(at: AppTest) -> list:
+    """The score tables (one per family of scores; the Mask R-CNN matches table is not one)."""
+    return [d for d in at.dataframe if d.value.index.name == "Method"]
+
+
+def joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    table = pd.concat(frames, axis=1)
+    return table.loc[:, ~table.columns.duplicated()]  # Labels stands in two tables
+
+
 def scores(at: AppTest):
-    return at.dataframe[0].value
+    """Every score of every method, the family tables side by side."""
+    return joined([d.value for d in score_frames(at)])
 
 
 def shown_table(at: AppTest):
-    """The scores table as the page shows it: its text, and the highlighted cells as {column: [row, ...]}."""
+    """The score tables as the page shows them: their text, and the highlighted cells as {column: [row, ...]}."""
     import pyarrow as pa
 
-    styler = at.dataframe[0].proto.arrow_data.styler
-    text = pa.ipc.open_stream(styler.display_values).read_all().to_pandas()
-    marked: dict[str, list[str]] = {}
-    for rule in re.findall(r"([^{}]+)\{([^}]*)\}", styler.styles):
-        if "background-color" in rule[1]:
-            for r, c in re.findall(rf"#T_{styler.uuid}_row(\d+)_col(\d+)", rule[0]):
-                marked.setdefault(text.columns[int(c)], []).append(text.index[int(r)])
-    return text, marked
+    texts, marked = [], {}
+    for frame in score_frames(at):
+        styler = frame.proto.arrow_data.styler
+        text = pa.ipc.open_stream(styler.display_values).read_all().to_pandas()
+        texts.append(text)
+        for rule in re.findall(r"([^{}]+)\{([^}]*)\}", styler.styles):
+            if "background-color" in rule[1]:
+                for r, c in re.findall(rf"#T_{styler.uuid}_row(\d+)_col(\d+)", rule[0]):
+                    marked.setdefault(text.columns[int(c)], []).append(text.index[int(r)])
+    return joined(texts), marked
 
 
 def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(offline):
@@ -78,6 +92,12 @@ def test_three_classic_methods_and_mask_rcnn_fill_every_panel_and_the_scores(off
     assert list(table.index) == ["Otsu", "Canny", "k-means clustering", "Mask R-CNN"]
     for column in ["IoU", "Dice", "Boundary F1", "VoI (bits)", "PRI", "ARI", "AP50"]:
         assert column in table.columns, column
+    # An instance ground truth scores three ways: one table each, narrow enough to read without scrolling sideways.
+    families = [list(d.value.columns) for d in score_frames(at)]
+    assert [f[-1] for f in families] == ["Time (ms)", "Adapted Rand error", "Matched mask IoU"], families
+    assert all(len(f) <= 8 for f in families) and "Foreground" in families[0] and "Labels" in families[1]
+    titles = [m.value for m in at.markdown]
+    assert all(f"**{t}**" in titles for t in ("Foreground and background", "Regions", "Objects"))
     assert 0 <= table.loc["Otsu", "IoU"] <= 1 and table.loc["Otsu", "VoI (bits)"] >= 0
     assert 0.5 < table.loc["Mask R-CNN", "AP50"] <= 1  # the small model finds its shapes
     assert math.isnan(table.loc["Otsu", "AP50"])  # instance scores are Mask R-CNN's only

@@ -55,3 +55,26 @@ def test_a_small_photo_is_drawn_at_most_twice_its_size(app, tmp_path):
     strength = app.main.locator('[data-testid="stImage"]').filter(has_text="edge strength").locator("img")
     expect(strength).to_be_visible()
     assert strength.bounding_box()["width"] <= 2 * 150 + 1, strength.bounding_box()
+
+
+#: Score tables whose columns run past their frame (the reader would scroll sideways).
+WIDE_TABLES_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stDataFrame"]')]
+  .map(e => [e.querySelectorAll('table[role="grid"] th').length,
+             ...[...e.querySelectorAll('div')].filter(d => getComputedStyle(d).overflowX === 'auto'
+                                                        || getComputedStyle(d).overflowX === 'scroll')
+                .map(d => [d.scrollWidth, d.clientWidth]).flat().slice(0, 2)])"""
+
+
+def test_the_scores_of_an_instance_truth_fit_at_1440_px(app):
+    """Binary, partition and instance scores (17 columns) stand in three tables, each fully in sight (item 12)."""
+    app.page.set_viewport_size({"width": 1440, "height": 900})
+    app.goto("/compare?sample=shapes&methods=otsu,canny,kmeans,maskrcnn")
+    expect(app.main.get_by_text("Objects", exact=True)).to_be_visible(timeout=120_000)
+    for title in ("Foreground and background", "Regions"):
+        expect(app.main.get_by_text(title, exact=True)).to_be_visible()
+    app.page.wait_for_timeout(500)  # the grids lay their columns out after the data arrive
+    tables = app.page.evaluate(WIDE_TABLES_JS)
+    assert len(tables) >= 3, tables
+    for columns, scroll, client in tables[:3]:  # the grid's scroller is no wider than its frame
+        assert columns >= 5 and scroll <= client + 1, tables
+    app.screenshot("compare-scores-instances", full_page=True)
