@@ -30,7 +30,7 @@ from segcore.prompts import Prompts
 __all__ = ["MAX_SIDES", "Window", "run_shape", "window"]
 
 #: Long sides a prompt method may work at; None: the size of the window itself (no reduction).
-MAX_SIDES = (None, 128, 160, 200, 240, 320, 400, 480, 640, 800, 1000, 1200, 1600)
+MAX_SIDES = (None, 128, 160, 180, 200, 240, 320, 400, 480, 640, 800, 1000, 1200, 1600)
 
 
 def run_shape(shape: tuple[int, int], max_side: int | None) -> tuple[int, int]:
