@@ -82,7 +82,7 @@ def user_prompts(mask: np.ndarray):
     y3, x3 = np.unravel_index(np.argmax(np.where(in_box, outside, 0)), mask.shape)
     clicks = (Click(int(x1), int(y1)), Click(int(x2), int(y2)), Click(int(x3), int(y3), False))
     yb, xb = np.unravel_index(np.argmax(outside), mask.shape)
-    h, w = mask.shape
+    w = mask.shape[1]
 
     def stroke(y: int, x: int, depth: float, positive: bool) -> Stroke:
         half = int(max(5, min(0.8 * depth, 0.15 * w)))

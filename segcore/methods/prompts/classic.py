@@ -49,7 +49,14 @@ from skimage.segmentation import watershed as sk_watershed
 from sklearn.ensemble import RandomForestClassifier
 
 from segcore.fast.parallel import n_threads
-from segcore.methods.prompts.window import MAX_SIDES, Window, max_side_label, says, sized, window
+from segcore.methods.prompts.window import (
+    MAX_SIDES,
+    Window,
+    max_side_label,
+    says,
+    sized,
+    window,
+)
 from segcore.prompts import Prompts
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -151,8 +158,10 @@ def _border(shape: tuple[int, int]) -> np.ndarray:
 def _markers(fg: np.ndarray, bg: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, str]:
     """Labels 2 (object seeds), 1 (background: its seeds and outside the box), 0 (unknown), and where the
     background came from. With no background seed and no box, the window's border is background."""
-    background = bg | (~inside & ~fg)
-    source = "seeds" if bg.any() else "outside the box"
+    outside = ~inside & ~fg
+    background = bg | outside
+    where = (("negative clicks and scribbles", bg), ("outside the box", outside))
+    source = " and ".join(words for words, marked in where if marked.any())
     if not background.any():
         background = _border(fg.shape) & ~fg
         source = "the image border"
@@ -262,7 +271,8 @@ def flood(image: np.ndarray, prompts: Prompts, *, tolerance: float = 12.0, smoot
 
 
 def _gradient(lab: np.ndarray) -> np.ndarray:
-    """The Sobel gradient magnitude of a CIELAB image: ``skimage.filters.sobel`` of each channel, root sum of squares."""
+    """The Sobel gradient magnitude of a CIELAB image: ``skimage.filters.sobel`` of each channel, root sum of
+    squares."""
     return np.sqrt(sum(np.square(sobel(lab[..., c])) for c in range(3)))
 
 
@@ -401,7 +411,8 @@ def _grabcut_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
               help="Rounds of refitting the two colour models and cutting again (OpenCV's iterCount)."),
         Param("band", "Band around positive clicks (px)", "int", 0, 200, 5,
               help="Pixels this close to a positive click start as probable object, the rest as probable "
-              "background (inside a box: all probable object). 40 px is the band the design notes measured on 481 x 321 photos."),
+              "background (inside a box: all probable object). 40 px is the band the design notes measured on "
+              "481 x 321 photos."),
         _max_side("GrabCut refits colour models and cuts a graph each iteration: the default keeps an answer "
                   "under 0.5 s at 1600 x 1200 px (benchmarks/bench_prompts.py)."),
     ),
@@ -439,13 +450,14 @@ def grabcut(image: np.ndarray, prompts: Prompts, *, iterations: int = 5, band: i
             mask[inside] = cv2.GC_PR_FGD
             mask[~inside] = cv2.GC_BGD
         else:
-            radius = int(round(band * win.scale))
+            radius = round(band * win.scale)
             for c in wp.positives:
                 cv2.circle(mask, (c.x, c.y), radius, cv2.GC_PR_FGD, -1)
         mask[fg] = cv2.GC_FGD
         mask[bg] = cv2.GC_BGD
-        if not np.isin(mask, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
-            raise ValueError("GrabCut needs some background: draw a box smaller than the image or add a negative click")
+        if not np.isin(mask, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():  # its background model would have no colour
+            raise ValueError("GrabCut needs some background: draw a box smaller than the image, add a negative click "
+                             "or narrow the band")
         if not np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).any():
             raise ValueError("GrabCut needs a box or a positive click (the positive and negative ones cancel out)")
         cv2.setRNGSeed(0)  # its colour models start from k-means with OpenCV's random generator
@@ -532,8 +544,7 @@ def pixel_classifier(image: np.ndarray, prompts: Prompts, *, n_estimators: int =
         edges, texture = FEATURES[features]
         described = multiscale_basic_features(win.take(image), intensity=True, edges=edges, texture=texture,
                                               sigma_min=1.0, sigma_max=sigma_max, channel_axis=-1)
-        forest = RandomForestClassifier(n_estimators=n_estimators, max_depth=10, max_samples=0.5,
-                                        n_jobs=n_threads(), random_state=0)
+        forest = RandomForestClassifier(n_estimators=n_estimators, max_depth=10, n_jobs=n_threads(), random_state=0)
         forest = fit_segmenter(training, described, forest)
         prob = np.zeros(win.run, np.float32)
         rows = np.flatnonzero(inside.ravel())
