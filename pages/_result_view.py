@@ -22,6 +22,7 @@ from segcore.methods.maskrcnn import (
     WeightsUnavailable,
     is_out_of_memory,
 )
+from segcore.prompts import Prompts
 from segcore.registry import get_method
 from segcore.render import (
     colorize,
@@ -135,17 +136,23 @@ def budgeted(method: str, image: LoadedImage, params: dict[str, Any], *, say: bo
     return run
 
 
-def result_in(cache: ResultCache, method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
+def result_in(cache: ResultCache, method: str, image: LoadedImage, params: dict[str, Any],
+              prompts: Prompts | None = None) -> Segmentation:
     """``method``'s result on the working image from ``cache``, computed once per image and settings.
 
+    A promptable method (family "prompts") is given ``prompts`` too, and its
+    result is kept per image, prompts and settings: a new click reruns it,
+    another method's setting does not.
     Calls no Streamlit API, so the compare page's worker threads use it as
     the technique pages do. Raises ValueError when the method refuses the
-    image or the parameters, and :class:`MethodFailed` (a ValueError too)
-    when it could not run this time (:func:`failure_message`); anything else
-    is a bug and propagates.
+    image, the prompts or the parameters, and :class:`MethodFailed` (a
+    ValueError too) when it could not run this time (:func:`failure_message`);
+    anything else is a bug and propagates.
     """
+    given = () if prompts is None else (prompts,)
+    key = (method, image.sha256, params_key(params), *given)  # Prompts is frozen: equal prompts, equal key
     try:
-        return cache.get((method, image.sha256, params_key(params)), lambda: get_method(method).run(image.rgb, **params))
+        return cache.get(key, lambda: get_method(method).run(image.rgb, *given, **params))
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - only the failures failure_message knows are translated

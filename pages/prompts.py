@@ -1,0 +1,152 @@
+"""Point and click: clicks, a box and scribbles on the image, and every promptable method's answer side by side."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._controls import control
+from pages._image_input import KEEP, ensure_app_frame, require_image
+from pages._prompt_canvas import MODE_LABELS, Fit, fit, picture, prompt_canvas, read
+from pages._prompt_canvas import drawing as canvas_drawing
+from pages._prompt_state import Held, described, held, read_link, write_link
+from pages._prompt_view import show_answer
+from pages._result_view import MethodFailed, result_in, shared_results
+from segcore.cost import bounded
+from segcore.io.loading import LoadedImage
+from segcore.prompts import Prompts
+from segcore.registry import get_method, list_methods
+from segcore.render import jpeg
+from segcore.result import Segmentation
+
+ensure_app_frame(__file__)
+st.title("Point and click")
+st.markdown(
+    "Show the methods which object you mean: **click** on it (and off it), **drag a box** around it, or **paint** "
+    "over it and over the background. Every method below answers the same prompts with a mask, side by side; a new "
+    "click reruns only the answers it changes. The prompts stay with this image for the session and in the address, "
+    "so a link shows the same view."
+)
+
+image: LoadedImage = require_image()
+shape = image.rgb.shape[:2]
+read_link(image.sha256, shape)
+mine: Held = held(image.sha256)
+f: Fit = fit(shape)
+canvas_key = f"pr_canvas.{image.sha256[:16]}"  # one canvas per image: another image starts a new one
+
+
+def _from_canvas(image_sha: str, key: str, f: Fit) -> None:
+    """The canvas sent its drawing: take the prompts it shows (or draw the current ones again where it cannot)."""
+    h = held(image_sha)
+    raw = ((st.session_state.get(key) or {}).get("drawing") or {}).get("raw")
+    prompts, exact = read(raw, f)
+    try:
+        prompts.check(f.shape)
+    except ValueError as exc:  # over a limit: the gesture is not taken
+        h.note = f"Not added: {exc}."
+        h.redraw()
+        return
+    h.change(prompts, redraw=not exact)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _background(image_sha: str, _f: Fit, _rgb) -> bytes:
+    """The canvas's picture of the working image (JPEG at the canvas's size), made once per image."""
+    return jpeg(picture(_rgb, _f), quality=92)
+
+
+if canvas_key not in st.session_state:  # the canvas is (re)made: it shows what it is given first
+    mine.shown = mine.prompts
+c1, c2, c3 = st.columns([8, 1, 1], vertical_alignment="bottom")
+mode = c1.radio("Add", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="pr_mode",
+                persist_state="session",
+                help="Object and background clicks are dots; a box replaces the one before; scribbles are painted "
+                     "with the mouse held down.")
+c2.button("Undo", key="pr_undo", on_click=mine.undo, disabled=not (mine.prompts or mine.history), width="stretch")
+c3.button("Clear", key="pr_clear", on_click=mine.clear, disabled=not mine.prompts, width="stretch")
+prompt_canvas(_background(image.sha256, f, image.rgb), f, mode, canvas_drawing(mine.shown, f, mine.drawn),
+              key=canvas_key, on_change=lambda: _from_canvas(image.sha256, canvas_key, f))
+prompts: Prompts = mine.prompts
+st.caption(f"{described(prompts)}. Coordinates are pixels of the {shape[1]} x {shape[0]} px working image.",
+           help="Undo takes back the last change; Clear removes every prompt of this image.")
+if mine.note:
+    st.warning(mine.note)
+    mine.note = None
+write_link(prompts)
+
+methods = [m.name for m in list_methods("prompts")]
+if not methods:
+    st.info("No promptable method is installed.")
+    st.stop()
+
+
+def needs_weights(name: str) -> bool:
+    """Whether ``name`` runs a downloaded model (SAM 2.1) rather than library calls on the image alone."""
+    return False
+
+
+def weights_missing(name: str) -> str | None:
+    """What is missing for ``name`` to run on this machine and how to fetch it; None when it can run."""
+    return None
+
+
+def _settings(name: str) -> dict:
+    """The method's declared settings as drawn (each kept for the session and in the address)."""
+    return {p.name: control(st, name, p.name, key=f"pr.{name}.{p.name}") for p in get_method(name).params}
+
+
+def _answer(name: str, params: dict) -> tuple[Segmentation, str | None]:
+    """``name``'s answer to the prompts (computed once per image, prompts and settings), and the budget's note if any.
+
+    Raises ValueError with the method's own words when it cannot answer these prompts.
+    """
+    run, note = bounded(name, shape, params)
+    return result_in(shared_results(), name, image, run, prompts), note
+
+
+def _can_answer(name: str) -> bool:
+    """Whether ``name`` answers the current prompts at its default settings (the answer stays cached for its panel)."""
+    try:
+        _answer(name, get_method(name).settings)
+    except ValueError:
+        return False
+    return True
+
+
+def _first_choice() -> list[str]:
+    """The methods ticked on a first visit: those that answer the prompts already given (every one, before any)."""
+    offline = {name for name in methods if weights_missing(name)}
+    local = [name for name in methods if name not in offline and not needs_weights(name)]
+    with st.spinner("Asking each method..."):
+        answering = [name for name in local if _can_answer(name)] if prompts else local
+    return answering + [name for name in methods if needs_weights(name) and name not in offline]
+
+
+if "pr_methods" not in st.session_state and "pr_methods" not in st.query_params:
+    st.session_state["pr_methods"] = _first_choice()
+chosen = st.multiselect("Methods", methods, format_func=lambda n: get_method(n).title, key="pr_methods", **KEEP,
+                        help="Each answers the same prompts; its settings are under its answer.")
+PER_ROW = 3
+for row in range(0, len(chosen), PER_ROW):
+    for cell, name in zip(st.columns(PER_ROW), chosen[row:row + PER_ROW]):
+        spec = get_method(name)
+        cell.markdown(f"**{spec.title}**")
+        answer = cell.container()
+        with cell.expander("Settings"):
+            params = _settings(name)
+        missing = weights_missing(name)
+        if missing:
+            answer.warning(missing)
+            continue
+        try:
+            with answer, st.spinner(f"{spec.title} is answering..."):
+                seg, note = _answer(name, params)
+        except MethodFailed as exc:
+            answer.error(str(exc))
+            continue
+        except ValueError as exc:  # the method cannot answer these prompts: it says what it needs
+            answer.info(str(exc))
+            continue
+        show_answer(answer, image, seg, prompts, spec.title)
+        if note:
+            answer.caption(note)
