@@ -32,8 +32,8 @@ from segcore.prompts import LIMITS, Click, Prompts, Stroke
 POSITIVE = "#22c55e"
 NEGATIVE = "#ef4444"
 BOX = "#facc15"
-#: Largest canvas, CSS pixels (width, height): it fits the main column beside the sidebar on a 1280 px screen.
-MAX_SIZE = (720, 540)
+#: Largest canvas, CSS pixels (width, height): beside the page's controls and below its title on a 1280 x 800 screen.
+MAX_SIZE = (600, 480)
 #: A picture far smaller than that is enlarged by a whole factor, at most this one (nearest pixel: still crisp).
 MAX_ENLARGE = 4
 #: Radius of a click's dot on the canvas, CSS pixels.

@@ -20,11 +20,11 @@ from segcore.result import Segmentation
 
 ensure_app_frame(__file__)
 st.title("Point and click")
-st.markdown(
-    "Show the methods which object you mean: **click** on it (and off it), **drag a box** around it, or **paint** "
-    "over it and over the background. Every method below answers the same prompts with a mask, side by side; a new "
-    "click reruns only the answers it changes. The prompts stay with this image for the session and in the address, "
-    "so a link shows the same view."
+st.caption(
+    "Show the methods which object you mean: click on it (and off it), drag a box around it, or paint over it and "
+    "over the background. Each method below answers the same prompts with a mask; a new prompt reruns only the "
+    "answers it changes. The prompts stay with this image for the session and in the address, so a link shows the "
+    "same view."
 )
 
 image: LoadedImage = require_image()
@@ -57,20 +57,21 @@ def _background(image_sha: str, _f: Fit, _rgb) -> bytes:
 
 if canvas_key not in st.session_state:  # the canvas is (re)made: it shows what it is given first
     mine.shown = mine.prompts
-c1, c2, c3 = st.columns([8, 1, 1], vertical_alignment="bottom")
-mode = c1.radio("Add", list(MODE_LABELS), format_func=MODE_LABELS.get, horizontal=True, key="pr_mode",
-                persist_state="session",
-                help="Object and background clicks are dots; a box replaces the one before; scribbles are painted "
-                     "with the mouse held down.")
-c2.button("Undo", key="pr_undo", on_click=mine.undo, disabled=not (mine.prompts or mine.history), width="stretch")
-c3.button("Clear", key="pr_clear", on_click=mine.clear, disabled=not mine.prompts, width="stretch")
-prompt_canvas(_background(image.sha256, f, image.rgb), f, mode, canvas_drawing(mine.shown, f, mine.drawn),
-              key=canvas_key, on_change=lambda: _from_canvas(image.sha256, canvas_key, f))
+left, right = st.columns([3, 1])
+mode = right.radio("Add", list(MODE_LABELS), format_func=MODE_LABELS.get, key="pr_mode", persist_state="session",
+                   help="Clicks are dots; a box replaces the one before; scribbles are painted with the mouse held down.")
+b1, b2 = right.columns(2)
+b1.button("Undo", key="pr_undo", on_click=mine.undo, disabled=not (mine.prompts or mine.history), width="stretch",
+          help="Takes back the last change.")
+b2.button("Clear", key="pr_clear", on_click=mine.clear, disabled=not mine.prompts, width="stretch",
+          help="Removes every prompt of this image.")
+with left:
+    prompt_canvas(_background(image.sha256, f, image.rgb), f, mode, canvas_drawing(mine.shown, f, mine.drawn),
+                  key=canvas_key, on_change=lambda: _from_canvas(image.sha256, canvas_key, f))
 prompts: Prompts = mine.prompts
-st.caption(f"{described(prompts)}. Coordinates are pixels of the {shape[1]} x {shape[0]} px working image.",
-           help="Undo takes back the last change; Clear removes every prompt of this image.")
+right.caption(f"{described(prompts)}.", help=f"In pixels of the {shape[1]} x {shape[0]} px working image.")
 if mine.note:
-    st.warning(mine.note)
+    right.warning(mine.note)
     mine.note = None
 write_link(prompts)
 
