@@ -24,8 +24,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from streamlit_drawable_canvas import st_canvas
-
 from segcore.prompts import LIMITS, Click, Prompts, Stroke
 
 #: Colours of an object click / scribble, a background one, and the box (on the canvas and in the answers).
@@ -230,6 +228,10 @@ def prompt_canvas(background: bytes, f: Fit, mode: str, shown: dict[str, Any], *
     What the visitor draws reaches the page through ``on_change``, which
     reads ``st.session_state[key]["drawing"]["raw"]`` (:func:`read`).
     """
+    # Imported here, in a script run: the component declares its files when imported, which needs Streamlit's
+    # runtime (it has read the installed components' manifests); the mapping above is plain Python, tested without it.
+    from streamlit_drawable_canvas import st_canvas  # noqa: PLC0415
+
     tool, colour, _ = MODES[mode]
     point = tool == "point"
     st_canvas(

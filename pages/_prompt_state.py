@@ -51,6 +51,11 @@ class Held:
         if redraw:
             self.redraw()
 
+    def start(self, prompts: Prompts) -> None:
+        """Begin with ``prompts`` (a link's), no history: Undo then takes back their last prompt."""
+        self.prompts, self.history = prompts, []
+        self.redraw()
+
     def redraw(self) -> None:
         """Draw the current prompts on the canvas afresh, replacing whatever it shows."""
         self.shown = self.prompts
@@ -108,7 +113,7 @@ def read_link(image_sha: str, shape: tuple[int, int]) -> None:
         link_notice(f"{plain(', '.join(parts))}: {plain(str(exc))}; ignored.")
         return
     if prompts:
-        held(image_sha).change(prompts, redraw=True)
+        held(image_sha).start(prompts)
 
 
 def write_link(prompts: Prompts) -> None:

@@ -14,11 +14,14 @@ from pages._prompt_canvas import BOX, NEGATIVE, POSITIVE
 from pages._result_view import download_name
 from segcore.io.loading import LoadedImage
 from segcore.prompts import Prompts
-from segcore.render import display_factor, display_pair, mask_png, overlay, reduced_image
+from segcore.render import display_factor, display_pair, mask_png, reduced_image
 from segcore.result import Segmentation
 
 #: Long side of a panel's picture: three panels share the main column.
 PANEL_SIDE = 480
+#: The object's tint in an answer (blue: apart from the clicks' green and red and the box's yellow), and its opacity.
+MASK = (37, 99, 235)
+MASK_ALPHA = 0.5
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -57,12 +60,20 @@ def marks(picture: np.ndarray, prompts: Prompts, factor: int) -> np.ndarray:
     return out
 
 
+def tinted(picture: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``picture`` with the object (``mask`` True) tinted in :data:`MASK` and outlined in white."""
+    out = picture.copy()
+    out[mask] = (out[mask] * (1 - MASK_ALPHA) + np.array(MASK) * MASK_ALPHA).astype(np.uint8)
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(out, contours, -1, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
 def answer_picture(image: LoadedImage, seg: Segmentation, prompts: Prompts) -> np.ndarray:
     """The mask of ``seg`` over the image at panel size (object tinted, outlined), with the prompts drawn on top."""
     small = _panel_image(image.sha256, image.rgb)
     shown, shown_seg = display_pair(image.rgb, seg, PANEL_SIDE, shown_image=small)
-    blended = overlay(shown, shown_seg, alpha=0.45, boundaries=True, skip_zero=True)
-    return marks(blended, prompts, display_factor(image.rgb.shape, PANEL_SIDE))
+    return marks(tinted(shown, shown_seg.labels != 0), prompts, display_factor(image.rgb.shape, PANEL_SIDE))
 
 
 def caption(seg: Segmentation) -> str:
