@@ -164,10 +164,17 @@ def _corner(obj: dict[str, Any], width: float, height: float) -> tuple[float, fl
 
 
 def _path_points(path: list) -> list[tuple[float, float]]:
-    """Every point a Fabric path command names (a pencil stroke's samples are its curves' control points)."""
+    """The points a Fabric path passes through as drawn: the pointer's samples of a pencil stroke.
+
+    Fabric's pencil draws ``M p0, Q p1 m12, Q p2 m23, ..., L pn``: each sample
+    is a curve's control point, each curve ends midway to the next sample.
+    So a ``Q`` gives its control point; any other command all of its points.
+    """
     out = []
     for command in path or []:
         numbers = [float(v) for v in command[1:] if isinstance(v, (int, float))]
+        if command and command[0] == "Q":
+            numbers = numbers[:2]
         out += list(zip(numbers[0::2], numbers[1::2]))
     return out
 

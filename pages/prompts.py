@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._controls import control
-from pages._image_input import KEEP, ensure_app_frame, require_image
+from pages._image_input import KEEP, ensure_app_frame, link_notice, plain, require_image
 from pages._prompt_canvas import MODE_LABELS, Fit, fit, picture, prompt_canvas, read
 from pages._prompt_canvas import drawing as canvas_drawing
-from pages._prompt_state import Held, described, held, read_link, write_link
+from pages._prompt_state import LINK_READ_KEY, Held, described, held, read_link, write_link
 from pages._prompt_view import show_answer
 from pages._result_view import MethodFailed, result_in, shared_results
 from segcore.cost import bounded
@@ -29,6 +29,7 @@ st.caption(
 
 image: LoadedImage = require_image()
 shape = image.rgb.shape[:2]
+first_run = not st.session_state.get(LINK_READ_KEY)  # this session's first look at the page: a link's values count
 read_link(image.sha256, shape)
 mine: Held = held(image.sha256)
 f: Fit = fit(shape)
@@ -123,6 +124,12 @@ def _first_choice() -> list[str]:
     return answering + [name for name in methods if needs_weights(name) and name not in offline]
 
 
+titles = {get_method(name).title: name for name in methods}
+if first_run:  # the multiselect drops a name it does not offer without a word
+    for wanted in st.query_params.get_all("pr_methods"):
+        if wanted and wanted not in titles:
+            link_notice(f"pr_methods={plain(wanted)}: no such method (choose from {plain(', '.join(titles), 300)}); "
+                        "left out.")
 if "pr_methods" not in st.session_state and "pr_methods" not in st.query_params:
     st.session_state["pr_methods"] = _first_choice()
 chosen = st.multiselect("Methods", methods, format_func=lambda n: get_method(n).title, key="pr_methods", **KEEP,

@@ -190,3 +190,17 @@ def test_a_long_scribble_is_thinned_to_a_bounded_number_of_points():
     (stroke,) = prompts.strokes
     assert not stroke.positive and len(stroke.path) == 100 and stroke.path[0] == (0, 0) and stroke.path[-1] == (399, 199)
     assert Prompts(strokes=(Stroke(stroke.path),)).check((500, 500))
+
+
+def test_a_link_naming_an_unknown_method_says_so_and_keeps_the_others(disc_png):
+    at = AppTest.from_file(APP, default_timeout=240)
+    at.query_params["clicks"] = "80,60+"
+    at.query_params["pr_methods"] = ["Flood fill", "Nope"]
+    at.run()
+    at.sidebar.file_uploader[0].upload("disc.png", disc_png, "image/png")
+    at.run()
+    at.switch_page("pages/prompts.py").run()
+    assert not at.exception
+    found = notices(at)
+    assert len(found) == 1 and found[0].startswith("From the link: pr_methods=Nope: no such method"), found
+    assert at.multiselect(key="pr_methods").value == ["flood"]
