@@ -3,3 +3,5 @@
 Each registers under the family ``"prompts"`` as ``method(image, prompts, *, setting=default, ...)``
 and returns a two-label :class:`~segcore.result.Segmentation` (0 background, 1 the object).
 """
+
+from segcore.methods.prompts import sam2  # noqa: F401  (registers "sam2"; imports no torch)
