@@ -184,6 +184,19 @@ def test_a_new_click_reuses_the_embedding_so_it_matches_a_fresh_model(named):
     assert later.extras["confidence"] == pytest.approx(fresh.extras["confidence"], abs=1e-6)
 
 
+def test_resizing_only_the_kept_mask_gives_the_mask_resizing_all_three_gives(named):
+    """Later clicks resize the best of the three masks alone: the same mask as resizing all three and picking it."""
+    image = _image(6)
+    prompts = Prompts(clicks=(Click(20, 20), Click(70, 50, positive=False)))
+    predictor = S.get_predictor(TINY)
+    every = predictor.decode(image, prompts, multimask=True, all_masks=True)
+    kept = predictor.decode(image, prompts, multimask=True, all_masks=False)
+    assert every["best"] == kept["best"] and sum(m is None for m in kept["masks"]) == 2
+    np.testing.assert_array_equal(kept["masks"][kept["best"]], every["masks"][every["best"]])
+    seg = segcore.run_method("sam2", image, prompts)
+    np.testing.assert_array_equal(seg.labels, every["masks"][every["best"]])
+
+
 def test_the_embedding_cache_keeps_a_few_images_and_drops_the_oldest(named, monkeypatch):
     monkeypatch.setattr(S, "EMBEDDINGS_KEPT", 2)
     images = [_image(10 + i, (40, 50)) for i in range(3)]

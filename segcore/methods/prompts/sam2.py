@@ -49,8 +49,9 @@ EMBEDDINGS_KEPT = 4
 STROKE_POINTS = 5
 #: A mask's logits above this are the object (SAM's own threshold).
 MASK_THRESHOLD = 0.0
-#: Seconds to embed one image on this project's 2-core server, per checkpoint (benchmarks/bench_sam2.py).
-EMBED_S_CPU = {"tiny": 3.5, "small": 4.5, "base-plus": 8.0, "large": 22.0}
+#: Seconds to embed one image on this project's 2-core server, per checkpoint, set high (benchmarks/bench_sam2.py:
+#: the encoder's CPU time on one thread was 7.2, 8.9, 17.5 and 38.1 s for tiny, small, base-plus and large).
+EMBED_S_CPU = {"tiny": 4.0, "small": 5.0, "base-plus": 9.5, "large": 21.0}
 #: Seconds a click takes once the image is embedded (decoder and resizing the masks).
 CLICK_S_CPU = 0.3
 
@@ -155,7 +156,8 @@ class Sam2Predictor:
                 self._embeddings.popitem(last=False)
             return emb, sizes, False, time.perf_counter() - t0
 
-    def decode(self, image: np.ndarray, prompts: Prompts, *, multimask: bool) -> dict[str, Any]:
+    def decode(self, image: np.ndarray, prompts: Prompts, *, multimask: bool, all_masks: bool = True
+               ) -> dict[str, Any]:
         """Masks for ``prompts`` on ``image`` (embedded once, see :meth:`embed`).
 
         Returns a dict: ``masks`` (K, H, W) bool at the image's size, ``scores``
@@ -164,7 +166,9 @@ class Sam2Predictor:
         embedding was reused), ``embed_s`` and ``decode_s``. K is 3 with
         ``multimask`` (SAM's three candidate masks) and 1 without (SAM 2's
         single-mask output: its first mask token, or the best of the three by
-        predicted IoU where that is unstable).
+        predicted IoU where that is unstable). Without ``all_masks`` only the
+        best mask is resized to the image (the others stay None): resizing a
+        mask to 1600 x 1200 costs about as much as a tenth of the decoder.
         """
         import torch
 
@@ -184,8 +188,12 @@ class Sam2Predictor:
                 out = self.model(image_embeddings=emb, multimask_output=multimask, **extra)
             self.decoder_runs += 1
             scores = out.iou_scores[0, 0].float().clamp(0, 1).cpu().numpy()
-            masks = self.processor.post_process_masks(out.pred_masks.float().cpu(), sizes, mask_threshold=MASK_THRESHOLD)
-        return {"masks": masks[0][0].numpy(), "scores": scores, "best": int(np.argmax(scores)), "points": points,
+            best = int(np.argmax(scores))
+            keep = slice(None) if all_masks else slice(best, best + 1)
+            low_res = out.pred_masks[:, :, keep].float().cpu()
+            resized = self.processor.post_process_masks(low_res, sizes, mask_threshold=MASK_THRESHOLD)[0][0].numpy()
+        masks = list(resized) if all_masks else [resized[0] if k == best else None for k in range(len(scores))]
+        return {"masks": masks, "scores": scores, "best": best, "points": points,
                 "labels": labels, "box": box, "cached": cached, "embed_s": embed_s,
                 "decode_s": time.perf_counter() - t0}
 
@@ -343,11 +351,12 @@ def sam2(
         raise ValueError("SAM 2.1 needs a click, a box or a scribble to know which object to segment")
     prompts.check(image.shape[:2])
     predictor = get_predictor(checkpoint, device)
-    found = predictor.decode(image, prompts, multimask=multimask)
+    offer = multimask and is_first_prompt(prompts)
+    found = predictor.decode(image, prompts, multimask=multimask, all_masks=offer)
     best = found["best"]
     labels = found["masks"][best].astype(np.int32)
     candidates = None
-    if multimask and is_first_prompt(prompts):
+    if offer:
         candidates = [{"mask": m, "score": float(s)} for m, s in zip(found["masks"], found["scores"])]
     extras = {
         "confidence": float(found["scores"][best]),

@@ -62,7 +62,9 @@ class Checkpoint:
     """One SAM 2.1 checkpoint on the Hub: its repository, size, and the image encoder that tells it apart.
 
     ``params_m``: millions of parameters, ``size_mb``: the ``model.safetensors``
-    file (float32), as Meta's SAM 2.1 table and the Hub list them.
+    file (float32), as Meta's SAM 2.1 table and the Hub list them (the
+    parameters include the video memory modules, which ``Sam2Model`` leaves
+    out: tiny's image model has 31.4 M).
     ``hidden_size`` and ``blocks_per_stage`` are its Hiera encoder's (the values
     of transformers' conversion script): a ``config.json`` is matched on them.
     """
