@@ -22,6 +22,7 @@ from segcore.methods.maskrcnn import (
     WeightsUnavailable,
     is_out_of_memory,
 )
+from segcore.methods.prompts.sam2_weights import WeightsUnavailable as Sam2WeightsUnavailable
 from segcore.prompts import Prompts
 from segcore.registry import get_method
 from segcore.render import (
@@ -107,8 +108,8 @@ def failure_message(method: str, exc: BaseException) -> str | None:
         if isinstance(exc, ModelOutOfMemory):  # segcore's: says where and on what it happened already
             return f"{detail} {hint}"
         return f"{title} ran out of memory ({detail.splitlines()[0]}). Nothing was kept. {hint}"
-    if isinstance(exc, WeightsUnavailable):  # e.g. a damaged weights file: the message names it and the fix
-        return f"{title}: {exc}"
+    if isinstance(exc, (WeightsUnavailable, Sam2WeightsUnavailable)):  # a damaged weights file: the message says
+        return f"{title}: {exc}"                                          # which, and the fix
     return None
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
+
+import numpy as np
 import streamlit as st
 
 from pages._controls import control
@@ -16,7 +20,7 @@ from segcore.io.loading import LoadedImage
 from segcore.prompts import Prompts
 from segcore.registry import get_method, list_methods
 from segcore.render import jpeg
-from segcore.result import Segmentation
+from segcore.result import Segmentation, build_legend
 
 ensure_app_frame(__file__)
 st.title("Point and click")
@@ -84,12 +88,50 @@ if not methods:
 
 def needs_weights(name: str) -> bool:
     """Whether ``name`` runs a downloaded model (SAM 2.1) rather than library calls on the image alone."""
-    return False
+    return name == "sam2"
 
 
-def weights_missing(name: str) -> str | None:
-    """What is missing for ``name`` to run on this machine and how to fetch it; None when it can run."""
-    return None
+def weights_missing(name: str, params: dict) -> str | None:
+    """What is missing for ``name`` to run here with ``params`` and how to fetch it; None when it can run.
+
+    SAM 2.1's checkpoint is looked for on this machine only (a named folder,
+    the Hugging Face cache): the page never starts a download of hundreds of
+    megabytes on a visitor's click.
+    """
+    if not needs_weights(name):
+        return None
+    from segcore.methods.prompts import sam2_weights  # noqa: PLC0415 - the one method with weights
+
+    checkpoint = params.get("checkpoint", sam2_weights.DEFAULT_CHECKPOINT)
+    if sam2_weights.weights_found(checkpoint):
+        return None
+    row = sam2_weights.weights_status(checkpoint)[0]
+    damaged = f" ({row['error']})" if row.get("error") else ""
+    return (f"SAM 2.1 {row['size']} ({row['size_mb']} MB) is not on this machine{damaged}: missing "
+            f"{', '.join(row['missing'])}. To use it, run `{row['command']}` where the internet is reachable (and "
+            f"copy the Hugging Face cache here), or point {sam2_weights.ENV_WEIGHTS} at a checkpoint folder; "
+            "`python -m segcore weights status` says where it looked. The other methods answer meanwhile.")
+
+
+def candidate(seg: Segmentation, cell, key: str) -> Segmentation:
+    """SAM's answer, or another of its three candidates on a first click, as the visitor picks it in ``cell``.
+
+    One click (or a box alone) can mean a part, the object or a group; SAM
+    keeps its best-scored reading and offers the other two here.
+    """
+    found = seg.extras.get("candidates")
+    if not found:
+        return seg
+    pick = cell.radio(
+        "SAM's readings of this prompt", range(len(found)), index=int(seg.extras.get("chosen") or 0),
+        format_func=lambda i: f"{i + 1}: IoU {found[i]['score']:.2f}", horizontal=True, key=key,
+        help="SAM reads one click as a part, the object or a group of objects, and predicts each mask's IoU; "
+             "it keeps the best. Pick another here (its mask is the download too).")
+    if pick == seg.extras.get("chosen"):
+        return seg
+    labels = found[pick]["mask"].astype(np.int32)
+    return replace(seg, labels=labels, legend=build_legend(labels, names={0: "background", 1: "object"}),
+                   extras={**seg.extras, "chosen": pick, "confidence": found[pick]["score"]})
 
 
 def _settings(name: str) -> dict:
@@ -117,7 +159,7 @@ def _can_answer(name: str) -> bool:
 
 def _first_choice() -> list[str]:
     """The methods ticked on a first visit: those that answer the prompts already given (every one, before any)."""
-    offline = {name for name in methods if weights_missing(name)}
+    offline = {name for name in methods if weights_missing(name, get_method(name).settings)}
     local = [name for name in methods if name not in offline and not needs_weights(name)]
     with st.spinner("Asking each method..."):
         answering = [name for name in local if _can_answer(name)] if prompts else local
@@ -142,7 +184,7 @@ for row in range(0, len(chosen), PER_ROW):
         answer = cell.container()
         with cell.expander("Settings"):
             params = _settings(name)
-        missing = weights_missing(name)
+        missing = weights_missing(name, params)
         if missing:
             answer.warning(missing)
             continue
@@ -155,6 +197,8 @@ for row in range(0, len(chosen), PER_ROW):
         except ValueError as exc:  # the method cannot answer these prompts: it says what it needs
             answer.info(str(exc))
             continue
+        asked = hashlib.sha256(repr(prompts.to_text()).encode()).hexdigest()[:16]  # new prompts, a new pick
+        seg = candidate(seg, answer, f"pr_pick.{name}.{image.sha256[:16]}.{asked}")
         show_answer(answer, image, seg, prompts, spec.title)
         if note:
             answer.caption(note)

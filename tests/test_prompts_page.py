@@ -19,6 +19,15 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 CLASSIC = ["flood", "seeded_watershed", "random_walker", "grabcut", "pixel_classifier"]
 
 
+@pytest.fixture(autouse=True)
+def no_sam_weights(tmp_path, monkeypatch):
+    """SAM 2.1's weights are nowhere (no folder named, an empty Hugging Face cache), and the Hub a closed port."""
+    monkeypatch.delenv("SEGCORE_SAM2_WEIGHTS", raising=False)
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+
+
 @pytest.fixture(scope="module")
 def disc_png() -> bytes:
     """A 160 x 120 photo-like picture: a bright disc (centre 80, 60; radius 30) on dark noise."""
@@ -204,3 +213,45 @@ def test_a_link_naming_an_unknown_method_says_so_and_keeps_the_others(disc_png):
     found = notices(at)
     assert len(found) == 1 and found[0].startswith("From the link: pr_methods=Nope: no such method"), found
     assert at.multiselect(key="pr_methods").value == ["flood"]
+
+
+def test_sam_without_its_weights_says_what_is_missing_and_how_to_fetch_it_and_the_others_answer(disc_png):
+    at = prompts_page({"clicks": "80,60+.10,10-"}, disc_png)
+    assert "sam2" not in at.multiselect(key="pr_methods").value  # not ticked while its weights are missing
+    at.multiselect(key="pr_methods").set_value(["flood", "sam2"]).run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "SAM 2.1" in w.value]
+    assert "is not on this machine: missing config.json, model.safetensors" in warning
+    assert "`python -m segcore weights download sam2`" in warning and "SEGCORE_SAM2_WEIGHTS" in warning
+    assert set(answers(at)) == {"Flood fill"}
+
+
+def test_sam_with_its_weights_answers_a_click_and_offers_its_other_readings(disc_png, tmp_path, monkeypatch):
+    """A small random SAM 2.1 saved as transformers saves one (tests/test_sam2.py's): the page's path, not its quality."""
+    torch = pytest.importorskip("torch")
+    from test_sam2 import _processor, _small_configs
+    from transformers import Sam2Config, Sam2Model
+
+    from segcore.methods.prompts import sam2
+
+    torch.manual_seed(0)
+    vision, prompt, decoder = _small_configs()
+    Sam2Model(Sam2Config(vision_config=vision, prompt_encoder_config=prompt, mask_decoder_config=decoder)) \
+        .save_pretrained(tmp_path / "sam")
+    _processor().save_pretrained(tmp_path / "sam")
+    monkeypatch.setenv("SEGCORE_SAM2_WEIGHTS", str(tmp_path / "sam"))
+    sam2.clear_predictors()
+    try:
+        at = prompts_page({"clicks": "80,60+"}, disc_png)
+        assert at.multiselect(key="pr_methods").value[-1] == "sam2"  # found: ticked
+        at.multiselect(key="pr_methods").set_value(["sam2"]).run()
+        kept = answers(at)["SAM 2.1"]
+        assert re.fullmatch(r"SAM 2\.1: \d+ ms, confidence -?\d\.\d\d", kept), kept
+        readings = next(r for r in at.radio if r.label == "SAM's readings of this prompt")
+        assert len(readings.options) == 3
+        other = next(i for i in range(3) if i != readings.value)
+        readings.set_value(other).run()
+        assert not at.exception
+        assert readings.options[other].endswith(answers(at)["SAM 2.1"].rsplit(" ", 1)[1])  # its score shown now
+    finally:
+        sam2.clear_predictors()
