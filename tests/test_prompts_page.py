@@ -255,3 +255,15 @@ def test_sam_with_its_weights_answers_a_click_and_offers_its_other_readings(disc
         assert readings.options[other].endswith(answers(at)["SAM 2.1"].rsplit(" ", 1)[1])  # its score shown now
     finally:
         sam2.clear_predictors()
+
+
+def test_prompts_stay_with_their_image_across_pages_and_images():
+    at = prompts_page({"sample": "astronaut", "clicks": "200,150+", "pr_methods": ["Flood fill"]})
+    assert described(at) == "1 object click."
+    at.switch_page("pages/clustering.py").run()
+    at.switch_page("pages/prompts.py").run()
+    assert described(at) == "1 object click." and at.query_params["clicks"] == "200,150+"
+    at.sidebar.selectbox(key="sample").set_value("coffee").run()  # another image starts without prompts
+    assert described(at) == "No prompts yet." and "clicks" not in at.query_params
+    at.sidebar.selectbox(key="sample").set_value("astronaut").run()  # and coming back brings its own back
+    assert described(at) == "1 object click." and at.query_params["clicks"] == "200,150+"
