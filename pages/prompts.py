@@ -26,8 +26,8 @@ ensure_app_frame(__file__)
 st.title("Point and click")
 st.caption(
     "Show the methods which object you mean: click on it (and off it), drag a box around it, or paint over it and "
-    "over the background. Each method below answers the same prompts with a mask; a new prompt reruns only the "
-    "answers it changes. The prompts stay with this image for the session and in the address, so a link shows the "
+    "over the background. Each method below answers the same prompts with a mask; a method's own setting reruns "
+    "that method alone. The prompts stay with this image for the session and in the address, so a link shows the "
     "same view."
 )
 
