@@ -25,6 +25,7 @@ PAGES = {
     "clustering": st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:", url_path="clustering"),
     "regions": st.Page("pages/regions.py", title="Regions and superpixels", icon=":material/grain:", url_path="regions"),
     "maskrcnn": st.Page("pages/mask_rcnn.py", title="Mask R-CNN", icon=":material/person_search:", url_path="mask_rcnn"),
+    "prompts": st.Page("pages/prompts.py", title="Point and click", icon=":material/ads_click:", url_path="prompts"),
     "compare": st.Page("pages/compare.py", title="Compare methods", icon=":material/compare:", url_path="compare"),
     "explainer": st.Page("pages/explainer.py", title="Explainer: which task is which", icon=":material/school:", url_path="explainer"),
 }
@@ -55,6 +56,8 @@ def home() -> None:
         ("regions", "the field's baselines: Felzenszwalb's graph segmentation, SLIC superpixels and their merging, "
                     "Quickshift, watershed, Chan-Vese active contours"),
         ("maskrcnn", "torchvision's Mask R-CNN: each object's class, box, mask and score; instance and semantic views"),
+        ("prompts", "click on an object, drag a box or paint scribbles: flood fill, watershed, random walker, "
+                    "GrabCut, a pixel classifier and SAM 2.1 answer side by side"),
         ("compare", "every method side by side on one image: linked zoom, scores against a ground truth, one zip"),
         ("explainer", "classification vs object detection vs semantic and instance segmentation, side by side"),
     ]:

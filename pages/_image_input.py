@@ -313,8 +313,9 @@ def ensure_app_frame(page_file: str) -> None:
     here = st.Page(_reframe, title="Loading", url_path=Path(page_file).stem)
     # The default page's URL path is "": alone, this page would not match the link's path.
     st.navigation([st.Page(_reframe, title="Home", url_path="home", default=True), here], position="hidden")
-    # A value bound to a widget (KEEP) stays in the address by itself, and may not be set: only the others are passed.
-    st.switch_page(here, query_params={k: v for k, v in st.query_params.to_dict().items() if k not in st.session_state})
+    # A value bound to a widget (KEEP) stays in the address by itself, and may not be set: only the others are passed,
+    # each with all its values (a multiselect's choices stand in the address as one repeated key).
+    st.switch_page(here, query_params={k: st.query_params.get_all(k) for k in st.query_params if k not in st.session_state})
 
 
 def _reframe() -> None:

@@ -22,6 +22,8 @@ from segcore.methods.maskrcnn import (
     WeightsUnavailable,
     is_out_of_memory,
 )
+from segcore.methods.prompts.sam2_weights import WeightsUnavailable as Sam2WeightsUnavailable
+from segcore.prompts import Prompts
 from segcore.registry import get_method
 from segcore.render import (
     colorize,
@@ -106,8 +108,8 @@ def failure_message(method: str, exc: BaseException) -> str | None:
         if isinstance(exc, ModelOutOfMemory):  # segcore's: says where and on what it happened already
             return f"{detail} {hint}"
         return f"{title} ran out of memory ({detail.splitlines()[0]}). Nothing was kept. {hint}"
-    if isinstance(exc, WeightsUnavailable):  # e.g. a damaged weights file: the message names it and the fix
-        return f"{title}: {exc}"
+    if isinstance(exc, (WeightsUnavailable, Sam2WeightsUnavailable)):  # a damaged weights file: the message says
+        return f"{title}: {exc}"                                          # which, and the fix
     return None
 
 
@@ -135,17 +137,23 @@ def budgeted(method: str, image: LoadedImage, params: dict[str, Any], *, say: bo
     return run
 
 
-def result_in(cache: ResultCache, method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
+def result_in(cache: ResultCache, method: str, image: LoadedImage, params: dict[str, Any],
+              prompts: Prompts | None = None) -> Segmentation:
     """``method``'s result on the working image from ``cache``, computed once per image and settings.
 
+    A promptable method (family "prompts") is given ``prompts`` too, and its
+    result is kept per image, prompts and settings: a new click reruns it,
+    another method's setting does not.
     Calls no Streamlit API, so the compare page's worker threads use it as
     the technique pages do. Raises ValueError when the method refuses the
-    image or the parameters, and :class:`MethodFailed` (a ValueError too)
-    when it could not run this time (:func:`failure_message`); anything else
-    is a bug and propagates.
+    image, the prompts or the parameters, and :class:`MethodFailed` (a
+    ValueError too) when it could not run this time (:func:`failure_message`);
+    anything else is a bug and propagates.
     """
+    given = () if prompts is None else (prompts,)
+    key = (method, image.sha256, params_key(params), *given)  # Prompts is frozen: equal prompts, equal key
     try:
-        return cache.get((method, image.sha256, params_key(params)), lambda: get_method(method).run(image.rgb, **params))
+        return cache.get(key, lambda: get_method(method).run(image.rgb, *given, **params))
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 - only the failures failure_message knows are translated

@@ -3,7 +3,7 @@
     python -m segcore PATH [PATH ...] --method otsu --out results/
     python -m segcore photos/ --method kmeans -p k=8 -p color_space=lab
     python -m segcore photos/ -m otsu,kmeans,sobel -p kmeans.k=8 --ground-truth gt/ --metrics scores.csv
-    python -m segcore weights status | weights download --variant v1
+    python -m segcore weights status | weights download --variant v1 | weights download sam2
 
 Writes, per image and method, ``<stem>_<method>_labels.png`` (16-bit, value =
 label) and ``<stem>_<method>_overlay.png``. With ``--ground-truth`` each result
@@ -164,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_methods_help()
         + "\n\nground truth: with --ground-truth FOLDER, photos/cat.jpg is scored against FOLDER/cat.<ext> "
         "(an image type or .npy), or against several, FOLDER/cat.<anything>.<ext> (cat.1.png, cat.2.png)."
-        "\n\nweights: 'python -m segcore weights status' or 'weights download --variant v1|v2' "
-        "manage Mask R-CNN weights.",
+        "\n\nweights: 'python -m segcore weights status', 'weights download --variant v1|v2' (Mask R-CNN) "
+        "or 'weights download sam2 [--checkpoint ...]' (SAM 2.1) manage model weights.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders of images")
@@ -410,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "weights":
         # torch-free until used
-        from segcore.methods.maskrcnn.weights_cli import main as weights_main
+        from segcore.weights_cli import main as weights_main
 
         return weights_main(argv[1:])
     return run(argv)

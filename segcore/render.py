@@ -114,6 +114,15 @@ def read_label_png(data: bytes) -> np.ndarray:
         return np.asarray(img).astype(np.int32)
 
 
+def mask_png(labels: np.ndarray, *, compress_level: int = 6) -> bytes:
+    """Encode a mask as an 8-bit grayscale PNG: 255 where ``labels`` is not 0 (the object), 0 elsewhere.
+
+    What image editors and annotation tools read as a mask; a two-label
+    result's label PNG (:func:`label_png`) would look black in them.
+    """
+    return _encode(_pil(np.where(labels != 0, 255, 0).astype(np.uint8), "L"), compress_level=compress_level)
+
+
 def rgb_png(rgb: np.ndarray, *, compress_level: int = 6) -> bytes:
     """Encode an (H, W, 3) uint8 picture as PNG bytes (``compress_level``: as :func:`label_png`)."""
     return _encode(_pil(rgb, "RGB"), compress_level=compress_level)

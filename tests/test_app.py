@@ -269,6 +269,6 @@ def test_every_page_url_is_its_file_name():
             if isinstance(call.args[0], ast.Constant):
                 kw = {k.arg: k.value.value for k in call.keywords if isinstance(k.value, ast.Constant)}
                 pages[call.args[0].value] = kw.get("url_path")
-    assert len(pages) == 7  # five technique pages, compare and the explainer
+    assert len(pages) == 8  # five technique pages, point and click, compare and the explainer
     for path, url in pages.items():
         assert url == Path(path).stem, f"{path} is served at /{url}"

@@ -35,6 +35,7 @@ PAGES = {
     "edges": "pages/edges.py",
     "clustering": "pages/clustering.py",
     "mask_rcnn": "pages/mask_rcnn.py",
+    "prompts": "pages/prompts.py",
     "compare": "pages/compare.py",
     "explainer": "pages/explainer.py",
     **({"regions": "pages/regions.py"} if "pages/regions.py" in (ROOT / "app.py").read_text() else {}),

@@ -72,15 +72,17 @@ def _cli_params(tmp_path, method: str, extra: list[str]) -> dict:
 
 @pytest.mark.parametrize("method", [m for m in METHODS if m != "maskrcnn" and not get_method(m).prompted])
 def test_the_command_line_records_the_declared_defaults(tmp_path, method):
+    """Every method the command line can run: a promptable one needs prompts, which it does not take (yet)."""
     recorded = _cli_params(tmp_path, method, [])
     settings = json.loads(json.dumps(get_method(method).settings))  # tuples as the CSV's JSON writes them
     assert {k: recorded.get(k) for k in settings} == settings
 
 
-@pytest.mark.parametrize("method", [m for m in METHODS if get_method(m).prompted])
+@pytest.mark.parametrize("method", [m for m in METHODS if get_method(m).prompted and m != "sam2"])
 def test_a_prompt_method_records_the_declared_defaults(method):
     """The command line takes no prompts yet: a prompt method run with a simple prompt (a box, a click inside it,
-    a negative click outside) records the declared settings."""
+    a negative click outside) records the declared settings. SAM 2.1 needs its weights, which a test may not
+    download: tests/test_sam2.py checks its record with a small model."""
     prompts = Prompts((Click(64, 64), Click(5, 5, False)), box=(32, 32, 96, 96))
     seg = run_method(method, data.astronaut()[::4, ::4], prompts)
     assert {k: seg.params.get(k) for k in get_method(method).settings} == get_method(method).settings

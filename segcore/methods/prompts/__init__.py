@@ -5,3 +5,4 @@ and returns a two-label :class:`~segcore.result.Segmentation` (0 background, 1 t
 """
 
 from segcore.methods.prompts import classic  # noqa: F401  (registers flood, seeded_watershed, random_walker, grabcut, pixel_classifier)
+from segcore.methods.prompts import sam2  # noqa: F401  (registers "sam2"; imports no torch)
