@@ -160,7 +160,7 @@ class Sam2Predictor:
                ) -> dict[str, Any]:
         """Masks for ``prompts`` on ``image`` (embedded once, see :meth:`embed`).
 
-        Returns a dict: ``masks`` (K, H, W) bool at the image's size, ``scores``
+        Returns a dict: ``masks`` (a list of K (H, W) bool masks at the image's size), ``scores``
         (K,) predicted IoU, ``best`` (index of the highest score), ``points``,
         ``labels`` and ``box`` as SAM received them, ``cached`` (whether the
         embedding was reused), ``embed_s`` and ``decode_s``. K is 3 with
