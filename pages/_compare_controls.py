@@ -18,13 +18,18 @@ import streamlit as st
 from pages._compare_figure import VIEWS
 from pages._controls import draw
 from pages._image_input import KEEP, link_notice, plain
+from pages._prompt_methods import PROMPT_METHODS, first_choice
+from pages._prompt_state import LINK_KEYS
 from pages._result_view import remembered_settings
 from pages._weights_secret import weights_from_secrets
+from segcore.prompts import Prompts
 from segcore.registry import compare_methods, get_method
 from segcore.spec import Param, parse, to_text
 
 #: The methods the compare page offers, in the dashboard's order.
 COMPARE_METHODS = tuple(compare_methods())
+#: Every method the page can run: those it always offers and, where the image has prompts, the promptable ones.
+ALL_METHODS = COMPARE_METHODS + PROMPT_METHODS
 
 #: The methods ticked on a first visit, Mask R-CNN only where it can run (:func:`default_methods`): the
 #: article's kinds (thresholds, edges, clustering) and Felzenszwalb's graph segmentation, which with its
@@ -42,6 +47,9 @@ SETTINGS_OPEN, SETTINGS_TAB = "cmp_settings_open", "cmp_settings_tab"
 #: State key of the before/after expander (open or not).
 WIPE_OPEN = "cmp_wipe_open"
 _WRITTEN = "cmp_link_written"  # the query parameters this page wrote last (absent: no run of this page yet)
+#: The images (SHA-256) whose prompts this page has seen: the prompt methods are ticked once per image, then it is
+#: the visitor's choice.
+PROMPTS_SEEN = "cmp_prompts_seen"
 
 
 def key_of(method: str, param: str, prefix: str = "cmp") -> str:
@@ -88,12 +96,17 @@ def default_methods(image_name: str) -> list[str]:
     return [m for m in DEFAULT_METHODS if m in COMPARE_METHODS and (m != "maskrcnn" or not maskrcnn_problem(variant))]
 
 
-def apply_link(image_name: str) -> None:
+def apply_link(image_name: str, image_sha: str = "", prompted: bool = False) -> None:
     """Give every control its starting value; a new link's values replace the current ones.
 
     Called before any control is drawn. A link parameter that is unknown or
     out of range is reported (:func:`pages._image_input.link_notice`) and the control keeps
-    its value or default: a URL is user input.
+    its value or default: a URL is user input. ``prompted``: the image (SHA-256
+    ``image_sha``) has prompts, so ``methods`` may name the promptable methods
+    (without, each named gets a notice and is left out); a link naming methods
+    chooses them itself, so the page then ticks no prompt method of its own
+    (:func:`offer_prompt_methods`). The prompts' own keys (``clicks``, ``box``,
+    ``strokes``) are read by :func:`pages._prompt_state.read_link`.
     """
     query = {k: st.query_params.get(k) for k in st.query_params}
     # A link is read on the page's first run in the session only (opening a link starts a new
@@ -104,18 +117,24 @@ def apply_link(image_name: str) -> None:
         st.session_state["cmp_methods"] = default_methods(image_name)
     for name, p in VIEW_PARAMS.items():
         st.session_state.setdefault(f"cmp_{name}", p.default)
-    for method in COMPARE_METHODS:
+    for method in ALL_METHODS:
         for p in get_method(method).params:
             st.session_state.setdefault(key_of(method, p.name), _widget_value(p, _start_value(method, p, image_name)))
     if not fresh or not query:
         return
-    known = {"sample", "methods", *VIEW_PARAMS}
+    known = {"sample", "methods", *VIEW_PARAMS, *LINK_KEYS}
     if "methods" in query:
         names = [m.strip() for m in query["methods"].split(",") if m.strip()]
-        bad = [m for m in names if m not in COMPARE_METHODS]
+        bad = [m for m in names if m not in ALL_METHODS]
         if bad:
-            link_notice(f"methods: {plain(', '.join(bad))} unknown (choose from {', '.join(COMPARE_METHODS)}); left out.")
-        st.session_state["cmp_methods"] = [m for m in dict.fromkeys(names) if m in COMPARE_METHODS]
+            link_notice(f"methods: {plain(', '.join(bad))} unknown (choose from {', '.join(COMPARE_METHODS)}, and "
+                        f"with prompts {', '.join(PROMPT_METHODS)}); left out.")
+        unprompted = [m for m in names if m in PROMPT_METHODS and not prompted]
+        for m in dict.fromkeys(unprompted):
+            link_notice(f"methods: {m} answers prompts: add some on Point and click; left out.")
+        st.session_state["cmp_methods"] = [m for m in dict.fromkeys(names) if m in ALL_METHODS and m not in unprompted]
+        if prompted:  # the link chose the methods: its prompt methods are ticked as it says
+            st.session_state.setdefault(PROMPTS_SEEN, set()).add(image_sha)
     for name, p in VIEW_PARAMS.items():
         if name in query:
             st.session_state[f"cmp_{name}"] = _link_value(name, p, query[name])
@@ -123,7 +142,7 @@ def apply_link(image_name: str) -> None:
         if key in known:
             continue
         method, _, param = key.partition(".")
-        spec = {p.name: p for p in (get_method(method).params if method in COMPARE_METHODS else ())}.get(param)
+        spec = {p.name: p for p in (get_method(method).params if method in ALL_METHODS else ())}.get(param)
         if spec is None:
             link_notice(f"{plain(key)}: no such setting; ignored.")
             continue
@@ -152,7 +171,29 @@ def tick_region_methods() -> None:
     """Button callback: add the region methods (graph, superpixels, watershed, contours) to those ticked."""
     ticked = list(st.session_state.get("cmp_methods", []))
     ticked += [m for m in COMPARE_METHODS if get_method(m).family == "regions" and m not in ticked]
-    st.session_state["cmp_methods"] = [m for m in COMPARE_METHODS if m in ticked]
+    st.session_state["cmp_methods"] = [m for m in ALL_METHODS if m in ticked]
+
+
+def offer_prompt_methods(cache, image, prompts: Prompts) -> list[str]:
+    """The Methods choice's options: :data:`COMPARE_METHODS`, and the prompt methods where the image has prompts.
+
+    Called before the multiselect is drawn. The first time the page sees
+    prompts for this image, it ticks the prompt methods that answer them
+    (:func:`pages._prompt_methods.first_choice`: the classic ones that can, SAM
+    2.1 where its weights are here); the visitor may untick them. Without
+    prompts, ticked prompt methods are dropped from the choice (a
+    multiselect's value must be among its options).
+    """
+    ticked = list(st.session_state.get("cmp_methods", []))
+    if not prompts:
+        st.session_state["cmp_methods"] = [m for m in ticked if m not in PROMPT_METHODS]
+        return list(COMPARE_METHODS)
+    seen = st.session_state.setdefault(PROMPTS_SEEN, set())
+    if image.sha256 not in seen:
+        seen.add(image.sha256)
+        added = [m for m in first_choice(cache, image, prompts) if m not in ticked]
+        st.session_state["cmp_methods"] = ticked + added
+    return list(ALL_METHODS)
 
 
 def method_controls(method: str, container, *, prefix: str = "cmp", columns: int = 1, keep: bool = False) -> dict[str, Any]:
@@ -219,12 +260,14 @@ def _ordered(method: str, params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def write_link(sample: str | None, methods: list[str], settings: dict[str, dict[str, Any]]) -> None:
-    """Put the current view into the address bar (every ticked method's settings, the view, the sample)."""
+def write_link(sample: str | None, methods: list[str], settings: dict[str, dict[str, Any]],
+               prompts: Prompts | None = None) -> None:
+    """Put the current view into the address bar (every ticked method's settings, the view, the sample, the prompts)."""
     query: dict[str, str] = {}
     if sample is not None:
         query["sample"] = sample
     query["methods"] = ",".join(methods)
+    query.update(prompts.to_text() if prompts else {})
     for name, p in VIEW_PARAMS.items():
         query[name] = to_text(p, st.session_state[f"cmp_{name}"])
     for method in methods:

@@ -113,14 +113,14 @@ def failure_message(method: str, exc: BaseException) -> str | None:
     return None
 
 
-def cached_result(method: str, image: LoadedImage, params: dict[str, Any]) -> Segmentation:
+def cached_result(method: str, image: LoadedImage, params: dict[str, Any], prompts: Prompts | None = None) -> Segmentation:
     """``method``'s result on the working image through the shared cache (see :func:`result_in`).
 
     Within this app's time budget: ``params`` are :func:`budgeted` first
     (without a note: :func:`run_cached` shows it), so the result is keyed on
-    what ran.
+    what ran. A promptable method is given ``prompts`` too.
     """
-    return result_in(shared_results(), method, image, budgeted(method, image, params))
+    return result_in(shared_results(), method, image, budgeted(method, image, params), prompts)
 
 
 def budgeted(method: str, image: LoadedImage, params: dict[str, Any], *, say: bool = False) -> dict[str, Any]:

@@ -20,6 +20,7 @@ FAMILY_STYLE = {
     "clustering": ("#009E73", "clustering"),
     "regions": ("#CC79A7", "regions"),
     "maskrcnn": ("#D55E00", "Mask R-CNN"),
+    "prompts": ("#000000", "prompt methods"),
 }
 #: The narrowest the chart is drawn (the page at 1280 px with the sidebar open): names that fit here fit wider too.
 WIDTH_PX = 760

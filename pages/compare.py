@@ -23,6 +23,7 @@ from pages._compare_controls import (
     maskrcnn_problem,
     method_controls,
     method_title,
+    offer_prompt_methods,
     stored_controls,
     tick_article_methods,
     tick_region_methods,
@@ -43,6 +44,9 @@ from pages._image_input import (
     require_image,
     working_max_side,
 )
+from pages._prompt_methods import PROMPT_METHODS, weights_missing
+from pages._prompt_state import described, held, read_link
+from pages._prompt_view import caption as answer_caption
 from pages._result_view import (
     MethodFailed,
     cached_result,
@@ -66,7 +70,8 @@ from segcore.io.ground_truth import (
 )
 from segcore.io.loading import LoadedImage
 from segcore.io.samples import SAMPLES, sample_ground_truth
-from segcore.registry import compare_methods, get_method
+from segcore.prompts import Prompts
+from segcore.registry import get_method
 from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
 from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
 from segcore.scoring.ranking import BINARY_KEYS, PARTITION_KEYS, best_rows, best_rule, region_range
@@ -89,33 +94,41 @@ def _pictures() -> ResultCache:
 
 
 def _panel(results: ResultCache, pictures: ResultCache, method: str, image: LoadedImage, params: dict,
-           kind: str, scale: int) -> tuple:
-    """(picture data URI, labels, seconds, None) for one method, view and scale; (None, 0, 0, why) when it refuses.
+           kind: str, scale: int, prompts: Prompts | None = None) -> tuple:
+    """(picture data URI, labels, seconds, None, answer, note) for one method, view and scale; (None, 0, 0, why, "", "")
+    when it refuses.
 
-    The picture holds every ``scale``-th pixel of the label map each way (exact colours). No Streamlit call:
+    The picture holds every ``scale``-th pixel of the label map each way (exact colours). A prompt method is
+    given ``prompts`` (None for the others); ``answer`` is its time and confidence as Point and click captions
+    them, ``note`` why it worked on a reduced window ("" where it did not, and for the other methods). No Streamlit call:
     the page's worker threads run it with the caches handed over, each making its own panel's picture.
     """
     def make() -> tuple:
         try:
-            seg = result_in(results, method, image, params)
+            seg = result_in(results, method, image, params, prompts)
         except MethodFailed:
             raise  # it could not run this time (out of memory, weights): not kept, the next run tries again
         except ValueError as exc:
-            return None, 0, 0.0, f"{method_title(method)}: {exc}"
+            return None, 0, 0.0, f"{method_title(method)}: {exc}", "", ""
         shown = seg if scale == 1 else replace(seg, labels=seg.labels[::scale, ::scale])
         png = boundary_png(shown) if kind == "boundaries" else color_png(shown)
-        return data_uri(png, "image/png"), seg.n_labels, seg.elapsed_s, None
+        answer = answer_caption(seg) if prompts is not None else ""
+        note = str(seg.extras.get("note") or "") if prompts is not None else ""
+        return data_uri(png, "image/png"), seg.n_labels, seg.elapsed_s, None, answer, note
 
-    return pictures.get((method, image.sha256, params_key(params), kind, scale), make)
+    asked = None if prompts is None else prompts.to_text()
+    return pictures.get((method, image.sha256, params_key(params), kind, scale, params_key(asked or {})), make)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _wipe(method: str, image_sha: str, key: str, split: float, _image: LoadedImage, _params: dict) -> bytes:
-    """The before/after picture at display size as JPEG bytes: made once per method, setting and cut.
+def _wipe(method: str, image_sha: str, key: str, split: float, asked: str, _image: LoadedImage, _params: dict,
+          _prompts: Prompts | None) -> bytes:
+    """The before/after picture at display size as JPEG bytes: made once per method, setting, prompts (``asked``,
+    their text; "" for a method without) and cut.
 
     Sent as bytes, st.image passes it on as it is; an array would be encoded again on every rerun.
     """
-    seg = cached_result(method, _image, _params)
+    seg = cached_result(method, _image, _params, _prompts)
     shown_rgb, shown_seg = shown_pair(_image, seg)
     after = overlay(shown_rgb, shown_seg, alpha=0.6, skip_zero=method == "maskrcnn")
     return jpeg(before_after(shown_image(_image), after, split), quality=90)
@@ -135,10 +148,11 @@ def _sample_truth(sample: str, original_size, working_size) -> GroundTruth:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _scores(method: str, image_sha: str, key: str, gt_key: str, tolerance: int,
-            _image: LoadedImage, _params: dict, _gt: GroundTruth) -> dict:
-    """One method's scores and what explains them (segcore.scoring.metrics.score_details), once per result, truth and tolerance."""
-    return score_details(cached_result(method, _image, _params), _gt, tolerance=tolerance)
+def _scores(method: str, image_sha: str, key: str, asked: str, gt_key: str, tolerance: int,
+            _image: LoadedImage, _params: dict, _prompts: Prompts | None, _gt: GroundTruth) -> dict:
+    """One method's scores and what explains them (segcore.scoring.metrics.score_details), once per result, truth and
+    tolerance (a prompt method's result is its answer to the prompts whose text is ``asked``)."""
+    return score_details(cached_result(method, _image, _params, _prompts), _gt, tolerance=tolerance)
 
 
 def _missing(value) -> bool:
@@ -209,7 +223,8 @@ def _column_help(shown: list[str], regions: tuple[float, float] | None) -> str:
                 "in the partition columns." if regions else "More labels can fit a ground truth more closely.")]
     if any(c in BINARY_KEYS for c in shown):
         lines.append("- **Foreground**: whose foreground the IoU, Dice, precision, recall and boundary F1 score: "
-                     "*own* (label 1 of a one-threshold result, Mask R-CNN's instances) or *oracle: k of n*, the k of "
+                     "*own* (label 1 of a one-threshold result, the object a prompt method answers with, Mask "
+                     "R-CNN's instances) or *oracle: k of n*, the k of "
                      "the result's n labels that the ground truth picked by the majority rule (a label is foreground "
                      "when most of its pixels are). Oracle scores are marked * and never highlighted: with many small "
                      "labels, the ground truth can assemble almost any shape.")
@@ -224,7 +239,10 @@ GT_KINDS = {"auto": "detect", "binary": "binary mask", "labels": "label map", "i
 
 ensure_app_frame(__file__)
 image: LoadedImage = require_image()
-apply_link(image.name)
+# The image's prompts (made on Point and click, or a link's clicks, box and strokes): the prompt methods answer them.
+read_link(image.sha256, image.rgb.shape[:2])
+prompts: Prompts = held(image.sha256).prompts
+apply_link(image.name, image.sha256, bool(prompts))
 present = bool(st.session_state["cmp_present"])
 
 if present:  # projector: no sidebar or header, larger type; the page's own CSS, no user text in it
@@ -246,8 +264,15 @@ else:
 
 # Sized for a 1280 px laptop screen with the sidebar open: no label is cut short. The methods have the whole
 # width: every ticked one stays in sight (a third of it showed 2 to 4 of 25).
-methods = st.multiselect("Methods", compare_methods(), format_func=method_title, key="cmp_methods",
+offered = offer_prompt_methods(shared_results(), image, prompts)
+methods = st.multiselect("Methods", offered, format_func=method_title, key="cmp_methods",
                          placeholder="Tick methods to compare")
+if prompts:
+    st.caption(f"{described(prompts)} on this image: the prompt methods ({', '.join(map(method_title, PROMPT_METHODS))}) "
+               "answer them. Change them on Point and click.")
+elif not present:
+    st.caption("Add clicks, a box or scribbles on Point and click to compare the prompt methods too.")
+    st.page_link("pages/prompts.py", label="Point and click", icon=":material/ads_click:")
 top = st.columns([6, 3, 3])
 view = top[0].selectbox("Show", list(VIEWS), format_func=VIEWS.get, key="cmp_view")
 top[1].slider(VIEW_PARAMS["cols"].label, 1, 6, key="cmp_cols")
@@ -262,7 +287,7 @@ row[2].toggle("Every pixel", key="cmp_full",
 row[3].toggle("Presentation mode", key="cmp_present", help="Large panels, no sidebar: for a projector.")
 if not methods:
     st.info("Tick at least one method above.")
-    write_link(current_sample(), [], {})
+    write_link(current_sample(), [], {}, prompts)
     st.stop()
 
 # Only the open tab's controls are drawn (the expander and its tabs rerun the page when opened or
@@ -280,6 +305,16 @@ for method in methods:
     if method not in settings:
         settings[method] = stored_controls(method)
 ALPHA = 0.5  # overlay opacity of the panels
+
+
+def _asked(method: str) -> Prompts | None:
+    """The prompts ``method`` answers: the image's for a prompt method, None for the others."""
+    return prompts if method in PROMPT_METHODS else None
+
+
+def _asked_text(method: str) -> str:
+    """:func:`_asked` as text, for the keys of cached pictures and scores ("" for a method without prompts)."""
+    return params_key(prompts.to_text()) if method in PROMPT_METHODS else ""
 
 
 # ----------------------------------------------------------------------------- results
@@ -303,6 +338,9 @@ for method in methods:
         problem = maskrcnn_problem(params["variant"])
         if problem:
             problems[method] = problem
+    missing = weights_missing(method, params) if method in PROMPT_METHODS else None
+    if missing:
+        problems[method] = f"{method_title(method)}: {missing}"
 
 # Two at a time: on 2 cores, 20 methods at 1600 x 1200 took 0.60 s against 1.0 s one by one. Each worker
 # makes its panel's picture too, and keeps no result: they stay in the shared result cache. (Drawing the
@@ -323,7 +361,7 @@ results, pictures = shared_results(), _pictures()  # fetched here: the workers m
 
 
 def _work(method: str) -> tuple:
-    return _panel(results, pictures, method, image, run_params[method], kind, scale)
+    return _panel(results, pictures, method, image, run_params[method], kind, scale, _asked(method))
 
 
 def _running(futures: dict, pending: set) -> str:
@@ -342,7 +380,7 @@ with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="compare") as po
             try:
                 outcome[method] = future.result()
             except MethodFailed as exc:
-                outcome[method] = (None, 0, 0.0, str(exc))
+                outcome[method] = (None, 0, 0.0, str(exc), "", "")
             if outcome[method][3]:
                 problems[method] = outcome[method][3]
         # Each update redraws the page in the browser (about 0.1-0.2 s of a core on this page, 2 cores shared with
@@ -358,11 +396,13 @@ for method in methods:
     if method not in done:
         panels.append(Panel(f"<b>{method_title(method)}</b>", None, *image.size, message=problems.get(method, "")))
         continue
-    picture, n_labels, elapsed, _ = outcome[method]
+    picture, n_labels, elapsed, _, answer, _ = outcome[method]
     # As many settings as fit a panel's width (more panels a row, narrower panels).
     shown = key_settings(method, settings[method], width={1: 80, 2: 44, 3: 26}.get(int(st.session_state["cmp_cols"]), 16))
-    # Two short lines: long method names and settings overran into the next panel on one line.
-    title = f"<b>{method_title(method)}</b><br>{n_labels} labels, {elapsed * 1000:.0f} ms" + (f"; {shown}" if shown else "")
+    # Two short lines: long method names and settings overran into the next panel on one line. A prompt method's:
+    # its answer's time and confidence, as on Point and click.
+    said = answer or f"{n_labels} labels, {elapsed * 1000:.0f} ms"
+    title = f"<b>{method_title(method)}</b><br>{said}" + (f"; {shown}" if shown else "")
     panels.append(Panel(title, picture, *image.size, scale=scale))
 
 cols = int(st.session_state["cmp_cols"])  # as the slider says, in presentation mode too
@@ -380,6 +420,9 @@ if scale > 1:
                "to zoom into full detail; the downloads always hold every pixel.")
 for method, problem in problems.items():
     st.caption(f"**{method_title(method)}**: {plain(problem, 300)}")
+for method in done:
+    if outcome[method][5]:  # a prompt method's note: it worked on a reduced window
+        st.caption(f"**{method_title(method)}**: {plain(outcome[method][5], 300)}")
 for note in notes.values():
     st.info(note)
 
@@ -395,7 +438,8 @@ if wipe_box is not None and wipe_box.open:
     chosen = b1.selectbox("Method", done, format_func=method_title, key="cmp_before", persist_state="page")
     split = b2.slider("Wipe: the original left of it, the result right of it", 0.0, 1.0, 0.5, 0.01, key="cmp_split",
                       persist_state="page")
-    picture = _wipe(chosen, image.sha256, params_key(run_params[chosen]), split, image, run_params[chosen])
+    picture = _wipe(chosen, image.sha256, params_key(run_params[chosen]), split, _asked_text(chosen), image,
+                    run_params[chosen], _asked(chosen))
     wipe_box.image(picture, caption=f"Left: the working image. Right: {method_title(chosen)}.", output_format="JPEG",
                    width=min(shown_image(image).shape[1] * 2, 960))  # small samples at most doubled: pixels stay crisp
 
@@ -491,8 +535,8 @@ if gt is not None and done:
         for method in done:
             row = {"method": method, "Method": method_title(method), "n_labels": outcome[method][1],
                    "Time (ms)": round(outcome[method][2] * 1000, 1)}
-            details = _scores(method, image.sha256, params_key(run_params[method]), gt_key, tolerance, image,
-                              run_params[method], gt)
+            details = _scores(method, image.sha256, params_key(run_params[method]), _asked_text(method), gt_key,
+                              tolerance, image, run_params[method], _asked(method), gt)
             row.update(details["scores"])
             row["Foreground"] = _foreground_text(details["scores"]["oracle"], details["picked"], row["n_labels"])
             matches[method] = details["matches"]
@@ -554,10 +598,10 @@ def _metrics_csv() -> str | None:
 
 
 def _zip() -> bytes:
-    results = {m: cached_result(m, image, run_params[m]) for m in done}
+    results = {m: cached_result(m, image, run_params[m], _asked(m)) for m in done}
     truth = None if gt is None else {"files": gt_files, "kind": gt.kind, "source": gt.source, "maps": len(gt.maps)}
     return comparison_zip(image, results, max_side=working_max_side(), alpha=ALPHA, metrics_csv=_metrics_csv(),
-                          ground_truth=truth)
+                          ground_truth=truth, prompts=prompts if any(m in PROMPT_METHODS for m in done) else None)
 
 
 if done:
@@ -567,4 +611,4 @@ if done:
         help="Every label map (16-bit PNG), every overlay, the scores (CSV) and a manifest with the exact "
              "parameters, library versions and the command line that reproduces each panel.",
     )
-write_link(current_sample(), methods, settings)
+write_link(current_sample(), methods, settings, prompts)

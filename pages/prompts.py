@@ -12,6 +12,7 @@ from pages._controls import control
 from pages._image_input import KEEP, ensure_app_frame, link_notice, plain, require_image
 from pages._prompt_canvas import MODE_LABELS, Fit, fit, picture, prompt_canvas, read
 from pages._prompt_canvas import drawing as canvas_drawing
+from pages._prompt_methods import first_choice, weights_missing
 from pages._prompt_state import LINK_READ_KEY, Held, described, held, read_link, write_link
 from pages._prompt_view import show_answer
 from pages._result_view import MethodFailed, result_in, shared_results
@@ -86,33 +87,6 @@ if not methods:
     st.stop()
 
 
-def needs_weights(name: str) -> bool:
-    """Whether ``name`` runs a downloaded model (SAM 2.1) rather than library calls on the image alone."""
-    return name == "sam2"
-
-
-def weights_missing(name: str, params: dict) -> str | None:
-    """What is missing for ``name`` to run here with ``params`` and how to fetch it; None when it can run.
-
-    SAM 2.1's checkpoint is looked for on this machine only (a named folder,
-    the Hugging Face cache): the page never starts a download of hundreds of
-    megabytes on a visitor's click.
-    """
-    if not needs_weights(name):
-        return None
-    from segcore.methods.prompts import sam2_weights  # noqa: PLC0415 - the one method with weights
-
-    checkpoint = params.get("checkpoint", sam2_weights.DEFAULT_CHECKPOINT)
-    if sam2_weights.weights_found(checkpoint):
-        return None
-    row = sam2_weights.weights_status(checkpoint)[0]
-    damaged = f" ({row['error']})" if row.get("error") else ""
-    return (f"SAM 2.1 {row['size']} ({row['size_mb']} MB) is not on this machine{damaged}: missing "
-            f"{', '.join(row['missing'])}. To use it, run `{row['command']}` where the internet is reachable (and "
-            f"copy the Hugging Face cache here), or point {sam2_weights.ENV_WEIGHTS} at a checkpoint folder; "
-            "`python -m segcore weights status` says where it looked. The other methods answer meanwhile.")
-
-
 def candidate(seg: Segmentation, cell, key: str) -> Segmentation:
     """SAM's answer, or another of its three candidates on a first click, as the visitor picks it in ``cell``.
 
@@ -148,22 +122,10 @@ def _answer(name: str, params: dict) -> tuple[Segmentation, str | None]:
     return result_in(shared_results(), name, image, run, prompts), note
 
 
-def _can_answer(name: str) -> bool:
-    """Whether ``name`` answers the current prompts at its default settings (the answer stays cached for its panel)."""
-    try:
-        _answer(name, get_method(name).settings)
-    except ValueError:
-        return False
-    return True
-
-
 def _first_choice() -> list[str]:
     """The methods ticked on a first visit: those that answer the prompts already given (every one, before any)."""
-    offline = {name for name in methods if weights_missing(name, get_method(name).settings)}
-    local = [name for name in methods if name not in offline and not needs_weights(name)]
     with st.spinner("Asking each method..."):
-        answering = [name for name in local if _can_answer(name)] if prompts else local
-    return answering + [name for name in methods if needs_weights(name) and name not in offline]
+        return first_choice(shared_results(), image, prompts, tuple(methods))
 
 
 titles = {get_method(name).title: name for name in methods}

@@ -7,7 +7,9 @@ The archive holds, for an image and the methods compared on it:
 - ``metrics.csv``: the scores table, when a ground truth was given;
 - ``manifest.json``: the image (name, SHA-256 of its working pixels, sizes), each
   method's exact parameters, time and files, the ground truth, the library
-  versions, and the ``python -m segcore`` command that reproduces each panel.
+  versions, and the ``python -m segcore`` command that reproduces each panel;
+  for a promptable method (which the command line does not run) the prompts it
+  answered, as the dashboard's link writes them, instead of a command.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from importlib import metadata
 from typing import Any
 
 from segcore.io.loading import LoadedImage
+from segcore.prompts import Prompts
 from segcore.registry import get_method
 from segcore.render import label_png, overlay, rgb_png
 from segcore.result import Segmentation
@@ -73,13 +76,16 @@ def comparison_zip(
     alpha: float = 0.5,
     metrics_csv: str | None = None,
     ground_truth: Mapping[str, Any] | None = None,
+    prompts: Prompts | None = None,
 ) -> bytes:
     """The zip of a comparison (see the module docstring); returns its bytes.
 
     ``results`` maps a panel name (the method's registry name) to its
     Segmentation, at the working size of ``image``; ``max_side`` is the
     working-size cap the image was loaded with (None: full resolution), so
-    the commands reproduce the same pixels.
+    the commands reproduce the same pixels. ``prompts``: what the promptable
+    methods among ``results`` answered, written into the manifest (their
+    ``command`` is None: the command line takes no prompts).
     """
     base = stem(image.name)
     manifest: dict[str, Any] = {
@@ -92,6 +98,7 @@ def comparison_zip(
         },
         "methods": {},
         "ground_truth": dict(ground_truth) if ground_truth else None,
+        "prompts": prompts.to_text() if prompts else None,
         "versions": library_versions(),
         "reproduce": "Each method's 'command' writes the same label map (the 16-bit PNG) from the original file.",
     }
@@ -111,8 +118,10 @@ def comparison_zip(
                 "labels": seg.n_labels,
                 "time_s": round(seg.elapsed_s, 4),
                 "files": [labels_file, overlay_file],
-                "command": cli_command(image.name, seg.method, seg.params, max_side),
+                "command": None if spec.prompted else cli_command(image.name, seg.method, seg.params, max_side),
             }
+            if spec.prompted:
+                manifest["methods"][name]["answers"] = "the prompts above (the command line takes no prompts)"
         if metrics_csv is not None:
             zf.writestr("metrics.csv", metrics_csv)
         zf.writestr("manifest.json", json.dumps(manifest, indent=2, default=str))

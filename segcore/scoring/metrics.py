@@ -116,8 +116,8 @@ COLUMNS: dict[str, Column] = {
 
 #: The foreground rule of the binary scores, for the page and the CSV docs.
 SCORE_RULE = (
-    "Binary scores use the method's own foreground where it has one (label 1 of a one-threshold result, Mask "
-    "R-CNN's instances); otherwise the ground truth picks it by the majority rule (a label is foreground when most "
+    "Binary scores use the method's own foreground where it has one (label 1 of a one-threshold result, the object "
+    "a prompt method answers with, Mask R-CNN's instances); otherwise the ground truth picks it by the majority rule (a label is foreground when most "
     "of its pixels are): an oracle score, which fits any shape more closely the more labels a result has."
 )
 
@@ -346,7 +346,9 @@ def natural_foreground(seg: Segmentation) -> np.ndarray | None:
     ndarray of bool or None
         Mask R-CNN results (``extras["instances"]``): every instance
         (``labels > 0``). A threshold-family result whose values are 0 and 1
-        (one threshold): ``labels == 1``, the pixels above the threshold.
+        (one threshold): ``labels == 1``, the pixels above the threshold. A
+        promptable method's answer (family ``"prompts"``, labels 0 and 1):
+        ``labels == 1``, the object the user pointed at.
         None for every other result (clusters, edges' regions, multi-level
         thresholds), which have no single foreground label.
     """
@@ -359,7 +361,7 @@ def natural_foreground(seg: Segmentation) -> np.ndarray | None:
         family = get_method(seg.method).family
     except KeyError:
         return None
-    if family != "threshold" or labels.size == 0 or int(labels.max()) > 1 or int(labels.min()) < 0:
+    if family not in ("threshold", "prompts") or labels.size == 0 or int(labels.max()) > 1 or int(labels.min()) < 0:
         return None
     return labels == 1
 
