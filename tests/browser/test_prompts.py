@@ -134,3 +134,29 @@ def test_clicks_a_box_and_a_scribble_land_on_the_pixels_under_the_pointer_and_a_
         other.assert_clean()
     finally:
         context.close()
+
+
+def test_prompts_made_here_are_answered_on_the_compare_page_too(app):
+    app.goto(START)
+    _settled(app)
+    box = _canvas(app)
+    screen, pixel = _at(box, 250.3, 170.6)
+    with app.rerun():
+        app.page.mouse.click(*screen)
+    assert _prompts(app) == {"clicks": f"{pixel[0]},{pixel[1]}+"}
+
+    app.nav_to("Compare methods")
+    # The first look at this image's prompts ticks the prompt methods that answer them: their panels join the grid.
+    ready = ("() => { const gd = document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+             " return !!(gd && gd._fullLayout && gd._fullLayout.meta && gd._fullLayout.meta.panels); }")
+    app.page.wait_for_function(ready, timeout=120_000, polling=200)
+    panels = app.page.evaluate("() => document.querySelector('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')"
+                               "._fullLayout.meta.panels")
+    shown = [re.match(r"<b>(.*?)</b>", t).group(1) for t in panels]
+    assert {"Flood fill", "GrabCut", "Otsu"} <= set(shown), shown
+    flood = next(t for t in panels if t.startswith("<b>Flood fill</b>"))
+    assert re.search(r"<br>\d+ ms", flood), flood  # its answer's time, as on Point and click
+    expect(app.main.get_by_text(re.compile(r"^1 object click on this image"))).to_be_visible()
+    assert _prompts(app) == {"clicks": f"{pixel[0]},{pixel[1]}+"}  # the compare page's address keeps them
+    app.screenshot("compare-with-prompts", full_page=True)
+    app.assert_clean()
