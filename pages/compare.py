@@ -47,6 +47,7 @@ from pages._image_input import (
 from pages._prompt_methods import PROMPT_METHODS, weights_missing
 from pages._prompt_state import described, held, read_link
 from pages._prompt_view import caption as answer_caption
+from pages._result_cache import ResultCache
 from pages._result_view import (
     MethodFailed,
     cached_result,
@@ -57,7 +58,6 @@ from pages._result_view import (
     shown_image,
     shown_pair,
 )
-from pages._result_cache import ResultCache
 from pages._score_chart import Point, score_chart
 from segcore.batch import params_json, write_csv
 from segcore.cost import estimate, progress_text, shared
@@ -74,7 +74,13 @@ from segcore.prompts import Prompts
 from segcore.registry import get_method
 from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
 from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
-from segcore.scoring.ranking import BINARY_KEYS, PARTITION_KEYS, best_rows, best_rule, region_range
+from segcore.scoring.ranking import (
+    BINARY_KEYS,
+    PARTITION_KEYS,
+    best_rows,
+    best_rule,
+    region_range,
+)
 
 # ----------------------------------------------------------------------------- cached pictures and scores
 # Each keyed by what it is made from (the method, the image's SHA-256, the settings' text, ...); the results

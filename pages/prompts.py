@@ -13,7 +13,14 @@ from pages._image_input import KEEP, ensure_app_frame, link_notice, plain, requi
 from pages._prompt_canvas import MODE_LABELS, Fit, fit, picture, prompt_canvas, read
 from pages._prompt_canvas import drawing as canvas_drawing
 from pages._prompt_methods import first_choice, weights_missing
-from pages._prompt_state import LINK_READ_KEY, Held, described, held, read_link, write_link
+from pages._prompt_state import (
+    LINK_READ_KEY,
+    Held,
+    described,
+    held,
+    read_link,
+    write_link,
+)
 from pages._prompt_view import show_answer
 from pages._result_view import MethodFailed, result_in, shared_results
 from segcore.cost import bounded
