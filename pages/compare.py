@@ -270,7 +270,8 @@ else:
 
 # Sized for a 1280 px laptop screen with the sidebar open: no label is cut short. The methods have the whole
 # width: every ticked one stays in sight (a third of it showed 2 to 4 of 25).
-offered = offer_prompt_methods(shared_results(), image, prompts)
+with st.spinner("Asking the prompt methods..."):  # the first look at an image's prompts runs the methods that answer
+    offered = offer_prompt_methods(shared_results(), image, prompts)
 methods = st.multiselect("Methods", offered, format_func=method_title, key="cmp_methods",
                          placeholder="Tick methods to compare")
 if prompts:
