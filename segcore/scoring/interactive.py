@@ -51,7 +51,7 @@ def iou(truth: np.ndarray, mask: np.ndarray | None, ignore: np.ndarray | None = 
     """
     truth, mask, counted = _as_masks(truth, mask, ignore)
     union = np.count_nonzero((truth | mask) & counted)
-    return 1.0 if union == 0 else np.count_nonzero(truth & mask & counted) / union
+    return 1.0 if union == 0 else float(np.count_nonzero(truth & mask & counted) / union)
 
 
 def _farthest(region: np.ndarray, blocked: np.ndarray | None) -> tuple[float, int, int]:
