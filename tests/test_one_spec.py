@@ -14,7 +14,8 @@ from skimage import data
 from streamlit.testing.v1 import AppTest
 
 from segcore.cli import main as cli_main
-from segcore.registry import compare_methods, get_method, list_methods
+from segcore.prompts import Click, Prompts
+from segcore.registry import compare_methods, get_method, list_methods, run_method
 from segcore.spec import Param
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -69,11 +70,20 @@ def _cli_params(tmp_path, method: str, extra: list[str]) -> dict:
     return json.loads(rows[0]["params"])
 
 
-@pytest.mark.parametrize("method", [m for m in METHODS if m != "maskrcnn"])
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "maskrcnn" and not get_method(m).prompted])
 def test_the_command_line_records_the_declared_defaults(tmp_path, method):
     recorded = _cli_params(tmp_path, method, [])
     settings = json.loads(json.dumps(get_method(method).settings))  # tuples as the CSV's JSON writes them
     assert {k: recorded.get(k) for k in settings} == settings
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if get_method(m).prompted])
+def test_a_prompt_method_records_the_declared_defaults(method):
+    """The command line takes no prompts yet: a prompt method run with a simple prompt (a box, a click inside it,
+    a negative click outside) records the declared settings."""
+    prompts = Prompts((Click(64, 64), Click(5, 5, False)), box=(32, 32, 96, 96))
+    seg = run_method(method, data.astronaut()[::4, ::4], prompts)
+    assert {k: seg.params.get(k) for k in get_method(method).settings} == get_method(method).settings
 
 
 def test_the_command_line_records_mask_rcnns_declared_thresholds(tmp_path):

@@ -377,8 +377,9 @@ def test_load_array(arr):
 
 # --------------------------------------------------------------------------- techniques
 
-#: Every technique but Mask R-CNN (it needs torch and its weights: tests/test_maskrcnn_*.py).
-METHODS = [s.name for s in list_methods() if s.family != "maskrcnn"]
+#: Every technique but Mask R-CNN (it needs torch and its weights: tests/test_maskrcnn_*.py) and the prompt methods
+#: (they need the user's prompts: tests/test_prompt_methods.py).
+METHODS = [s.name for s in list_methods() if s.family not in ("maskrcnn", "prompts")]
 
 
 def _gray_bins(image: np.ndarray) -> int:
