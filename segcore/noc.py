@@ -29,8 +29,12 @@ from segcore.registry import MethodSpec, list_methods
 
 #: The CSV's columns before the per-click ones (``error`` comes last, as in the scores CSV).
 LEAD_COLUMNS = ("image", "method", "params", "width", "height", "ground_truth")
-#: Prompt methods left out of the default set: they need scribbles, and the robot user only clicks.
-NEEDS_SCRIBBLES: frozenset[str] = frozenset()
+#: Prompt methods left out of the default set, and why: the robot user's clicks cannot start them.
+NOT_FROM_CLICKS = {
+    "pixel_classifier": "it needs an example of the background from the start (a negative click or scribble, or a "
+    "box), and the robot user's first clicks are all positive (it clicks negative only on a false region), so it "
+    "would refuse every click",
+}
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,8 @@ def default_methods() -> tuple[list[MethodSpec], list[str]]:
     chosen, notes = [], []
     for spec in list_methods("prompts"):
         why = unavailable(spec)
-        if why is None and spec.name in NEEDS_SCRIBBLES:
-            why = f"{spec.name}: it needs scribbles and the robot user only clicks"
+        if why is None and spec.name in NOT_FROM_CLICKS:
+            why = f"{spec.name}: {NOT_FROM_CLICKS[spec.name]}"
         if why is None:
             chosen.append(spec)
         else:
