@@ -110,25 +110,36 @@ def noc_image(task: ImageTask, settings: NocSettings) -> Rows:
                                "error": ""}
         rows.append(row)
         used: dict[str, Any] = {}
-
-        def answer(prompts, spec=get_method(run.name), params=run.params, used=used):
-            seg = spec.run(image.rgb, prompts, **params)
-            used["params"] = seg.params
-            used.setdefault("note", (seg.extras or {}).get("note"))
-            return seg.labels == 1
-
         try:
+            answer = _answer(get_method(run.name), image.rgb, run.params, used)
             trace = simulate(answer, truth, ignore=ignore, max_clicks=settings.max_clicks)
         except Exception as exc:  # noqa: BLE001 - reported in the row
             row["error"] = _message(exc)
             continue
-        row.update(trace=trace, noc85=trace.noc(0.85), noc90=trace.noc(0.90), ms_per_click=round(float(trace.ms_per_click), 3),
+        row.update(trace=trace, noc85=trace.noc(0.85), noc90=trace.noc(0.90),
+                   ms_per_click=round(float(trace.ms_per_click), 3),
                    clicks=".".join(f"{c.x},{c.y}{'+' if c.positive else '-'}" for c in trace.clicks),
                    refused="; ".join(trace.errors), note=used.get("note") or "")
         row.update({f"iou_{k}": round(float(v), 6) for k, v in enumerate(trace.ious, start=1)})
         if "params" in used:
             row["params"] = params_json(used["params"])
     return rows
+
+
+def _answer(spec: MethodSpec, rgb, params: dict[str, Any], used: dict[str, Any]):
+    """``answer(prompts) -> mask`` for :func:`~segcore.scoring.interactive.simulate`: ``spec`` run on ``rgb``.
+
+    The mask is the result's label 1 (the object). ``used`` receives the settings the method
+    recorded (``params``) and its first note (a crop, a reduced size) for the CSV.
+    """
+
+    def answer(prompts):
+        seg = spec.run(rgb, prompts, **params)
+        used["params"] = seg.params
+        used.setdefault("note", (seg.extras or {}).get("note"))
+        return seg.labels == 1
+
+    return answer
 
 
 # --------------------------------------------------------------------------- choosing methods
@@ -230,10 +241,10 @@ def _chosen(parser: argparse.ArgumentParser, values: Sequence[str] | None) -> tu
 
 
 def summary_lines(rows: Rows, max_clicks: int) -> list[str]:
-    """Per method: images, mean NoC@85 and NoC@90, failures (never IoU 0.90) and ms per click, aligned."""
+    """Per method: images, mean NoC@85 and NoC@90, failures (never IoU 0.90) and median ms per click, aligned."""
     from segcore.scoring.interactive import summarize
 
-    table = [("method", "images", "NoC@85", "NoC@90", "failures", "ms/click")]
+    table = [("method", "images", "NoC@85", "NoC@90", "failures", "ms/click")]  # ms: the median (ClickTrace)
     for method in dict.fromkeys(r["method"] for r in rows):
         traces = [r["trace"] for r in rows if r["method"] == method and "trace" in r]
         if traces:
@@ -245,7 +256,7 @@ def summary_lines(rows: Rows, max_clicks: int) -> list[str]:
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     table.insert(1, tuple("-" * w for w in widths))
     head = (f"summary: mean clicks to reach IoU 0.85 / 0.90 ({max_clicks} when never); "
-            "failures: images never reaching 0.90")
+            "failures: images never reaching 0.90; ms/click: median")
     return [head] + ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
                      for line in table]
 
