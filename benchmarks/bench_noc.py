@@ -44,8 +44,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 DATA = REPO.parent / "shared" / "data" / "bsds500-trainval"
-#: Smallest object kept from a Berkeley segmentation, as a share of the photo's pixels.
-MIN_SHARE = 0.01
+#: Smallest object kept from a Berkeley segmentation, as a share of the photo's pixels. The GrabCut set's objects
+#: are large; with 1 % every method failed all five regions under 4 % (animals of about 3,000 px with legs and
+#: fur, outlined to a pixel or two: 0.90 IoU asks more than those outlines hold).
+MIN_SHARE = 0.05
 #: Clicks at which the IoU curve is tabulated.
 CURVE = (1, 2, 3, 5, 10, 20)
 #: Published NoC@90 on the GrabCut set (Xu et al. 2016's table; later tables differ a little).
@@ -156,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=int, default=30, help="Berkeley photos (0: the samples only); default 30")
     parser.add_argument("-m", "--method", help="methods, comma-separated; default: noc's default set")
+    parser.add_argument("-p", "--param", action="append", default=[], metavar="[METHOD.]KEY=VALUE",
+                        help="passed to noc as -p (repeatable)")
     parser.add_argument("--max-clicks", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="Dask workers (noc's --workers); default 2")
     parser.add_argument("--keep", metavar="DIR", help="write the development set and the CSV here and keep them")
@@ -171,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                    "--max-clicks", str(args.max_clicks), "--workers", str(args.workers), "--csv", str(csv_path)]
         if args.method:
             command += ["-m", args.method]
+        for p in args.param:
+            command += ["-p", p]
         env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
         print("$ " + " ".join(command[1:]), file=sys.stderr, flush=True)
         run = subprocess.run(command, check=False, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
@@ -198,6 +204,7 @@ def write_doc(path: Path, args, everything, photos, samples, n_images, n_photos,
         cmd += f" --photos {args.photos}"
     if args.method:
         cmd += f" -m {args.method}"
+    cmd += "".join(f" -p {p}" for p in args.param)
     cmd += f" --workers {args.workers} --doc {path.as_posix()}"
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs visible, Python {platform.python_version()}"
     text = f"""# Interactive segmentation: clicks to a good mask (NoC@85/90)

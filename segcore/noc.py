@@ -16,15 +16,18 @@ on Dask exactly as the folder mode's (:func:`segcore.batch.map_images`, ``--work
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from segcore.batch import ImageTask, MethodRun, Rows, error_rows, params_json
+from segcore.prompts import Prompts
 from segcore.registry import MethodSpec, list_methods
 
 #: The CSV's columns before the per-click ones (``error`` comes last, as in the scores CSV).
@@ -118,7 +121,7 @@ def noc_image(task: ImageTask, settings: NocSettings) -> Rows:
             continue
         row.update(trace=trace, noc85=trace.noc(0.85), noc90=trace.noc(0.90),
                    ms_per_click=round(float(trace.ms_per_click), 3),
-                   clicks=".".join(f"{c.x},{c.y}{'+' if c.positive else '-'}" for c in trace.clicks),
+                   clicks=Prompts(trace.clicks).to_text().get("clicks", ""),  # a link's text: "x,y+.x,y-"
                    refused="; ".join(trace.errors), note=used.get("note") or "")
         row.update({f"iou_{k}": round(float(v), 6) for k, v in enumerate(trace.ious, start=1)})
         if "params" in used:
@@ -145,15 +148,35 @@ def _answer(spec: MethodSpec, rgb, params: dict[str, Any], used: dict[str, Any])
 # --------------------------------------------------------------------------- choosing methods
 
 
-def unavailable(spec: MethodSpec) -> str | None:
-    """Why ``spec`` cannot run here (None: it can): its module's ``weights_found()`` says no weights.
+def _weights_check(spec: MethodSpec) -> Callable[..., bool] | None:
+    """The ``weights_found`` function of ``spec``'s module or of its ``<module>_weights`` companion; None if neither.
 
-    A prompt method that needs downloaded weights (SAM 2.1) says so with a ``weights_found()``
-    function in its module; one without it needs nothing.
+    A prompt method that needs downloaded weights (SAM 2.1: ``segcore.methods.prompts.sam2`` and
+    ``sam2_weights``) says whether they are here with such a function; one without needs nothing.
     """
-    found = getattr(sys.modules.get(spec.func.__module__), "weights_found", None)
-    if callable(found) and not found():
-        return f"{spec.name}: its weights are not found on this machine"
+    for name in (spec.func.__module__, f"{spec.func.__module__}_weights"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        found = getattr(module, "weights_found", None)
+        if callable(found):
+            return found
+    return None
+
+
+def unavailable(spec: MethodSpec, params: Mapping[str, Any] | None = None) -> str | None:
+    """Why ``spec`` cannot run here (None: it can): its ``weights_found()`` says its weights are missing.
+
+    ``params`` (the ``-p`` settings) are passed on where that function takes them (SAM's
+    ``checkpoint``), so the check is for the weights the run would load. Nothing is downloaded.
+    """
+    found = _weights_check(spec)
+    if found is None:
+        return None
+    accepted = inspect.signature(found).parameters
+    if not found(**{k: v for k, v in (params or {}).items() if k in accepted}):
+        return f"{spec.name}: its weights are not found on this machine (see 'python -m segcore weights')"
     return None
 
 
@@ -218,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _chosen(parser: argparse.ArgumentParser, values: Sequence[str] | None) -> tuple[list[MethodSpec], list[str]]:
-    """The ``-m`` methods (each a prompt method that can run here), or the default set; parser.error otherwise."""
+    """The ``-m`` methods (each a prompt method), or the default set (those that can run here); parser.error
+    otherwise. Whether a named method's weights are here is checked with its settings, by :func:`run`."""
     from segcore.cli import UsageError, parse_methods
 
     if not values:
@@ -234,9 +258,6 @@ def _chosen(parser: argparse.ArgumentParser, values: Sequence[str] | None) -> tu
     for spec in specs:
         if not spec.prompted:
             parser.error(f"{spec.name} is not a prompt method (it takes no clicks); choose from {', '.join(prompts)}")
-        why = unavailable(spec)
-        if why:
-            parser.error(why)
     return specs, []
 
 
@@ -272,6 +293,11 @@ def run(argv: Sequence[str]) -> int:
         params = route_params(args.param, specs)
     except UsageError as exc:
         parser.error(str(exc))
+    if args.method:
+        for spec in specs:
+            why = unavailable(spec, params[spec.name])
+            if why:
+                parser.error(why)
     files, problems = collect_images(args.paths)
     gt_path = Path(args.ground_truth)
     if gt_path.is_dir():

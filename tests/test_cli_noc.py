@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -171,3 +173,21 @@ def test_a_method_whose_weights_are_missing_is_skipped_or_refused(scenes, monkey
     with pytest.raises(SystemExit) as stop:
         main(["noc", str(photos), "--ground-truth", str(masks)])
     assert stop.value.code == 2 and "no prompt method can run here" in capsys.readouterr().err
+
+
+def test_the_weights_check_may_live_in_a_weights_module_and_sees_the_settings(scenes, tmp_path, monkeypatch, capsys):
+    """SAM 2.1 keeps ``weights_found(checkpoint=...)`` in ``sam2_weights``: the check looks there, with the -p settings."""
+    asked = []
+
+    def weights_found(max_side=320):
+        asked.append(max_side)
+        return max_side == 320
+
+    monkeypatch.setitem(sys.modules, "segcore.methods.prompts.classic_weights", SimpleNamespace(weights_found=weights_found))
+    photos, masks = scenes
+    with pytest.raises(SystemExit) as stop:
+        main(["noc", str(photos), "--ground-truth", str(masks), "-m", "grabcut", "-p", "max_side=200"])
+    assert stop.value.code == 2 and "grabcut: its weights are not found" in capsys.readouterr().err
+    assert main(["noc", str(photos / "a.png"), "--ground-truth", str(masks), "-m", "grabcut", "-p", "max_side=320",
+                 "--max-clicks", "1", "--csv", str(tmp_path / "n.csv")]) == 0
+    assert asked == [200, 320]
