@@ -112,7 +112,6 @@ def test_flood_fill_reads_hue_that_gray_misses():
     ("seeded_watershed", Prompts(box=(10, 10, 50, 50)), "Seeded watershed needs a positive click or scribble"),
     ("random_walker", Prompts((OUTSIDE,)), "Random walker needs a positive click or scribble"),
     ("grabcut", Prompts((OUTSIDE,)), "GrabCut needs a box or a positive click"),
-    ("grabcut", Prompts(box=(0, 0, 199, 149)), "GrabCut needs some background"),
     ("pixel_classifier", Prompts((INSIDE,)), "needs examples of both the object and the background"),
     ("pixel_classifier", Prompts((OUTSIDE,)), "needs examples of both the object and the background"),
     ("random_walker", Prompts(), "Random walker needs a positive click"),
@@ -121,6 +120,15 @@ def test_flood_fill_reads_hue_that_gray_misses():
 def test_prompts_that_cannot_give_an_answer_say_what_to_add(name, prompts, says):
     with pytest.raises(ValueError, match=says):
         run_method(name, IMAGE, prompts)
+
+
+def test_grabcut_says_what_to_add_where_the_prompts_leave_no_background():
+    """A box over the whole image, or a band over all of it, leaves GrabCut's background model no colour."""
+    for prompts, band in ((Prompts((INSIDE,), box=(0, 0, 199, 149)), 40), (Prompts((INSIDE,)), 200)):
+        with pytest.raises(ValueError, match="GrabCut needs some background: draw a box smaller than the image, add a "
+                                             "negative click or narrow the band"):
+            run_method("grabcut", IMAGE, prompts, band=band)
+    assert run_method("grabcut", IMAGE, Prompts((INSIDE, OUTSIDE)), band=200).labels[70, 95] == 1
 
 
 def test_the_pixel_classifier_takes_a_box_as_background_around_it():

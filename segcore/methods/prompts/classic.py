@@ -49,7 +49,14 @@ from skimage.segmentation import watershed as sk_watershed
 from sklearn.ensemble import RandomForestClassifier
 
 from segcore.fast.parallel import n_threads
-from segcore.methods.prompts.window import MAX_SIDES, Window, max_side_label, says, sized, window
+from segcore.methods.prompts.window import (
+    MAX_SIDES,
+    Window,
+    max_side_label,
+    says,
+    sized,
+    window,
+)
 from segcore.prompts import Prompts
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
@@ -113,6 +120,17 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.astype(np.float32) / np.float32(255.0), cv2.COLOR_RGB2Lab)
 
 
+def _squared_distance(lab: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Squared CIELAB distance (ΔE²) of each pixel of ``lab`` to ``colour``, float32 (H, W).
+
+    OpenCV's per-pixel arithmetic: 27 ms at 1600 x 1200 against 140 ms for
+    numpy's ``np.square(lab - colour).sum(-1)`` and its temporaries (flood fill
+    computes one per click).
+    """
+    diff = cv2.subtract(lab, (*map(float, colour), 0.0))
+    return cv2.transform(cv2.multiply(diff, diff), np.ones((1, 3), np.float32))
+
+
 def _inside_box(shape: tuple[int, int], box: tuple[int, int, int, int] | None) -> np.ndarray:
     """Boolean (H, W): True inside ``box`` (corners inclusive); everywhere when there is no box."""
     inside = np.zeros(shape, bool)
@@ -140,8 +158,10 @@ def _border(shape: tuple[int, int]) -> np.ndarray:
 def _markers(fg: np.ndarray, bg: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, str]:
     """Labels 2 (object seeds), 1 (background: its seeds and outside the box), 0 (unknown), and where the
     background came from. With no background seed and no box, the window's border is background."""
-    background = bg | (~inside & ~fg)
-    source = "seeds" if bg.any() else "outside the box"
+    outside = ~inside & ~fg
+    background = bg | outside
+    where = (("negative clicks and scribbles", bg), ("outside the box", outside))
+    source = " and ".join(words for words, marked in where if marked.any())
     if not background.any():
         background = _border(fg.shape) & ~fg
         source = "the image border"
@@ -164,9 +184,11 @@ def _definite(full: np.ndarray, prompts: Prompts, shape: tuple[int, int]) -> np.
 def _answer(method: str, mask: np.ndarray, params: dict, elapsed: float, win: Window, *,
             confidence: float | None, note: str | None, **extras: Any) -> Segmentation:
     labels = mask.astype(np.int32)
+    n_object = int(np.count_nonzero(mask))
+    counts = np.array([mask.size - n_object, n_object])
     extras = {"confidence": confidence, "note": note, "run_shape": tuple(win.run),
               "window": (win.x0, win.y0, win.x1 - 1, win.y1 - 1), "reduced": win.reduced, **extras}
-    return Segmentation(method, labels, build_legend(labels, NAMES), params, elapsed, extras)
+    return Segmentation(method, labels, build_legend(labels, NAMES, counts=counts), params, elapsed, extras)
 
 
 def _positive_seeds(prompts: Prompts) -> bool:
@@ -199,8 +221,9 @@ def flood(image: np.ndarray, prompts: Prompts, *, tolerance: float = 12.0, smoot
     """Flood fill from each positive click (``skimage.segmentation.flood``), less the floods of negative clicks.
 
     A click's flood is every pixel connected to it whose colour lies within
-    ``tolerance`` of the clicked colour: ``flood`` on the image of CIELAB
-    distances to that colour (ΔE), where the click's own value is 0. CIELAB
+    ``tolerance`` of the clicked colour: ``flood`` on the image of squared CIELAB
+    distances to that colour (ΔE², within ``tolerance`` squared), where the
+    click's own value is 0. CIELAB
     and not gray because a photo's object and background often share a
     brightness and differ in hue (a red apple on green leaves is one gray),
     and because ΔE is close to perceptual, so one tolerance serves dark and
@@ -224,13 +247,15 @@ def flood(image: np.ndarray, prompts: Prompts, *, tolerance: float = 12.0, smoot
         lab = _lab(win.take(image))
         if smoothing > 0:
             lab = cv2.GaussianBlur(lab, (0, 0), smoothing * win.scale)
-        wp, _, _, inside = _work_seeds(win, prompts)
+        wp = win.prompts(prompts)
 
         def filled(click) -> np.ndarray:
-            distance = np.sqrt(np.square(lab - lab[click.y, click.x]).sum(axis=-1))
-            distance[~inside] = np.inf  # a box stops the flood
+            distance = _squared_distance(lab, lab[click.y, click.x])
+            if wp.box is not None:  # a box stops the flood
+                x0, y0, x1, y1 = wp.box
+                distance[:y0] = distance[y1 + 1:] = distance[:, :x0] = distance[:, x1 + 1:] = np.inf
             distance[click.y, click.x] = 0.0
-            return sk_flood(distance, (click.y, click.x), tolerance=tolerance)
+            return sk_flood(distance, (click.y, click.x), tolerance=tolerance**2)
 
         mask = np.zeros(win.run, bool)
         for click in wp.positives:
@@ -246,13 +271,15 @@ def flood(image: np.ndarray, prompts: Prompts, *, tolerance: float = 12.0, smoot
 
 
 def _gradient(lab: np.ndarray) -> np.ndarray:
-    """The Sobel gradient magnitude of a CIELAB image: ``skimage.filters.sobel`` of each channel, root sum of squares."""
+    """The Sobel gradient magnitude of a CIELAB image: ``skimage.filters.sobel`` of each channel, root sum of
+    squares."""
     return np.sqrt(sum(np.square(sobel(lab[..., c])) for c in range(3)))
 
 
 def _watershed_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
-    """Colour, gradient and the flooding: about 0.7 s a megapixel, a compact watershed a little more."""
-    return 0.02 + megapixels(shape) * (0.7 if float(p["compactness"]) == 0 else 0.9)
+    """Colour, gradient and the flooding: 0.33 s a megapixel measured (0.16 s at 800 x 600, 0.63 s at
+    1600 x 1200), set at 0.4; a compact watershed half as much again."""
+    return 0.02 + megapixels(shape) * (0.4 if float(p["compactness"]) == 0 else 0.6)
 
 
 @register(
@@ -264,7 +291,7 @@ def _watershed_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
         Param("compactness", "Compactness", "float", 0.0, 0.1, 0.001,
               help="0: the classic watershed, the basins meet on the gradient's ridges. Larger: the object and "
               "background grow rounder (skimage's compact watershed), crossing weak edges."),
-        _max_side("The default keeps an answer near 0.3 s at 1600 x 1200 px."),
+        _max_side("The default keeps an answer under 0.5 s at 1600 x 1200 px (benchmarks/bench_prompts.py)."),
     ),
     cost=_cost(_watershed_seconds),
 )
@@ -309,8 +336,9 @@ def seeded_watershed(image: np.ndarray, prompts: Prompts, *, smoothing: float = 
 
 
 def _walker_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
-    """A direct sparse solve (mode "bf"): grows faster than the pixel count, about 6 s a megapixel^1.4."""
-    return 0.03 + 6.0 * megapixels(shape) ** 1.4
+    """A direct sparse solve (mode "bf") grows as the pixel count to the power 1.5: 0.13 s at 160 x 120, 0.39 s at
+    240 x 180, 0.81 s at 320 x 240, 2.1 s at 400 x 300 (every pixel unmarked: a box's outside costs nothing)."""
+    return 0.02 + 50.0 * megapixels(shape) ** 1.5
 
 
 @register(
@@ -318,14 +346,14 @@ def _walker_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
     params=(
         Param("beta", "Beta (edge sharpness)", "float", 10.0, 500.0, 10.0,
               help="How hard a colour edge is to cross: the larger, the more the walk stays inside uniform "
-              "regions. 90 did best on photos here (design notes); scikit-image's default is 130."),
+              "regions. 90 is the value the design notes measured on photos; scikit-image's default is 130."),
         _max_side("A random walker solves a linear system over every unmarked pixel: the default keeps an answer "
-                  "near 0.4 s."),
+                  "under 0.5 s at 1600 x 1200 px (benchmarks/bench_prompts.py)."),
     ),
     cost=_cost(_walker_seconds),
 )
 def random_walker(image: np.ndarray, prompts: Prompts, *, beta: float = 90.0,
-                  max_side: int | None = 240) -> Segmentation:
+                  max_side: int | None = 180) -> Segmentation:
     """Random walker segmentation (``skimage.segmentation.random_walker``) from the prompts' seeds, on CIELAB.
 
     Seeds: the object's (positive clicks and scribbles) and the background's
@@ -370,8 +398,10 @@ def random_walker(image: np.ndarray, prompts: Prompts, *, beta: float = 90.0,
 
 
 def _grabcut_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
-    """About 0.8 s a megapixel and iteration (0.66 s a click at 481 x 321, 5 iterations, in the design notes)."""
-    return 0.02 + 0.9 * megapixels(shape) * max(1, int(p["iterations"]))
+    """A little faster than linear in the pixels per iteration, 5 iterations: 0.17 s at 240 x 180, 0.54 s at
+    400 x 300, 3.1 s at 640 x 480 (0.66 s at 481 x 321 in the design notes)."""
+    mp = megapixels(shape)
+    return 0.02 + 1.2 * mp * (1 + 2 * mp) * max(1, int(p["iterations"]))
 
 
 @register(
@@ -381,14 +411,15 @@ def _grabcut_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
               help="Rounds of refitting the two colour models and cutting again (OpenCV's iterCount)."),
         Param("band", "Band around positive clicks (px)", "int", 0, 200, 5,
               help="Pixels this close to a positive click start as probable object, the rest as probable "
-              "background (inside a box: all probable object). 40 px measured best on 481 x 321 photos."),
+              "background (inside a box: all probable object). 40 px is the band the design notes measured on "
+              "481 x 321 photos."),
         _max_side("GrabCut refits colour models and cuts a graph each iteration: the default keeps an answer "
-                  "near 0.4 s."),
+                  "under 0.5 s at 1600 x 1200 px (benchmarks/bench_prompts.py)."),
     ),
     cost=_cost(_grabcut_seconds),
 )
 def grabcut(image: np.ndarray, prompts: Prompts, *, iterations: int = 5, band: int = 40,
-            max_side: int | None = 320) -> Segmentation:
+            max_side: int | None = 240) -> Segmentation:
     """GrabCut (``cv2.grabCut``, Rother et al. 2004) from a box and/or clicks and scribbles.
 
     The starting mask: outside the box definite background, inside it
@@ -419,13 +450,14 @@ def grabcut(image: np.ndarray, prompts: Prompts, *, iterations: int = 5, band: i
             mask[inside] = cv2.GC_PR_FGD
             mask[~inside] = cv2.GC_BGD
         else:
-            radius = int(round(band * win.scale))
+            radius = round(band * win.scale)
             for c in wp.positives:
                 cv2.circle(mask, (c.x, c.y), radius, cv2.GC_PR_FGD, -1)
         mask[fg] = cv2.GC_FGD
         mask[bg] = cv2.GC_BGD
-        if not np.isin(mask, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
-            raise ValueError("GrabCut needs some background: draw a box smaller than the image or add a negative click")
+        if not np.isin(mask, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():  # its background model would have no colour
+            raise ValueError("GrabCut needs some background: draw a box smaller than the image, add a negative click "
+                             "or narrow the band")
         if not np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).any():
             raise ValueError("GrabCut needs a box or a positive click (the positive and negative ones cancel out)")
         cv2.setRNGSeed(0)  # its colour models start from k-means with OpenCV's random generator
@@ -444,10 +476,10 @@ FEATURES = {"intensity": (False, False), "intensity+edges": (True, False), "inte
 
 
 def _classifier_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
-    """Features about 1.5 s a megapixel with every group (sigma up to 16), the forest's prediction about
-    20 ms a megapixel and tree."""
+    """Features about 1 s a megapixel a group (intensity, edges, texture), training and prediction about
+    50 ms a megapixel and tree: 0.34 s at 320 x 240, 1.35 s at 640 x 480 with the defaults."""
     groups = 1 + sum(FEATURES.get(p["features"], (True, True)))
-    return 0.05 + megapixels(shape) * (0.5 * groups + 0.02 * int(p["n_estimators"]))
+    return 0.05 + megapixels(shape) * (1.0 * groups + 0.05 * int(p["n_estimators"]))
 
 
 @register(
@@ -463,7 +495,8 @@ def _classifier_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
               labels=("intensity", "intensity and edges", "intensity, edges and texture"),
               help="Which of scikit-image's multiscale basic features each pixel is described by, per colour "
               "channel and scale: smoothed intensity, gradient magnitude, and the Hessian's eigenvalues (texture)."),
-        _max_side("Features and prediction cost time with every pixel: the default keeps an answer near 0.4 s."),
+        _max_side("Features and prediction cost time with every pixel: the default keeps an answer "
+                  "under 0.5 s at 1600 x 1200 px (benchmarks/bench_prompts.py)."),
     ),
     cost=_cost(_classifier_seconds),
 )
@@ -511,8 +544,7 @@ def pixel_classifier(image: np.ndarray, prompts: Prompts, *, n_estimators: int =
         edges, texture = FEATURES[features]
         described = multiscale_basic_features(win.take(image), intensity=True, edges=edges, texture=texture,
                                               sigma_min=1.0, sigma_max=sigma_max, channel_axis=-1)
-        forest = RandomForestClassifier(n_estimators=n_estimators, max_depth=10, max_samples=0.5,
-                                        n_jobs=n_threads(), random_state=0)
+        forest = RandomForestClassifier(n_estimators=n_estimators, max_depth=10, n_jobs=n_threads(), random_state=0)
         forest = fit_segmenter(training, described, forest)
         prob = np.zeros(win.run, np.float32)
         rows = np.flatnonzero(inside.ravel())

@@ -30,7 +30,7 @@ from segcore.prompts import Prompts
 __all__ = ["MAX_SIDES", "Window", "run_shape", "window"]
 
 #: Long sides a prompt method may work at; None: the size of the window itself (no reduction).
-MAX_SIDES = (None, 128, 160, 200, 240, 320, 400, 480, 640, 800, 1000, 1200, 1600)
+MAX_SIDES = (None, 128, 160, 180, 200, 240, 320, 400, 480, 640, 800, 1000, 1200, 1600)
 
 
 def run_shape(shape: tuple[int, int], max_side: int | None) -> tuple[int, int]:
@@ -96,7 +96,8 @@ class Window:
         if self.reduced:
             at = f"at {max(self.run)} px on the long side"
             if full_seconds is not None:
-                at += f" (about {full_seconds:.1f} s at full size)"
+                at += f" (about {full_seconds:.1f} s at full size)" if full_seconds < 9.95 else \
+                    f" (about {full_seconds:.0f} s at full size)"
             text = f"{title} worked {where + ' ' if where else ''}{at}; its answer was scaled back to {w} x {h} px."
         else:
             text = f"{title} worked {where}."
@@ -116,7 +117,7 @@ def window(shape: tuple[int, int], prompts: Prompts, max_side: int | None, *, ma
     bounds = prompts.bounds()
     if prompts.box is not None and bounds is not None:
         bx0, by0, bx1, by1 = bounds
-        pad = max(min_margin, int(round(margin * max(bx1 - bx0 + 1, by1 - by0 + 1))))
+        pad = max(min_margin, round(margin * max(bx1 - bx0 + 1, by1 - by0 + 1)))
         y0, y1 = max(0, by0 - pad), min(h, by1 + pad + 1)
         x0, x1 = max(0, bx0 - pad), min(w, bx1 + pad + 1)
     return Window((h, w), y0, y1, x0, x1, run_shape((y1 - y0, x1 - x0), max_side))
@@ -129,7 +130,9 @@ def max_side_label(value: int | None) -> str:
 def says(value: int | None, shape: tuple[int, int]) -> str:
     """How a ``max_side`` reads in the cost model's note."""
     side = max(shape[:2])
-    return f"at {value} px on its long side" if value is not None and value < side else f"at the working size ({side} px)"
+    if value is not None and value < side:
+        return f"at {value} px on its long side"
+    return f"at the working size ({side} px)"
 
 
 def sized(seconds: Callable[[tuple[int, int], dict], float]) -> Callable:
