@@ -246,13 +246,13 @@ def process_image(task: ImageTask, settings: BatchSettings) -> Rows:
     return rows
 
 
-def _worker_task(task: ImageTask, settings: BatchSettings) -> Rows:
-    """:func:`process_image` on a Dask worker: numpy, BLAS and segcore's bands on one thread."""
+def _worker_task(task: ImageTask, settings: Any, work: Callable[[Any, Any], Rows] = process_image) -> Rows:
+    """``work(task, settings)`` on a Dask worker: numpy, BLAS and segcore's bands on one thread."""
     from threadpoolctl import threadpool_limits
 
     os.environ.setdefault("SEGCORE_THREADS", "1")  # a worker of someone else's cluster too
     with threadpool_limits(1):
-        return process_image(task, settings)
+        return work(task, settings)
 
 
 # --------------------------------------------------------------------------- mapping
@@ -283,19 +283,25 @@ def output_stems(paths: Sequence[str | os.PathLike]) -> list[str]:
 
 def map_images(
     tasks: Sequence[ImageTask],
-    settings: BatchSettings,
+    settings: Any,
     *,
+    work: Callable[[Any, Any], Rows] = process_image,
     workers: int = 0,
     scheduler: str | None = None,
     on_done: Callable[[int, Rows], None] | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> list[Rows]:
-    """Run :func:`process_image` on every task, in this process or on Dask.
+    """Run :func:`process_image` (or ``work``) on every task, in this process or on Dask.
 
     Parameters
     ----------
     tasks : sequence of ImageTask
     settings : BatchSettings
+        Or whatever ``work`` takes; small and picklable, with ``methods`` (a tuple of
+        :class:`MethodRun`, for the error rows of an image whose worker failed).
+    work : callable
+        ``work(task, settings) -> rows`` for one image, a module-level function (Dask sends it
+        by name); :func:`process_image` by default, :func:`segcore.noc.noc_image` for ``noc``.
     workers : int
         0: in this process, one image after the other, without importing dask. N > 0:
         a ``LocalCluster`` of N single-threaded worker processes (ignored with ``scheduler``).
@@ -321,9 +327,9 @@ def map_images(
 
     if scheduler is None and workers <= 0:
         for i, task in enumerate(tasks):
-            done(i, process_image(task, settings))
+            done(i, work(task, settings))
     else:
-        _map_dask(tasks, settings, workers, scheduler, done, on_start)
+        _map_dask(tasks, settings, work, workers, scheduler, done, on_start)
     return results
 
 
@@ -376,7 +382,7 @@ def dask_client(workers: int, scheduler: str | None = None) -> Iterator[Any]:
         yield client
 
 
-def _map_dask(tasks, settings, workers, scheduler, done, on_start) -> None:
+def _map_dask(tasks, settings, work, workers, scheduler, done, on_start) -> None:
     from distributed import as_completed  # Dask only on this path
 
     with dask_client(workers, scheduler) as client:
@@ -384,7 +390,7 @@ def _map_dask(tasks, settings, workers, scheduler, done, on_start) -> None:
             n = len(client.scheduler_info(n_workers=-1).get("workers", {})) if scheduler else workers
             where = f"the Dask scheduler at {scheduler}" if scheduler else "a local Dask cluster"
             on_start(f"{len(tasks)} images on {n} worker(s) of {where}")
-        futures = client.map(_worker_task, list(tasks), settings=settings, pure=False)
+        futures = client.map(_worker_task, list(tasks), settings=settings, work=work, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         try:
             for future in as_completed(futures):
@@ -468,18 +474,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_csv(target: str | os.PathLike | TextIO, rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str]) -> None:
-    """Write ``rows`` as the scores CSV: :data:`LEAD_COLUMNS`, the score keys, then ``error``.
+def write_csv(
+    target: str | os.PathLike | TextIO, rows: Sequence[Mapping[str, Any]], score_keys: Sequence[str],
+    lead: Sequence[str] = LEAD_COLUMNS,
+) -> None:
+    """Write ``rows`` as the scores CSV: the ``lead`` columns (:data:`LEAD_COLUMNS`), the score keys, then ``error``.
 
     NaN and missing values are empty cells; floats round-trip exact. ``target`` is a path
     (its folder is created) or an open text stream.
     """
+    columns = [*lead, *score_keys, ERROR_COLUMN]
     if not hasattr(target, "write"):
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         with open(target, "w", encoding="utf-8", newline="") as fh:
-            write_csv(fh, rows, score_keys)
-        return
-    columns = [*LEAD_COLUMNS, *score_keys, ERROR_COLUMN]
+            _write_rows(fh, rows, columns)
+    else:
+        _write_rows(target, rows, columns)
+
+
+def _write_rows(target: TextIO, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
     writer = csv.writer(target, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows([_cell(row.get(c)) for c in columns] for row in rows)

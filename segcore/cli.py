@@ -4,6 +4,7 @@
     python -m segcore photos/ --method kmeans -p k=8 -p color_space=lab
     python -m segcore photos/ -m otsu,kmeans,sobel -p kmeans.k=8 --ground-truth gt/ --metrics scores.csv
     python -m segcore weights status | weights download --variant v1 | weights download sam2
+    python -m segcore noc photos/ --ground-truth masks/ -m grabcut --csv noc.csv   (see segcore.noc)
 
 Writes, per image and method, ``<stem>_<method>_labels.png`` (16-bit, value =
 label) and ``<stem>_<method>_overlay.png``. With ``--ground-truth`` each result
@@ -165,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
         + "\n\nground truth: with --ground-truth FOLDER, photos/cat.jpg is scored against FOLDER/cat.<ext> "
         "(an image type or .npy), or against several, FOLDER/cat.<anything>.<ext> (cat.1.png, cat.2.png)."
         "\n\nweights: 'python -m segcore weights status', 'weights download --variant v1|v2' (Mask R-CNN) "
-        "or 'weights download sam2 [--checkpoint ...]' (SAM 2.1) manage model weights.",
+        "or 'weights download sam2 [--checkpoint ...]' (SAM 2.1) manage model weights."
+        "\n\ninteractive: 'python -m segcore noc IMAGES --ground-truth MASKS -m grabcut' scores prompt methods "
+        "with the robot user (NoC@85/90); see 'python -m segcore noc --help'.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files and/or folders of images")
@@ -413,4 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from segcore.weights_cli import main as weights_main
 
         return weights_main(argv[1:])
+    if argv and argv[0] == "noc":
+        from segcore.noc import run as noc_run
+
+        return noc_run(argv[1:])
     return run(argv)

@@ -490,3 +490,66 @@ def fit_ground_truth(
         categories = {k: v for k, v in categories.items() if k in present}
     source = gt.source + ("; " if gt.source else "") + f"resized from {w} x {h} to {ww} x {wh} px (nearest neighbour)"
     return replace(gt, maps=maps, categories=categories, source=source)
+
+
+#: The value marking pixels of unknown truth in a GrabCut-style object mask (0 background, 255 object).
+UNKNOWN = 128
+
+
+def load_object_mask(data: bytes, *, name: str = "object mask") -> tuple[np.ndarray, np.ndarray]:
+    """Decode one object's mask for interactive scoring: the object, and the pixels of unknown truth.
+
+    Parameters
+    ----------
+    data : bytes
+        One file, any format :func:`load_ground_truth` reads. Understood as:
+        a GrabCut-style mask (values among 0, 128 and 255 with both 128 and 255
+        present: 255 the object, 0 background, 128 unknown, as in the GrabCut
+        and Berkeley interactive sets); a binary mask (two values: the larger is
+        the object); or a label map (more values: every non-zero label is the object).
+    name : str
+        The file name, for messages.
+
+    Returns
+    -------
+    truth, ignore : bool (H, W)
+        The object's pixels, and those whose truth is unknown (left out of the
+        errors and the IoU); ``ignore`` is all False but for GrabCut-style masks.
+
+    Raises
+    ------
+    GroundTruthError
+        As :func:`load_ground_truth` for files that are no label map; also for a
+        label map without 0 (no background) and for a mask with no object pixel.
+    """
+    arr, values, _, _ = _decode_one(data, name)
+    present = set(values.tolist())
+    if present <= {0, UNKNOWN, 255} and {UNKNOWN, 255} <= present:
+        truth, ignore = arr == 255, arr == UNKNOWN
+    elif len(values) == 2:
+        truth, ignore = arr == values[1], np.zeros(arr.shape, bool)
+    elif values[0] != 0:
+        raise GroundTruthError(
+            f"'{name}' has {len(values)} values and none is 0, so no pixel is background; an object "
+            "mask is 0 for background and non-zero (255) for the object, 128 where unknown."
+        )
+    else:
+        truth, ignore = arr != 0, np.zeros(arr.shape, bool)
+    if not truth.any():
+        raise GroundTruthError(f"'{name}' marks no object pixel (255, or the larger of two values).")
+    return truth, ignore
+
+
+def fit_object_mask(
+    truth: np.ndarray, ignore: np.ndarray, *, original_size: tuple[int, int], working_size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`load_object_mask`'s masks brought to the working image's size, as :func:`fit_ground_truth`.
+
+    Returns the masks themselves at the working size, else both resampled by nearest neighbour;
+    GroundTruthError when they have neither size.
+    """
+    codes = np.where(ignore, 2, truth).astype(np.int32)  # 0 background, 1 object, 2 unknown
+    fitted = fit_ground_truth(
+        GroundTruth("labels", (codes,)), original_size=original_size, working_size=working_size
+    ).maps[0]
+    return fitted == 1, fitted == 2
