@@ -294,6 +294,11 @@ def run(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     try:
         specs = parse_methods(args.method)
+        prompted = [s.name for s in specs if s.prompted]
+        if prompted:  # they answer a user's clicks: the robot user gives them some
+            raise UsageError(f"{', '.join(prompted)} answer(s) prompts (clicks, a box, scribbles), which a folder run "
+                             "has none of: score them with 'python -m segcore noc IMAGES --ground-truth MASKS "
+                             f"-m {','.join(prompted)}', or try them on the dashboard's Point and click page")
         params = route_params(args.param, specs)
     except UsageError as exc:
         parser.error(str(exc))

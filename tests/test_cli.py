@@ -61,6 +61,10 @@ def test_cli_bad_inputs_exit_non_zero_with_a_message(folder, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(folder), "--method", "otsu", "-p", "k=3"])
     assert "otsu has no parameter(s) ['k']" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # a prompt method needs clicks: the noc command gives it some
+        main([str(folder), "--method", "otsu,grabcut"])
+    assert info.value.code == 2
+    assert "grabcut answer(s) prompts" in (err := capsys.readouterr().err) and "python -m segcore noc" in err
 
 
 def test_help_lists_methods_with_defaults():
