@@ -106,3 +106,27 @@ def test_a_forked_child_gets_a_pool_of_its_own(astronaut):
 
 def _split_sum(image):
     return int(sum(parallel.run_all(lambda rows: image[rows].astype(np.int64).sum(), [slice(0, 256), slice(256, None)])))
+
+
+@pytest.mark.parametrize("photo", ["astronaut", "coffee", "chelsea", "rocket"])
+def test_gray_and_its_histogram_in_bands_are_the_library_calls(many_bands, photo):
+    """rgb2gray and skimage.exposure.histogram counted band by band give the whole image's values and counts."""
+    from skimage import data
+    from skimage.exposure import histogram
+
+    from segcore.fast.gray import _banded_histogram, to_gray
+
+    image = getattr(data, photo)()
+    for rows in (slice(None), slice(3, 200), slice(0, 9)):
+        part = image[rows]
+        assert len(parallel.bands(*part.shape[:2])) > 1
+        for dtype in (np.float64, np.float32):
+            gray = to_gray(part, dtype)
+            assert gray.dtype == dtype and np.array_equal(gray, rgb2gray(part).astype(dtype)), (rows, dtype)
+            for values in (gray, np.abs(ndi.sobel(gray, axis=0)), gray[:, 5:-7]):
+                counts, centers = _banded_histogram(values)
+                expected_counts, expected_centers = histogram(values, 256, source_range="image")
+                assert counts.sum() == values.size
+                assert np.array_equal(counts, expected_counts) and np.array_equal(centers, expected_centers)
+    counts, centers = _banded_histogram(image[..., 0])  # integers: scikit-image's own bincount
+    assert np.array_equal(counts, histogram(image[..., 0], 256, source_range="image")[0])
