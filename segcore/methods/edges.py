@@ -250,8 +250,9 @@ def apply_kernel(gray: np.ndarray, kernel: np.ndarray, *, mode: str = "reflect")
     ndarray, shape (H, W), float64 (float32 for a float32 ``gray``; integers are taken as float64)
         ``scipy.ndimage.convolve(gray, kernel, mode=mode)``: for a float64
         gray, exactly the article's numbers. Computed by ``cv2.filter2D`` with
-        the kernel flipped (filter2D correlates) and the same border, which
-        gives the same values (tested for every kernel and border here);
+        the kernel flipped (filter2D correlates) and the same border, in row
+        bands on every core, which gives the same values (tested for every
+        kernel and border here);
         'wrap', which filter2D lacks, and even-sized kernels go to ndimage.
         Convolution flips the kernel by 180 degrees before sliding it
         (``correlate`` does not); for the Sobel kernels that flips the sign
@@ -268,9 +269,14 @@ def apply_kernel(gray: np.ndarray, kernel: np.ndarray, *, mode: str = "reflect")
     mode = _check_mode(mode)
     if mode == "wrap" or k.shape[0] % 2 == 0 or k.shape[1] % 2 == 0:
         return ndi.convolve(g, k.astype(g.dtype), mode=mode)
-    # ndimage sums a float32 image's products in double precision and rounds once: so does this.
-    out = cv2.filter2D(g.astype(np.float64, copy=False), -1, k[::-1, ::-1], borderType=_BORDERS[mode][1])
-    return out if g.dtype == np.float64 else out.astype(g.dtype)
+    flipped, border = k[::-1, ::-1], _BORDERS[mode][1]
+
+    def rows(part: np.ndarray) -> np.ndarray:
+        # ndimage sums a float32 image's products in double precision and rounds once: so does this.
+        out = cv2.filter2D(part.astype(np.float64, copy=False), -1, flipped, borderType=border)
+        return out if g.dtype == np.float64 else out.astype(g.dtype)
+
+    return filter_rows(rows, g, halo=k.shape[0] // 2)  # row bands on every core, each with the kernel's reach
 
 
 @dataclass(frozen=True)
