@@ -91,3 +91,16 @@ def test_the_canny_method_keeps_skimage_canny_and_its_regions():
     big[0] = False
     assert seg.extras["n_regions"] == int(big.sum())
     assert np.array_equal(seg.labels > 0, big[components])
+
+
+@pytest.mark.parametrize("photo", ["astronaut", "coffee", "camera"])
+def test_sobel_from_slices_is_ndimage_sobel(photo):
+    from scipy import ndimage as ndi
+
+    for dtype in (np.float32, np.float64):
+        gray = _gray(photo, dtype=dtype)
+        for image in (gray, ndi.gaussian_filter(gray, 1.5), gray[7:19, 3:], gray[:3, :4]):
+            gi, gj = fast_canny.sobel(image)
+            assert gi.dtype == gj.dtype == dtype
+            assert np.array_equal(gi, ndi.sobel(image, axis=0)), (photo, dtype, image.shape)
+            assert np.array_equal(gj, ndi.sobel(image, axis=1)), (photo, dtype, image.shape)
