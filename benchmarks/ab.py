@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     sides = {"old": Side(args.old.resolve()), "new": Side(HERE)}
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     times: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}  # CPU time of the process (all its threads), less hurt by others' load
     same: dict[str, bool] = {}
     # Both sides run with this tree's defaults, passed explicitly: a default changed on purpose
     # (Canny's thresholds) must not pass for a speed change.
@@ -117,13 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     for r in range(args.rounds):
         for method in methods:
             for side in ("old", "new") if r % 2 == 0 else ("new", "old"):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 sides[side].run(method, image, params[method])
                 times.setdefault((method, side), []).append((time.perf_counter() - t) * 1000)
+                cpu.setdefault((method, side), []).append((time.process_time() - c) * 1000)
         for name, call in library.items():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             call()
             times.setdefault((name, "library"), []).append((time.perf_counter() - t) * 1000)
+            cpu.setdefault((name, "library"), []).append((time.process_time() - c) * 1000)
     how = "read-only (the app's working image)" if args.frozen else "writable"
     print(f"{width} x {height} photo, {how}, {args.rounds} interleaved runs each; old = {args.old}")
     for method in methods:
@@ -132,11 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{method:20s} old {statistics.median(old):7.1f} ms (fastest {min(old):6.1f})   "
             f"new {statistics.median(new):7.1f} ms (fastest {min(new):6.1f})   old/new {ratio:4.2f}   "
-            f"labels {'equal' if same[method] else 'DIFFER'}"
+            f"labels {'equal' if same[method] else 'DIFFER'}   "
+            f"CPU old {statistics.median(cpu[(method, 'old')]):6.1f} new {statistics.median(cpu[(method, 'new')]):6.1f} ms"
         )
     for name in library:
         runs = times[(name, "library")]
-        print(f"library {name:12s} {statistics.median(runs):7.1f} ms (fastest {min(runs):6.1f}), timed in the same rounds")
+        print(f"library {name:12s} {statistics.median(runs):7.1f} ms (fastest {min(runs):6.1f}, "
+              f"CPU {statistics.median(cpu[(name, 'library')]):6.1f}), timed in the same rounds")
     return 0
 
 

@@ -46,7 +46,7 @@ from skimage import feature, filters
 
 from segcore.fast.canny import canny as fast_canny
 from segcore.fast.gray import threshold_from_histogram, to_gray
-from segcore.fast.parallel import filter_rows
+from segcore.fast.parallel import bands, filter_rows, run_all
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 from segcore.spec import Cost, Param, megapixels
@@ -407,13 +407,16 @@ def label_regions(mask: np.ndarray, min_size: int = 0) -> tuple[np.ndarray, np.n
         n_found -= 1  # OpenCV counts the background as label 0
     else:
         found, n_found = np.zeros(mask.shape, np.int32), 0
-    counts = np.bincount(found.ravel(), minlength=n_found + 1)
+    parts = bands(*found.shape)  # the pixels counted, then renumbered, in row bands on every core
+    counts = sum(run_all(lambda b: np.bincount(found[b.own].ravel(), minlength=n_found + 1), parts))
     keep = counts >= min_size
     keep[0] = False
     renumber = np.zeros(n_found + 1, np.int32)
     renumber[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
     kept = counts[keep]
-    return np.take(renumber, found), np.concatenate(([found.size - kept.sum()], kept)), n_found
+    labels = np.empty_like(found)
+    run_all(lambda b: np.take(renumber, found[b.own], out=labels[b.own]), parts)
+    return labels, np.concatenate(([found.size - kept.sum()], kept)), n_found
 
 
 def segments_from_edges(
