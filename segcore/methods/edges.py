@@ -399,7 +399,7 @@ def label_regions(mask: np.ndarray, min_size: int = 0) -> tuple[np.ndarray, np.n
     ``counts[v]`` = pixels with label ``v``, number of components found).
     The components are OpenCV's ``connectedComponents(mask, connectivity=4)``:
     the same labels as ``ndimage.label``, numbered in the same raster order
-    (tested on photos), in less than half its time.
+    (tested on photos).
     """
     mask = np.ascontiguousarray(mask, dtype=bool)
     if mask.size:
