@@ -413,8 +413,10 @@ def _color_stats(labels: np.ndarray, pixels: np.ndarray, k: int) -> ColorStats:
     give the sums. The pixels are counted in row bands on every core and the
     tables added.
     """
+    pair_type = np.uint16 if k <= 256 else np.int64  # label * 256 + value fits 16 bits for k <= 256
+
     def band(b) -> np.ndarray:
-        pairs = labels[b.own].astype(np.uint16) << 8  # label * 256: k <= 16 leaves room for the value
+        pairs = labels[b.own].astype(pair_type) << 8  # label * 256
         return np.stack([np.bincount(pairs | pixels[b.own, c], minlength=256 * k) for c in range(3)])
 
     hist = sum(run_all(band, bands(len(labels)))).reshape(3, k, 256)
