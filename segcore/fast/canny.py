@@ -6,10 +6,12 @@ suppression that interpolates the magnitude across the edge (compiled, not publi
 then hysteresis (``scipy.ndimage.label`` of the thinned weak edges, keeping the
 components that hold a strong one). :func:`canny` computes the same steps:
 
-1. in row bands (:mod:`segcore.fast.parallel`), each reading ``4 sigma + 2`` rows
-   beyond its own, so that its own rows' smoothing, gradients and magnitudes are
-   those of the whole image (each output row of a 1-D filter reads its own
-   neighbourhood only);
+1. in row bands (:mod:`segcore.fast.parallel`), and within a band in tiles of
+   :data:`TILE_ROWS` rows, each reading ``4 sigma + 2`` rows beyond its own, so
+   that its own rows' smoothing, gradients and magnitudes are those of the whole
+   image (each output row of a 1-D filter reads its own neighbourhood only): the
+   smoothing is scikit-image's call, the Sobel filters :func:`sobel` (ndimage's
+   arithmetic on array slices);
 2. the non-maximum suppression in numpy, on the pixels whose magnitude reaches the
    low threshold only, with scikit-image's arithmetic: the neighbours' weight
    ``w = min(|gi|, |gj|) / max(|gi|, |gj|)`` in the image's precision,
@@ -57,7 +59,9 @@ def canny(gray: np.ndarray, sigma: float = 1.0, low_threshold: float = 0.1, high
     height, width = gray.shape
     # scikit-image's suppression takes its low threshold as a C float, and 0 as "above 0"; the
     # thinned magnitudes (gray's dtype) are compared with the high threshold in that dtype.
-    low_f, high_t = np.float32(low if low != 0 else 1e-14), gray.dtype.type(high)
+    low_f, high_t = np.float32(low), gray.dtype.type(high)
+    if low_f == 0:
+        low_f = np.float32(1e-14)
     halo = int(TRUNCATE * float(sigma) + 0.5) + 2
     step = max(TILE_ROWS, 4 * halo)
 
