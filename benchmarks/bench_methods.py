@@ -12,7 +12,7 @@ Rows:
 * scikit-learn's full k-means fit on every pixel (the article's call) against
   our fast default at 1 MP, with the inertia of both;
 * segcore/fast/'s paths against the library calls they replace (Canny, the
-  minimum threshold, the LoG's row bands), taking turns in the same rounds,
+  minimum threshold, the LoG), taking turns in the same rounds,
   and the Canny method read at the speed of the day its target was set
   (``skimage.feature.canny`` then took 54.7 ms);
 * OpenCV where it does the same operation: ``cv2.filter2D`` against
@@ -317,18 +317,20 @@ def fast_paths(img: np.ndarray, n: int) -> list[Row]:
     except Exception as exc:  # noqa: BLE001
         rows.append(errored(SECTION, name, exc, size))
 
-    name = "LoG: gaussian_laplace in row bands vs one call"
+    name = "fast path: LoG (segcore.fast.laplace) vs scipy.ndimage.gaussian_laplace"
     try:
-        from segcore.fast.parallel import filter_rows
+        from segcore.fast.laplace import gaussian_laplace
 
-        log = lambda g: ndi.gaussian_laplace(g, 2.0, mode="reflect")  # noqa: E731
-        t = _interleaved({"bands": lambda: filter_rows(log, gray32, halo=8), "whole": lambda: log(gray32)}, n)
-        same = bool(np.array_equal(t["bands"].result, t["whole"].result))
+        t = _interleaved({"fast": lambda: gaussian_laplace(gray32, 2.0, mode="reflect"),
+                          "ndimage": lambda: ndi.gaussian_laplace(gray32, 2.0, mode="reflect")}, n)
+        worst = float(np.abs(t["fast"].result - t["ndimage"].result).max() / np.abs(t["ndimage"].result).max())
         rows.append(Row(
-            SECTION, name, size=size, ours_ms=t["bands"].median_ms,
-            ref_name="scipy.ndimage.gaussian_laplace(gray32, 2, mode='reflect')", ref_ms=t["whole"].median_ms,
-            value="values equal" if same else "values DIFFER", target="the same values", status=check(same),
-            note="segcore.fast.parallel.filter_rows, as the log method runs it",
+            SECTION, name, size=size, ours_ms=t["fast"].median_ms,
+            ref_name="scipy.ndimage.gaussian_laplace(gray32, 2, mode='reflect')", ref_ms=t["ndimage"].median_ms,
+            value=f"max |diff| {worst:.1e} of the largest response",
+            target="within 5e-6 of the largest response, faster",
+            status=check(worst <= 5e-6 and t["fast"].median_ms < t["ndimage"].median_ms),
+            note="cv2.sepFilter2D with ndimage's kernels, float32",
         ))
     except Exception as exc:  # noqa: BLE001
         rows.append(errored(SECTION, name, exc, size))

@@ -160,8 +160,11 @@ def test_prewitt_scharr_are_their_kernels_convolved(camera, name, kernels, skima
 def test_log_is_gaussian_laplace(camera):
     seg = laplacian_of_gaussian(camera, sigma=3.0)
     expected = ndi.gaussian_laplace(to_gray(camera).astype(np.float32), 3.0, mode="reflect")
-    assert np.array_equal(seg.extras["responses"]["log"], expected)
-    assert np.array_equal(seg.extras["strength"], np.abs(expected))
+    response = seg.extras["responses"]["log"]
+    assert response.dtype == np.float32
+    # OpenCV's separable filter with ndimage's kernels: ndimage's values to float32 rounding
+    assert np.abs(response - expected).max() <= 5e-6 * np.abs(expected).max()
+    assert np.array_equal(seg.extras["strength"], np.abs(response))
     assert get_method("log").func is laplacian_of_gaussian
     assert get_method("log").defaults["sigma"] == 2.0
 

@@ -54,36 +54,3 @@ def test_log_density_weights_give_scikit_learns_probabilities():
         proba = np.exp(log - log.max(axis=0))
         proba /= proba.sum(axis=0)
         np.testing.assert_allclose(proba.T, gm.predict_proba(X), atol=1e-9)
-
-
-@pytest.mark.parametrize(("name", "k", "xy_weight"), [("astronaut", 6, 0.0), ("coffee", 5, 0.0), ("chelsea", 16, 2.0)])
-def test_kmeans_predict_in_bands_is_scikit_learns_predict(monkeypatch, name, k, xy_weight):
-    """segcore.fast.kmeans.predict: KMeans.predict on row bands, concatenated, is KMeans.predict on every row."""
-    from sklearn.cluster import KMeans
-
-    from segcore.fast import kmeans, parallel
-
-    monkeypatch.setenv("SEGCORE_THREADS", "4")
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 1000)
-    X = features(name, xy_weight)
-    assert len(parallel.bands(len(X))) == 4
-    km = KMeans(k, n_init=1, random_state=0).fit(X[:: 37])
-    got = kmeans.predict(km, X)
-    np.testing.assert_array_equal(got, km.predict(X))
-    assert len(np.unique(got)) == k
-
-
-def test_cluster_colour_statistics_counted_in_bands_are_exact(monkeypatch):
-    from segcore.fast import parallel
-    from segcore.methods.clustering import _color_stats
-
-    monkeypatch.setenv("SEGCORE_THREADS", "4")
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 1000)
-    pixels = data.astronaut().reshape(-1, 3)
-    labels = (pixels.astype(np.int64).sum(axis=1) * 16 // 766).astype(np.int32)  # 16 clusters by brightness
-    stats = _color_stats(labels, pixels, 16)
-    for j in range(16):
-        mine = pixels[labels == j].astype(np.float64)
-        assert stats.counts[j] == len(mine) > 0
-        np.testing.assert_array_equal(stats.sums[j], mine.sum(axis=0))
-        np.testing.assert_array_equal(stats.squares[j], np.square(mine).sum(axis=0))

@@ -6,17 +6,9 @@ import threading
 
 import numpy as np
 import pytest
-from scipy import ndimage as ndi
 from skimage.color import rgb2gray
 
 from segcore.fast import parallel
-
-
-@pytest.fixture
-def many_bands(monkeypatch):
-    """Four bands even on small images, with uneven heights."""
-    monkeypatch.setenv("SEGCORE_THREADS", "4")
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
 
 
 def test_bands_cover_every_row_once_with_clipped_halos():
@@ -60,16 +52,6 @@ def test_nested_calls_run_inline_instead_of_waiting_on_the_pool():
         assert len(set(inner)) == 1  # all three inner calls ran in the same (pool) thread
 
 
-@pytest.mark.parametrize("mode", ["reflect", "constant", "nearest", "mirror"])
-def test_filter_rows_with_halo_equals_whole_image_filters(many_bands, astronaut, mode):
-    gray = rgb2gray(astronaut).astype(np.float32)
-    for sigma in (0.5, 2.0, 3.3):
-        log = lambda b, s=sigma: ndi.gaussian_laplace(b, s, mode=mode)  # noqa: E731
-        assert np.array_equal(parallel.filter_rows(log, gray, halo=int(4 * sigma + 0.5)), log(gray))
-    assert not np.array_equal(parallel.filter_rows(lambda b: ndi.gaussian_filter(b, 2.0), gray, halo=0),
-                              ndi.gaussian_filter(gray, 2.0))  # a halo too small shows at the cuts
-
-
 def test_gray_is_rgb2gray_in_either_precision(astronaut):
     from segcore.fast.gray import to_gray
 
@@ -106,27 +88,3 @@ def test_a_forked_child_gets_a_pool_of_its_own(astronaut):
 
 def _split_sum(image):
     return int(sum(parallel.run_all(lambda rows: image[rows].astype(np.int64).sum(), [slice(0, 256), slice(256, None)])))
-
-
-@pytest.mark.parametrize("photo", ["astronaut", "coffee", "chelsea", "rocket"])
-def test_gray_and_its_histogram_in_bands_are_the_library_calls(many_bands, photo):
-    """rgb2gray and skimage.exposure.histogram counted band by band give the whole image's values and counts."""
-    from skimage import data
-    from skimage.exposure import histogram
-
-    from segcore.fast.gray import _banded_histogram, to_gray
-
-    image = getattr(data, photo)()
-    for rows in (slice(None), slice(3, 200), slice(0, 9)):
-        part = image[rows]
-        assert len(parallel.bands(*part.shape[:2])) > 1
-        for dtype in (np.float64, np.float32):
-            gray = to_gray(part, dtype)
-            assert gray.dtype == dtype and np.array_equal(gray, rgb2gray(part).astype(dtype)), (rows, dtype)
-            for values in (gray, np.abs(ndi.sobel(gray, axis=0)), gray[:, 5:-7]):
-                counts, centers = _banded_histogram(values)
-                expected_counts, expected_centers = histogram(values, 256, source_range="image")
-                assert counts.sum() == values.size
-                assert np.array_equal(counts, expected_counts) and np.array_equal(centers, expected_centers)
-    counts, centers = _banded_histogram(image[..., 0])  # integers: scikit-image's own bincount
-    assert np.array_equal(counts, histogram(image[..., 0], 256, source_range="image")[0])

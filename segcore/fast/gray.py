@@ -10,11 +10,6 @@ a kept histogram ``skimage.exposure.histogram(gray, 256)``, which is what
 scikit-image's ``threshold_*(image)`` functions count themselves. The same
 holds for ``skimage.color.rgb2lab`` (:func:`to_lab`), which k-means and the
 Gaussian mixture in CIELAB would otherwise convert again at every change of k.
-
-Whether kept or not, the gray is converted and the histogram counted in row
-bands on every core (:mod:`segcore.fast.parallel`): a pixel's gray depends on
-its own values only, and the bands' counts, in the bins of the whole image's
-range, add up to the whole image's (tested).
 """
 
 from __future__ import annotations
@@ -25,8 +20,6 @@ from collections import OrderedDict
 import numpy as np
 from skimage.color import rgb2gray, rgb2lab
 from skimage.exposure import histogram
-
-from segcore.fast.parallel import bands, run_all
 
 #: Conversions kept (the working image's float64 and float32 gray, its Lab), each with its image, so
 #: that the image's id cannot be reused while the entry lives; smaller images are converted as asked.
@@ -50,22 +43,7 @@ def to_gray(image: np.ndarray, dtype=np.float64) -> np.ndarray:
         return gray if dtype == np.float64 else gray.astype(dtype)
     if arr.ndim != 3 or arr.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) RGB image, got shape {arr.shape}")
-    return _kept_conversion(arr, np.dtype(dtype).str, lambda: _rgb2gray(arr, dtype))
-
-
-def _rgb2gray(arr: np.ndarray, dtype) -> np.ndarray:
-    """``rgb2gray(arr).astype(dtype)``, converted in row bands on every core.
-
-    Each pixel's gray is the same weighted sum of its own three values whichever rows are
-    converted with it, so the bands give the whole image's values (tested).
-    """
-    out = np.empty(arr.shape[:2], dtype)
-
-    def band(b) -> None:
-        out[b.own] = rgb2gray(arr[b.own])
-
-    run_all(band, bands(*arr.shape[:2]))
-    return out
+    return _kept_conversion(arr, np.dtype(dtype).str, lambda: rgb2gray(arr).astype(dtype, copy=False))
 
 
 def to_lab(image: np.ndarray) -> np.ndarray:
@@ -144,31 +122,8 @@ def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         entry = next((e for e in _kept.values() if e[1] is values), None)
         if entry is not None and "hist" in entry[2]:
             return entry[2]["hist"]
-    hist = _banded_histogram(values)
+    hist = histogram(values, nbins=256, source_range="image")
     if entry is not None:
         with _kept_lock:
             entry[2]["hist"] = hist
     return hist
-
-
-def _banded_histogram(values: np.ndarray, nbins: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """``skimage.exposure.histogram(values, nbins, source_range="image")``, counted in row bands on every core.
-
-    For a float image scikit-image calls ``np.histogram(values, nbins)``, whose bins span the
-    image's minimum to its maximum: each band is counted into those same bins (numpy makes the
-    edges from the range alone) and the counts are added. Integer images, and values that are
-    not finite, go to scikit-image.
-    """
-    values = np.asarray(values)
-    if not np.issubdtype(values.dtype, np.floating) or values.ndim != 2:
-        return histogram(values, nbins=nbins, source_range="image")
-    parts = bands(*values.shape)
-    lows_highs = run_all(lambda b: (values[b.own].min(), values[b.own].max()), parts)
-    if not np.isfinite(lows_highs).all():  # numpy's error for a NaN or an infinity
-        return histogram(values, nbins=nbins, source_range="image")
-    # numpy scalars of the values' dtype, as numpy's own range is: its edges are computed in that dtype
-    low = min(lo for lo, _ in lows_highs)
-    high = max(hi for _, hi in lows_highs)
-    counted = run_all(lambda b: np.histogram(values[b.own], bins=nbins, range=(low, high)), parts)
-    edges = counted[0][1]
-    return sum(c for c, _ in counted), (edges[:-1] + edges[1:]) / 2.0

@@ -48,9 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from segcore.fast.gray import to_lab
-from segcore.fast.kmeans import predict as kmeans_predict
 from segcore.fast.mixture import predict as mixture_predict
-from segcore.fast.parallel import bands, run_all
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 from segcore.spec import Cost, Param, megapixels
@@ -215,7 +213,7 @@ def kmeans(
                 sample = _sample(X, FIT_SAMPLE, rng)
                 with _one_thread():
                     km = KMeans(n_clusters=k, n_init=N_INIT, random_state=_child_seed(rng)).fit(sample)
-                    labels = kmeans_predict(km, X)  # km.predict(X), in row bands on every core
+                    labels = km.predict(X)
                 inertia, fit_pixels = None, len(sample)  # computed by _finish
         seg = _finish("kmeans", image, labels, km.cluster_centers_, color_space=color_space, inertia=inertia,
                       X=X, xy_weight=xy_weight, params=params,
@@ -408,21 +406,17 @@ class ColorStats(NamedTuple):
 def _color_stats(labels: np.ndarray, pixels: np.ndarray, k: int) -> ColorStats:
     """Each cluster's colour sums, sums of squares and pixel count, exact.
 
-    Per channel, a histogram of (label, value) pairs, ``bincount(label *
+    Per channel, a histogram of (label, value) pairs, ``bincount(labels *
     256 + value)``: a (k, 256) table, whose products with ``v`` and ``v^2``
-    give the sums. The pixels are counted in row bands on every core and the
-    tables added.
+    give the sums.
     """
-    pair_type = np.uint16 if k <= 256 else np.int64  # label * 256 + value fits 16 bits for k <= 256
-
-    def band(b) -> np.ndarray:
-        pairs = labels[b.own].astype(pair_type) << 8  # label * 256
-        return np.stack([np.bincount(pairs | pixels[b.own, c], minlength=256 * k) for c in range(3)])
-
-    hist = sum(run_all(band, bands(len(labels)))).reshape(3, k, 256)
     values = np.arange(256, dtype=np.float64)
-    sums, squares = (hist @ values).T, (hist @ np.square(values)).T
-    return ColorStats(np.ascontiguousarray(sums), np.ascontiguousarray(squares), hist[0].sum(axis=1))
+    offsets = labels.astype(np.int32) * 256  # k * 256 fits; int32 sums are a quarter faster than intp at 2 MP
+    sums, squares = np.empty((k, 3)), np.empty((k, 3))
+    for c in range(3):
+        hist = np.bincount(offsets + pixels[:, c], minlength=256 * k).reshape(k, 256)
+        sums[:, c], squares[:, c] = hist @ values, hist @ np.square(values)
+    return ColorStats(sums, squares, hist.sum(axis=1))
 
 
 def _finish(method: str, image: np.ndarray, labels: np.ndarray, centers: np.ndarray, *, color_space: str,
