@@ -83,13 +83,8 @@ def test_article_kernel_responses_are_exact(image):
 
 
 @pytest.mark.parametrize("photo", ["astronaut", "coffee", "chelsea", "camera"])
-def test_opencv_filter2d_gives_ndimage_convolve_values_on_photos(photo, monkeypatch):
-    """apply_kernel (OpenCV's filter2D, flipped kernel, in row bands) equals ndimage.convolve for every kernel,
-    border and dtype."""
-    from segcore.fast import parallel
-
-    monkeypatch.setenv("SEGCORE_THREADS", "4")  # four bands, whatever the machine's cores
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 4096)
+def test_opencv_filter2d_gives_ndimage_convolve_values_on_photos(photo):
+    """apply_kernel (OpenCV's filter2D, flipped kernel) equals ndimage.convolve for every kernel, border and dtype."""
     img = getattr(data, photo)()
     gray64 = rgb2gray(img) if img.ndim == 3 else img / 255.0
     for gray in (gray64, gray64.astype(np.float32)):
