@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import feature, filters
+from skimage import filters
 
 from segcore.fast.canny import canny as fast_canny
 from segcore.fast.gray import threshold_from_histogram, to_gray
