@@ -46,6 +46,14 @@ def test_equals_ndimage_at_other_sizes(width):
     assert np.abs(gaussian_laplace(gray, 2.0) - expected).max() <= TOLERANCE * np.abs(expected).max()
 
 
+def test_a_constant_image_gets_ndimages_one_response_and_the_log_method_takes_it():
+    flat = np.full((40, 57), 0.4, np.float32)
+    for mode in ("reflect", "constant"):
+        assert np.array_equal(gaussian_laplace(flat, 2.0, mode=mode), ndi.gaussian_laplace(flat, 2.0, mode=mode))
+    seg = run_method("log", np.full((23, 17, 3), 120, np.uint8))
+    assert seg.labels.shape == (23, 17)
+
+
 def test_wrap_and_float64_are_ndimages_own():
     gray = _gray("coins")
     assert np.array_equal(gaussian_laplace(gray, 2.0, mode="wrap"), ndi.gaussian_laplace(gray, 2.0, mode="wrap"))

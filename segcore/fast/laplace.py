@@ -34,10 +34,14 @@ def gaussian_laplace(gray: np.ndarray, sigma: float, *, mode: str = "reflect") -
     """``scipy.ndimage.gaussian_laplace(gray, sigma, mode=mode)`` of a 2-D float32 image, as float32.
 
     Within a few millionths of the largest absolute response of ndimage's result (ndimage's
-    ``cval`` 0 for 'constant'). Another dtype, another dimension or 'wrap' go to ndimage itself.
+    ``cval`` 0 for 'constant'). Another dtype, another dimension or 'wrap' go to ndimage itself,
+    and so does a constant image: ndimage gives every pixel of it the same (near-zero) response,
+    where float32 sums in different orders at the borders and inside would differ in their last
+    bits, and an edge threshold between such values cannot be placed.
     """
     gray = np.asarray(gray)
-    if gray.dtype != np.float32 or gray.ndim != 2 or mode not in BORDERS or min(gray.shape) == 0:
+    if gray.dtype != np.float32 or gray.ndim != 2 or mode not in BORDERS or min(gray.shape) == 0 \
+            or gray.min() == gray.max():
         return ndi.gaussian_laplace(gray, sigma, mode=mode)
     smooth, second = _kernels(float(sigma))
     border = BORDERS[mode]
