@@ -6,17 +6,9 @@ import threading
 
 import numpy as np
 import pytest
-from scipy import ndimage as ndi
 from skimage.color import rgb2gray
 
 from segcore.fast import parallel
-
-
-@pytest.fixture
-def many_bands(monkeypatch):
-    """Four bands even on small images, with uneven heights."""
-    monkeypatch.setenv("SEGCORE_THREADS", "4")
-    monkeypatch.setattr(parallel, "MIN_BAND_PIXELS", 64)
 
 
 def test_bands_cover_every_row_once_with_clipped_halos():
@@ -58,16 +50,6 @@ def test_nested_calls_run_inline_instead_of_waiting_on_the_pool():
     names = parallel.run_all(lambda _: parallel.run_all(lambda _: threading.current_thread().name, range(3)), range(2))
     for inner in names:
         assert len(set(inner)) == 1  # all three inner calls ran in the same (pool) thread
-
-
-@pytest.mark.parametrize("mode", ["reflect", "constant", "nearest", "mirror"])
-def test_filter_rows_with_halo_equals_whole_image_filters(many_bands, astronaut, mode):
-    gray = rgb2gray(astronaut).astype(np.float32)
-    for sigma in (0.5, 2.0, 3.3):
-        log = lambda b, s=sigma: ndi.gaussian_laplace(b, s, mode=mode)  # noqa: E731
-        assert np.array_equal(parallel.filter_rows(log, gray, halo=int(4 * sigma + 0.5)), log(gray))
-    assert not np.array_equal(parallel.filter_rows(lambda b: ndi.gaussian_filter(b, 2.0), gray, halo=0),
-                              ndi.gaussian_filter(gray, 2.0))  # a halo too small shows at the cuts
 
 
 def test_gray_is_rgb2gray_in_either_precision(astronaut):

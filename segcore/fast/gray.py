@@ -1,17 +1,15 @@
 """The article's grayscale and CIELAB, converted once per working image, and the gray's histogram, counted once.
 
 The compare page runs a dozen threshold methods and six edge methods on one
-image: each would convert it to gray again (``skimage.color.rgb2gray``, about
-20 ms at 1600 x 1200) and the histogram thresholds would each count the same
-histogram (another 20 ms). The working image of the dashboard
-(:class:`segcore.io.loading.LoadedImage`) is read-only, so its gray, and that
-gray's histogram, can be kept and handed to the next caller. Both are the
-library's own values: a kept gray is ``rgb2gray(image)``, a kept histogram
-``skimage.exposure.histogram(gray, 256)``, which is what scikit-image's
-``threshold_*(image)`` functions count themselves. The same holds for
-``skimage.color.rgb2lab`` (:func:`to_lab`, 0.3-0.6 s at 1600 x 1200), which
-k-means and the Gaussian mixture in CIELAB would otherwise convert again at
-every change of k.
+image: each would convert it to gray again (``skimage.color.rgb2gray``) and
+the histogram thresholds would each count the same histogram. The working
+image of the dashboard (:class:`segcore.io.loading.LoadedImage`) is read-only,
+so its gray, and that gray's histogram, can be kept and handed to the next
+caller. Both are the library's own values: a kept gray is ``rgb2gray(image)``,
+a kept histogram ``skimage.exposure.histogram(gray, 256)``, which is what
+scikit-image's ``threshold_*(image)`` functions count themselves. The same
+holds for ``skimage.color.rgb2lab`` (:func:`to_lab`), which k-means and the
+Gaussian mixture in CIELAB would otherwise convert again at every change of k.
 """
 
 from __future__ import annotations

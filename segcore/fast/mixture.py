@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from segcore.fast.parallel import run_all
+from segcore.fast.parallel import bands, run_all
 
-#: Rows per block: the block's products (10 float64 rows for RGB) stay a few MB.
-BLOCK = 1 << 15
+#: Rows per block: a block's products (10 float64 rows for RGB) and scores stay in the CPU's cache.
+BLOCK = 1 << 13
 
 
 def predict(gm, X: np.ndarray) -> np.ndarray:
@@ -27,31 +27,38 @@ def predict(gm, X: np.ndarray) -> np.ndarray:
     type); ``X`` an (n, d) float array. Returns an (n,) intp array. The
     arithmetic is float64, with features taken relative to the mixture's
     mean so the expanded quadratic form loses no precision; a row exactly
-    between two components could still round the other way.
+    between two components could still round the other way. The rows go in
+    row bands on every core, each band a block at a time through buffers it
+    reuses.
     """
     means = np.asarray(gm.means_, np.float64)
     origin = np.asarray(gm.weights_, np.float64) @ means
     W, pairs = log_density_weights(gm, means - origin)
     n, d = X.shape
-    p = len(pairs)
+    p, k = len(pairs), len(W)
+    labels = np.empty(n, np.intp)
 
-    def block(start: int) -> np.ndarray:
-        rows = X[start : start + BLOCK]
-        f = np.ones((p + d + 1, len(rows)))  # rows: x_a * x_b for each pair, x - origin, 1
-        np.subtract(rows.T, origin[:, None], out=f[p : p + d])
-        for i, (a, b) in enumerate(pairs):
-            np.multiply(f[p + a], f[p + b], out=f[i])
-        scores = W @ f  # (k, rows): a row per component, so the running maximum below reads whole rows
-        best, label = scores[0].copy(), np.zeros(len(rows), np.intp)
-        for j in range(1, len(scores)):  # np.argmax(scores, axis=0): the first of equal scores wins
-            better = scores[j] > best
-            best[better] = scores[j][better]
-            label[better] = j
-        return label
+    def band(b) -> None:
+        f = np.empty((p + d + 1, BLOCK))  # rows: x_a * x_b for each pair, x - origin, 1
+        f[-1] = 1.0
+        scores, best, better = np.empty((k, BLOCK)), np.empty(BLOCK), np.empty(BLOCK, bool)
+        for start in range(b.start, b.stop, BLOCK):
+            stop = min(start + BLOCK, b.stop)
+            m = stop - start
+            rows, s, top, up, label = f[:, :m], scores[:, :m], best[:m], better[:m], labels[start:stop]
+            np.subtract(X[start:stop].T, origin[:, None], out=rows[p : p + d])
+            for i, (a, c) in enumerate(pairs):
+                np.multiply(rows[p + a], rows[p + c], out=rows[i])
+            np.matmul(W, rows, out=s)  # (k, m): a row per component, so the running maximum reads whole rows
+            top[:] = s[0]
+            label[:] = 0
+            for j in range(1, k):  # np.argmax(s, axis=0): the first of equal scores wins
+                np.greater(s[j], top, out=up)
+                np.maximum(top, s[j], out=top)
+                np.copyto(label, j, where=up)
 
-    if n == 0:
-        return np.empty(0, np.intp)
-    return np.concatenate(run_all(block, range(0, n, BLOCK)))  # the blocks on every core
+    run_all(band, bands(n))
+    return labels
 
 
 def log_density_weights(gm, means: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:

@@ -5,8 +5,9 @@ keep both cores of a small server busy without copying the image to another
 process. :func:`bands` cuts an image into row bands, each reading ``halo``
 rows beyond its own (a filter's reach), so that a band's own rows come out as
 from the whole image; :func:`run_all` runs the bands (or any items) on the
-shared pool. Users: the LoG (:func:`filter_rows`), the GMM predict, Mask R-CNN's RoI
-pooling and the command line's worker count.
+shared pool. Users: Canny (:mod:`segcore.fast.canny`), the GMM predict
+(:mod:`segcore.fast.mixture`), and, through :func:`cpu_budget`, torch's thread
+count and the command line's worker count.
 
 ``SEGCORE_THREADS`` caps the number of bands (``1`` turns the splitting off);
 by default there is one per CPU the process may use (:func:`cpu_budget`:
@@ -171,17 +172,3 @@ def bands(height: int, width: int = 1, *, halo: int = 0, n: int | None = None) -
         Band(int(s), int(e), max(int(s) - halo, 0), min(int(e) + halo, height))
         for s, e in pairwise(edges)
     ]
-
-
-def filter_rows(fn: Callable[[np.ndarray], np.ndarray], image: np.ndarray, *, halo: int) -> np.ndarray:
-    """``fn(image)`` for a filter that reads ``halo`` rows beyond each pixel, computed in row bands on every core.
-
-    Each band is filtered with its halo and keeps its own rows, so no kept
-    pixel sees a band's cut and the border rule applies at the image's edges
-    only: the same values as one call on the whole image (tested). Not for
-    ``mode='wrap'``, whose top rows read the image's bottom ones.
-    """
-    parts = bands(*image.shape[:2], halo=halo)
-    if len(parts) == 1:
-        return fn(image)
-    return np.concatenate(run_all(lambda b: fn(image[b.read])[b.keep], parts))
