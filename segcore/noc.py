@@ -197,18 +197,8 @@ def default_methods() -> tuple[list[MethodSpec], list[str]]:
 # --------------------------------------------------------------------------- the command
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value}: give 1 or more")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from segcore.cli import _non_negative, parse_param
+    from segcore.cli import parse_param, whole_number
     from segcore.io.loading import DEFAULT_MAX_SIDE
 
     parser = argparse.ArgumentParser(
@@ -228,13 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "run here from clicks")
     parser.add_argument("-p", "--param", action="append", default=[], type=parse_param,
                         metavar="[METHOD.]KEY=VALUE", help="a method parameter, repeatable (as the folder mode's)")
-    parser.add_argument("--max-clicks", type=_positive, default=20, metavar="N",
+    parser.add_argument("--max-clicks", type=whole_number(1), default=20, metavar="N",
                         help="clicks per image and method; default 20 (NoC counts N when never reached)")
     parser.add_argument("--max-side", type=int, default=DEFAULT_MAX_SIDE,
                         help=f"cap on the long side in pixels, 0 for full resolution; default {DEFAULT_MAX_SIDE}")
     parser.add_argument("--csv", metavar="CSV", help="write one row per image and method here")
     par = parser.add_argument_group("parallel work")
-    par.add_argument("--workers", type=_non_negative, metavar="N",
+    par.add_argument("--workers", type=whole_number(0), metavar="N",
                      help="Dask worker processes on this machine, 0 to run in this process (as the folder mode)")
     par.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler")
     return parser
