@@ -72,7 +72,10 @@ def test_the_scores_of_an_instance_truth_fit_at_1440_px(app):
     expect(app.main.get_by_text("Objects", exact=True)).to_be_visible(timeout=120_000)
     for title in ("Foreground and background", "Regions"):
         expect(app.main.get_by_text(title, exact=True)).to_be_visible()
-    app.page.wait_for_timeout(500)  # the grids lay their columns out after the data arrive
+    # The grids lay their columns out (and make their scrollers) after the data arrive: wait for all three.
+    ready = ("() => { const t = (" + WIDE_TABLES_JS + ")(); "
+             "return t.length >= 3 && t.slice(0, 3).every(r => r.length === 3 && r[0] >= 5); }")
+    app.page.wait_for_function(ready, timeout=30_000)
     tables = app.page.evaluate(WIDE_TABLES_JS)
     assert len(tables) >= 3, tables
     for columns, scroll, client in tables[:3]:  # the grid's scroller is no wider than its frame
