@@ -295,6 +295,19 @@ def budget_warnings(files: Sequence[Path], settings) -> list[str]:
     return warnings
 
 
+def report_errors(label: str, rows: Sequence[dict], echo: Callable) -> int:
+    """Print one image's errors to stderr, each message once with the methods it hit (all: the image alone named);
+    return how many messages were printed."""
+    errors: dict[str, list[str]] = {}
+    for row in rows:
+        if row["error"]:
+            errors.setdefault(row["error"], []).append(row["method"])
+    for message, methods in errors.items():
+        where = label if len(methods) == len(rows) else f"{label}: {', '.join(methods)}"
+        echo(f"error: {where}: {message}", sys.stderr)
+    return len(errors)
+
+
 def run(argv: Sequence[str]) -> int:
     from segcore import batch  # imports no dask
 
@@ -368,18 +381,12 @@ def run(argv: Sequence[str]) -> int:
         nonlocal failures
         finished[i] = rows
         echo = progress.echo if progress is not None else lambda line, stream=None: print(line, file=stream)
-        errors: dict[str, list[str]] = {}
         for row in rows:
             if row["n_labels"] is not None:
                 labels = out / f"{tasks[i].out_stem}_{row['method']}_labels.png"
                 echo(f"{row['image']}: {row['n_labels']} labels, {row['width']}x{row['height']} px, "
                      f"{row['time_ms']:.0f} ms -> {labels}")
-            if row["error"]:
-                errors.setdefault(row["error"], []).append(row["method"])
-        for message, methods in errors.items():
-            where = tasks[i].label if len(methods) == len(rows) else f"{tasks[i].label}: {', '.join(methods)}"
-            echo(f"error: {where}: {message}", sys.stderr)
-            failures += 1
+        failures += report_errors(tasks[i].label, rows, echo)
         if progress is not None:
             progress.update()
 

@@ -274,7 +274,7 @@ def summary_lines(rows: Rows, max_clicks: int) -> list[str]:
 
 def run(argv: Sequence[str]) -> int:
     from segcore import batch
-    from segcore.cli import UsageError, _workers, collect_images, route_params
+    from segcore.cli import UsageError, _workers, collect_images, report_errors, route_params
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -331,14 +331,7 @@ def run(argv: Sequence[str]) -> int:
         scored = [f"{r['method']} NoC@90 {r['noc90']}" for r in rows if "trace" in r]
         if scored:
             echo(f"{tasks[i].label}: " + ", ".join(scored))
-        errors: dict[str, list[str]] = {}
-        for row in rows:
-            if row["error"]:
-                errors.setdefault(row["error"], []).append(row["method"])
-        for message, methods in errors.items():
-            where = tasks[i].label if len(methods) == len(rows) else f"{tasks[i].label}: {', '.join(methods)}"
-            echo(f"error: {where}: {message}", sys.stderr)
-            failures += 1
+        failures += report_errors(tasks[i].label, rows, echo)
         if progress is not None:
             progress.update()
 
