@@ -75,14 +75,17 @@ def _start_value(method: str, p: Param, image_name: str) -> Any:
 
 def maskrcnn_problem(variant: str) -> str | None:
     """Why Mask R-CNN ``variant`` cannot take part here, in one line (None when its weights are at hand)."""
-    from segcore.methods.maskrcnn import WeightsUnavailable, resolve_weights  # noqa: PLC0415 - torch-free
+    from segcore.methods.maskrcnn import WeightsUnavailable, certainly_missing, resolve_weights  # noqa: PLC0415
 
     weights_from_secrets()  # a weights file named in Streamlit's secrets counts too
+    missing = (f"no {variant} weights on this machine (this page never downloads them): get them on "
+               "the Mask R-CNN page, or choose the small shapes model in its settings.")
+    if certainly_missing(variant):  # known without importing torch
+        return missing
     try:
         resolve_weights(variant, allow_download=False)
     except WeightsUnavailable:
-        return (f"no {variant} weights on this machine (this page never downloads them): get them on "
-                "the Mask R-CNN page, or choose the small shapes model in its settings.")
+        return missing
     return None
 
 

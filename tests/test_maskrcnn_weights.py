@@ -392,3 +392,34 @@ def test_coco_variants_take_url_hash_and_categories_from_torchvisions_weights_en
     assert not W.VARIANTS["shapes"].coco
     with pytest.raises(ValueError, match="no torchvision weights"):
         W.weights_enum_member("shapes")
+
+
+def _no_torch_answer(env: dict, code: str) -> str:
+    """Run ``code`` in a fresh interpreter with ``env``; its last printed line."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    clean = {k: v for k, v in os.environ.items() if k not in ("TORCH_HOME", "XDG_CACHE_HOME") and not k.startswith("SEGCORE_MASKRCNN")}
+    out = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1])
+    return out.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("env", [{"TORCH_HOME": "{tmp}/th"}, {"XDG_CACHE_HOME": "{tmp}/xdg"}, {"HOME": "{tmp}/home"}])
+def test_the_hub_folder_found_without_torch_is_torchs_own(tmp_path, env):
+    env = {k: v.format(tmp=tmp_path) for k, v in env.items()}
+    ours = _no_torch_answer(env, "import sys; from segcore.methods.maskrcnn.weights import hub_checkpoints_without_torch as h;"
+                                 "print(h(), 'torch' in sys.modules)")
+    torchs = _no_torch_answer(env, "import os, torch.hub; print(os.path.join(torch.hub.get_dir(), 'checkpoints'))")
+    assert ours == f"{torchs} False"  # the same folder, and torch never imported to find it
+
+
+def test_a_first_look_for_coco_weights_in_an_empty_cache_imports_no_torch(tmp_path):
+    look = ("import sys; from segcore.methods.maskrcnn import certainly_missing as m;"
+            "print(m('v1'), m('v2'), m('shapes'), 'torch' in sys.modules)")
+    env = {"TORCH_HOME": str(tmp_path)}
+    assert _no_torch_answer(env, look) == "True True False False"  # nothing there: known without torch
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "hub" / "checkpoints" / "some_model-0123abcd.pth").write_bytes(b"x")
+    assert _no_torch_answer(env, look) == "False False False False"  # a file there: resolve_weights must look
+    assert _no_torch_answer({"SEGCORE_MASKRCNN_WEIGHTS": str(tmp_path / "w.pth")}, look).startswith("False False")

@@ -34,6 +34,7 @@ import hashlib
 import http.client
 import os
 import re
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -161,6 +162,33 @@ def cache_dir() -> Path:
     import torch.hub
 
     return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def hub_checkpoints_without_torch() -> Path:
+    """torch hub's checkpoint folder as :func:`cache_dir` gives it, found without importing torch.
+
+    ``torch.hub.get_dir()`` is documented as ``$TORCH_HOME/hub``, ``$TORCH_HOME`` defaulting to
+    ``$XDG_CACHE_HOME/torch`` and that to ``~/.cache/torch`` (tested equal). Where torch is
+    already imported its own answer is used, since ``torch.hub.set_dir`` may have moved it.
+    """
+    if "torch" in sys.modules:
+        return cache_dir()
+    home = os.getenv("TORCH_HOME") or os.path.join(os.getenv("XDG_CACHE_HOME") or "~/.cache", "torch")
+    return Path(os.path.expanduser(home)) / "hub" / "checkpoints"
+
+
+def certainly_missing(variant: str) -> bool:
+    """True when ``variant``'s weights cannot be on this machine, decided without importing torch.
+
+    That is: a COCO variant with no file named by the user and no ``.pth`` file at all in torch
+    hub's checkpoint folder. False means "they may be here": :func:`resolve_weights` then looks
+    for the exact file (importing torchvision for its name). The compare page asks this on a first
+    visit, where importing torch only to learn that nothing is there cost 3 s and 630 MB.
+    """
+    if not _variant(variant).coco or explicit_weights(variant) is not None:
+        return False
+    folder = hub_checkpoints_without_torch()
+    return not (folder.is_dir() and any(folder.glob("*.pth")))
 
 
 def hash_prefix(name: str) -> str | None:
