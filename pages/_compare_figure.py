@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pages._prompt_canvas import BOX, NEGATIVE, POSITIVE
+from segcore.prompts import Prompts
+
 VIEWS = {
     "labels": "Label map",
     "overlay": "Overlay on the photo",
@@ -39,6 +42,34 @@ class Panel:
     height: int
     message: str = ""
     scale: int = 1  # the picture holds every scale-th pixel of the working image, each way
+    prompts: Prompts | None = None  # what a prompt method was asked, drawn over its picture
+
+
+def prompt_traces(prompts: Prompts, xaxis: str, yaxis: str) -> list[dict]:
+    """Plotly traces (plain dicts) that draw ``prompts`` on the axes ``xaxis``/``yaxis``, in working-image pixels.
+
+    The scribbles as lines, the box as its outline, then the clicks as dots with a white rim, green on the object
+    and red on the background: a reader of the grid sees what each prompt method was asked. Markers and lines
+    keep their size in screen pixels (colours as on Point and click), so they stay visible at any zoom.
+    """
+    common = dict(type="scatter", xaxis=xaxis, yaxis=yaxis, hoverinfo="skip", showlegend=False)
+    traces = []
+    for s in prompts.strokes:
+        xs, ys = zip(*s.path)
+        colour = POSITIVE if s.positive else NEGATIVE
+        traces.append(dict(x=list(xs), y=list(ys), mode="lines+markers" if len(xs) == 1 else "lines",
+                           line=dict(color=colour, width=3), marker=dict(color=colour, size=6), **common))
+    if prompts.box is not None:
+        x0, y0, x1, y1 = prompts.box
+        traces.append(dict(x=[x0, x1, x1, x0, x0], y=[y0, y0, y1, y1, y0], mode="lines",
+                           line=dict(color=BOX, width=2), **common))
+    for positive in (True, False):
+        clicks = [c for c in prompts.clicks if c.positive == positive]
+        if clicks:
+            colour = POSITIVE if positive else NEGATIVE
+            traces.append(dict(x=[c.x for c in clicks], y=[c.y for c in clicks], mode="markers",
+                               marker=dict(color=colour, size=10, line=dict(color="white", width=2)), **common))
+    return traces
 
 
 #: Most pixels the grid's pictures hold together at full detail (decoding them is the browser's
@@ -133,6 +164,8 @@ def grid_figure(
         if panel.picture is not None:
             opacity = alpha if view == "overlay" else 1.0
             traces.append(dict(source=panel.picture, opacity=opacity, **common))
+            if panel.prompts is not None:
+                traces += prompt_traces(panel.prompts, xa, ya)
         else:
             # An empty trace on its axes: plotly.js makes a subplot only for axes that carry a trace, and
             # without one this panel's title and message were drawn over the first panel.

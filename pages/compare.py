@@ -47,6 +47,7 @@ from pages._image_input import (
 from pages._prompt_methods import PROMPT_METHODS, weights_missing
 from pages._prompt_state import described, held, read_link
 from pages._prompt_view import caption as answer_caption
+from pages._prompt_view import marks
 from pages._result_cache import ResultCache
 from pages._result_view import (
     MethodFailed,
@@ -72,7 +73,7 @@ from segcore.io.loading import LoadedImage
 from segcore.io.samples import SAMPLES, sample_ground_truth
 from segcore.prompts import Prompts
 from segcore.registry import get_method
-from segcore.render import boundary_png, color_png, jpeg, overlay, reduced_image
+from segcore.render import boundary_png, color_png, display_factor, jpeg, overlay, reduced_image
 from segcore.scoring.metrics import COLUMNS, SCORE_RULE, score_details
 from segcore.scoring.ranking import (
     BINARY_KEYS,
@@ -137,6 +138,8 @@ def _wipe(method: str, image_sha: str, key: str, split: float, asked: str, _imag
     seg = cached_result(method, _image, _params, _prompts)
     shown_rgb, shown_seg = shown_pair(_image, seg)
     after = overlay(shown_rgb, shown_seg, alpha=0.6, skip_zero=method == "maskrcnn")
+    if _prompts is not None:  # what a prompt method was asked, as on Point and click
+        after = marks(after, _prompts, display_factor(_image.rgb.shape))
     return jpeg(before_after(shown_image(_image), after, split), quality=90)
 
 
@@ -410,7 +413,7 @@ for method in methods:
     # its answer's time and confidence, as on Point and click.
     said = answer or f"{n_labels} labels, {elapsed * 1000:.0f} ms"
     title = f"<b>{method_title(method)}</b><br>{said}" + (f"; {shown}" if shown else "")
-    panels.append(Panel(title, picture, *image.size, scale=scale))
+    panels.append(Panel(title, picture, *image.size, scale=scale, prompts=_asked(method)))
 
 cols = int(st.session_state["cmp_cols"])  # as the slider says, in presentation mode too
 # Panels as tall as the image's shape needs in a page about 950 px wide (1350 in presentation mode, no sidebar).

@@ -50,6 +50,20 @@ def test_prompts_in_the_link_tick_the_prompt_methods_which_join_the_grid_scores_
     # A prompt method's panel says its time and confidence as Point and click does, not a label count.
     grabcut_title = next(t for t in grid(at)["layout"]["meta"]["panels"] if t.startswith("<b>GrabCut</b>"))
     assert " ms" in grabcut_title and "labels" not in grabcut_title.split("<br>")[1]
+    # Each prompt method's panel draws what it was asked (the box's outline, the green click) at their pixels;
+    # the other methods' panels draw no prompts.
+    fig = grid(at)
+    axes = {t["name"]: t["xaxis"] for t in fig["data"] if t.get("type") == "image"}
+    drawn = {}
+    for t in fig["data"]:
+        if t.get("type") == "scatter" and t.get("x"):
+            drawn.setdefault(t["xaxis"], []).append(t)
+    grabcut = drawn[axes[grabcut_title]]
+    assert {"x": [70, 484, 484, 70, 70], "y": [13, 13, 395, 395, 13]} in [{"x": t["x"], "y": t["y"]} for t in grabcut]
+    click = next(t for t in grabcut if t["mode"] == "markers")
+    assert (click["x"], click["y"], click["marker"]["color"]) == ([279], [213], "#22c55e")
+    otsu = next(name for name in axes if name.startswith("<b>Otsu"))
+    assert axes[otsu] not in drawn
 
     table = scores(at)
     for name in ["GrabCut", "Flood fill", "Seeded watershed", "Random walker"]:
