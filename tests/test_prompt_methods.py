@@ -179,3 +179,47 @@ def test_the_random_walkers_confidence_falls_where_nothing_marks_the_object():
 def test_a_setting_out_of_range_is_refused_by_name(name, setting, value):
     with pytest.raises(ValueError, match=setting):
         run_method(name, IMAGE, TYPICAL[name], **{setting: value})
+
+
+def two_backgrounds(h: int = 120, w: int = 240):
+    """The orange disc in the left half of a picture whose left half is dark and right half light grey."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    disc = (yy - 60) ** 2 + (xx - 60) ** 2 <= 30**2
+    image = np.where((xx < w // 2)[..., None], np.array([40, 40, 40]), np.array([200, 200, 200]))
+    image = np.where(disc[..., None], np.array([220, 130, 40]), image)
+    noise = np.random.default_rng(1).normal(0.0, 3.0, image.shape)
+    return np.clip(np.rint(image + noise), 0, 255).astype(np.uint8), disc
+
+
+@pytest.mark.parametrize("name", ["seeded_watershed", "random_walker"])
+def test_a_negative_click_keeps_the_border_as_background(name):
+    """After a negative click on the right half, the dark left half around the disc is still background: the border
+    stays a background seed (before, a negative click replaced it, and the object took the whole left half)."""
+    image, disc = two_backgrounds()
+    one = run_method(name, image, Prompts((Click(60, 60),))).labels > 0
+    two = run_method(name, image, Prompts((Click(60, 60), Click(180, 60, False)))).labels > 0
+    assert iou(one, disc) > 0.9 and iou(two, disc) > 0.9
+    seg = run_method(name, image, Prompts((Click(60, 60), Click(180, 60, False))))
+    assert seg.extras["background"] == "negative clicks and scribbles and the image border"
+
+
+@pytest.mark.parametrize("name", ["seeded_watershed", "random_walker"])
+def test_an_object_touching_the_border_is_found_from_a_click_near_it(name):
+    """A half disc cut by the left border: a click in its middle, near that border, frees the border beside it, so
+    the object reaches the edge; the rest of the border is still background."""
+    image, _ = two_backgrounds()
+    yy, xx = np.mgrid[0:120, 0:240]
+    half = (yy - 60) ** 2 + xx**2 <= 20**2
+    image[half] = (220, 130, 40)
+    seg = run_method(name, image, Prompts((Click(10, 60),))).labels > 0
+    assert iou(seg, half) > 0.9 and seg[60, 0]
+
+
+def test_the_random_walkers_edge_is_snapped_to_the_images_at_full_size():
+    """Worked at 80 px on a 480 px picture, the walker's edge is six pixels coarse; snapped, it lies on the disc's."""
+    image, disc = scene(h=360, w=480, cy=180, cx=230, r=110)
+    prompts = Prompts((Click(230, 180),))
+    coarse = run_method("random_walker", image, prompts, max_side=80, snap=0).labels > 0
+    snapped = run_method("random_walker", image, prompts, max_side=80, snap=8).labels > 0
+    assert iou(snapped, disc) > 0.99 > iou(coarse, disc)
+    assert get_method("random_walker").param("snap").default == 4
