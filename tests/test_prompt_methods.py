@@ -124,11 +124,11 @@ def test_prompts_that_cannot_give_an_answer_say_what_to_add(name, prompts, says)
 
 def test_grabcut_says_what_to_add_where_the_prompts_leave_no_background():
     """A box over the whole image, or a band over all of it, leaves GrabCut's background model no colour."""
-    for prompts, band in ((Prompts((INSIDE,), box=(0, 0, 199, 149)), 40), (Prompts((INSIDE,)), 200)):
+    for prompts, band in ((Prompts((INSIDE,), box=(0, 0, 199, 149)), 0.125), (Prompts((INSIDE,)), 1.0)):
         with pytest.raises(ValueError, match="GrabCut needs some background: draw a box smaller than the image, add a "
                                              "negative click or narrow the band"):
             run_method("grabcut", IMAGE, prompts, band=band)
-    assert run_method("grabcut", IMAGE, Prompts((INSIDE, OUTSIDE)), band=200).labels[70, 95] == 1
+    assert run_method("grabcut", IMAGE, Prompts((INSIDE, OUTSIDE)), band=1.0).labels[70, 95] == 1
 
 
 def test_the_pixel_classifier_takes_a_box_as_background_around_it():

@@ -473,23 +473,25 @@ def _grabcut_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
     params=(
         Param("iterations", "Iterations", "int", 1, 20, 1,
               help="Rounds of refitting the two colour models and cutting again (OpenCV's iterCount)."),
-        Param("band", "Band around positive clicks (px)", "int", 0, 200, 5,
+        Param("band", "Band around positive clicks (share of the short side)", "float", 0.0, 0.5, 0.025,
               help="Pixels this close to a positive click start as probable object, the rest as probable "
-              "background (inside a box: all probable object). 40 px is the band the design notes measured on "
-              "481 x 321 photos."),
+              "background (inside a box: all probable object), as a share of the image's short side: 0.125 is "
+              "40 px on a 481 x 321 photo, the band the design notes measured there, and 150 px at 1600 x 1200. "
+              "A band in pixels left a click on a 1600 px photo a disc too small to model the object's colours."),
         _max_side("GrabCut refits colour models and cuts a graph each iteration: the default keeps an answer "
                   "under 0.5 s at 1600 x 1200 px (benchmarks/bench_prompts.py)."),
     ),
     cost=_cost(_grabcut_seconds),
 )
-def grabcut(image: np.ndarray, prompts: Prompts, *, iterations: int = 5, band: int = 40,
+def grabcut(image: np.ndarray, prompts: Prompts, *, iterations: int = 5, band: float = 0.125,
             max_side: int | None = 240) -> Segmentation:
     """GrabCut (``cv2.grabCut``, Rother et al. 2004) from a box and/or clicks and scribbles.
 
     The starting mask: outside the box definite background, inside it
-    probable object; without a box, a disc of ``band`` pixels around each
-    positive click probable object and the rest probable background (the
-    protocol measured in the design notes: NoC@90 6.8 on 481 x 321 photos).
+    probable object; without a box, a disc around each positive click, its
+    radius ``band`` times the image's short side, probable object and the
+    rest probable background (the protocol measured in the design notes:
+    NoC@90 6.8 on 481 x 321 photos, with a 40 px band).
     Clicks and scribbles are definite seeds. Each iteration fits a Gaussian
     mixture of colours to the object and one to the background and cuts the
     graph between them; OpenCV's random generator is seeded first, so the
@@ -502,7 +504,7 @@ def grabcut(image: np.ndarray, prompts: Prompts, *, iterations: int = 5, band: i
     image = _rgb(image)
     prompts = prompts.check(image.shape[:2])
     iterations = _number(iterations, "iterations", 1, 100, int)
-    band = _number(band, "band", 0, 10_000, int)
+    band = _number(band, "band", 0.0, 1.0)
     params = {"iterations": iterations, "band": band, "max_side": max_side}
     if prompts.box is None and not _positive_seeds(prompts):
         raise ValueError("GrabCut needs a box or a positive click")
@@ -514,7 +516,7 @@ def grabcut(image: np.ndarray, prompts: Prompts, *, iterations: int = 5, band: i
             mask[inside] = cv2.GC_PR_FGD
             mask[~inside] = cv2.GC_BGD
         else:
-            radius = round(band * win.scale)
+            radius = round(band * min(win.run))
             for c in wp.positives:
                 cv2.circle(mask, (c.x, c.y), radius, cv2.GC_PR_FGD, -1)
         mask[fg] = cv2.GC_FGD
