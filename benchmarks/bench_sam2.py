@@ -201,9 +201,10 @@ def _measure(log, *, images: int, clicks: int, checkpoint: str, device: str, thr
         med = statistics.median(embeds)
         rows.append(Row(
             SECTION, f"{label}: embedding (once per image)", size=SIZE, ours_ms=med * 1000, status="measured",
-            note=f"{len(embeds)} image(s), runs {min(embeds) * 1000:,.0f}-{max(embeds) * 1000:,.0f} ms; the first click "
-            f"in all (embedding + 3 candidate masks) {statistics.median(firsts):.2f} s, its CPU time "
-            f"{statistics.median(first_cpus):.2f} s (all threads); {setup}",
+            note=(f"{len(embeds)} images, runs {min(embeds) * 1000:,.0f}-{max(embeds) * 1000:,.0f} ms; "
+                  if len(embeds) > 1 else "1 image; ")
+            + f"the first click in all (embedding + 3 candidate masks) {statistics.median(firsts):.2f} s, its CPU "
+            f"time {statistics.median(first_cpus):.2f} s (all threads); {setup}",
             extra={"kind": "embedding", "embed_s": embeds, "first_s": firsts, "first_cpu_s": first_cpus,
                    "embedded": embedded, "calls": len(embeds) * (clicks + 1), "checkpoint": checkpoint,
                    "parameters": n_params, "load_s": load_s},
@@ -213,9 +214,9 @@ def _measure(log, *, images: int, clicks: int, checkpoint: str, device: str, thr
         rows.append(Row(
             SECTION, f"{label}: a later click (image embedded)", size=SIZE, ours_ms=med * 1000,
             value=f"decoder {dec / med:.0%}", target=f"<= {TARGET_CLICK_S} s", status=check(med <= TARGET_CLICK_S),
-            note=f"{len(times)} clicks on {len(embeds)} image(s) (2 to {clicks + 1} points), runs "
-            f"{min(times) * 1000:,.0f}-{max(times) * 1000:,.0f} ms; decoder and mask resizing {dec:.3f} s "
-            f"({dec / med:.0%} of a click); CPU time {cpu:.3f} s (all threads)",
+            note=f"{len(times)} clicks on {len(embeds)} image{'s' if len(embeds) > 1 else ''} "
+            f"(2 to {clicks + 1} points), runs {min(times) * 1000:,.0f}-{max(times) * 1000:,.0f} ms; "
+            f"decoder and mask resizing {dec:.3f} s ({dec / med:.0%} of a click); CPU time {cpu:.3f} s (all threads)",
             extra={"kind": "click", "click_s": times, "decode_s": decodes, "cpu_s": cpus, "checkpoint": checkpoint},
         ))
     return rows
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     by_kind = {r.extra.get("kind"): r for r in rows}
     if not by_kind.keys() & {"embedding", "click"}:
         for r in rows:
-            print(f"{r.name}: {r.status}: {r.note}")
+            print(f"{r.name}: {r.note}")
         return 0
     if "embedding" in by_kind:
         embeds = by_kind["embedding"].extra["embed_s"]
@@ -244,10 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     if "click" in by_kind:
         row = by_kind["click"]
         clicks = row.extra["click_s"]
+        decode = statistics.median(row.extra["decode_s"])
         print(f"a click after: median {row.ours_ms / 1000:.3f} s (min {min(clicks):.3f}, max {max(clicks):.3f}) over "
-              f"{len(clicks)} clicks, of which decoder and mask resizing {statistics.median(row.extra['decode_s']):.3f} s;"
-              f" target <= {TARGET_CLICK_S} s: {row.status}; CPU time a click "
-              f"median {statistics.median(row.extra['cpu_s']):.3f} s (all threads)")
+              f"{len(clicks)} clicks, of which decoder and mask resizing {decode:.3f} s; target <= {TARGET_CLICK_S} s: "
+              f"{row.status}; CPU time a click median {statistics.median(row.extra['cpu_s']):.3f} s (all threads)")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores: "
           "above the core count, other work shares them and wall times run long")
     if "embedding" in by_kind:
