@@ -5,7 +5,8 @@ Usage::
     .venv/bin/python benchmarks/run.py                   # everything, N = 5
     .venv/bin/python benchmarks/run.py --quick           # N = 2, fewer cases: well under a minute
                                                          # (no Mask R-CNN inference unless --only maskrcnn)
-    .venv/bin/python benchmarks/run.py --only methods    # or regions, app, compare, load, batch, maskrcnn (repeatable)
+    .venv/bin/python benchmarks/run.py --only methods    # or regions, app, compare, load, batch, maskrcnn, prompts
+                                                         # (repeatable)
     .venv/bin/python benchmarks/run.py --out docs/benchmarks.md
 
 Sections:
@@ -32,7 +33,15 @@ batch     the command line's folder mode on 200 synthetic images with ground tru
           (benchmarks/bench_batch.py);
 maskrcnn  Mask R-CNN v1 on the CPU: inference, loading, memory, in a child
           process (benchmarks/bench_maskrcnn.py). GPU frames per second:
-          benchmarks/gpu_maskrcnn.py.
+          benchmarks/gpu_maskrcnn.py;
+prompts   the prompt methods: each classic one (flood, seeded watershed, random
+          walker, GrabCut, pixel classifier) answering a box and clicks, clicks
+          alone or scribbles on a 1600 x 1200 photo, target 500 ms an answer
+          (benchmarks/bench_prompts.py); SAM 2.1 tiny with random weights on the
+          CPU: the embedding once per image, then each later click, target 0.3 s
+          (benchmarks/bench_sam2.py; 1 image of 3 later clicks with --quick, else
+          3 of 8; a skipped row without torch and transformers). On a GPU:
+          benchmarks/gpu_sam2.py.
 
 Times are medians of N runs after a warm-up (the article's pure-Python loops
 and the full k-means fit have nothing to warm and run without one). The exit
@@ -57,7 +66,7 @@ elif str(REPO) not in sys.path:
 
 from benchmarks.common import PHOTO_SOURCE, Row, fmt_ms, machine_info, versions  # noqa: E402
 
-SECTIONS = ("methods", "regions", "app", "compare", "load", "batch", "maskrcnn")
+SECTIONS = ("methods", "regions", "app", "compare", "load", "batch", "maskrcnn", "prompts")
 TITLES = {
     "methods": "Classic methods (in process)",
     "regions": "Region methods (in process, 1600 x 1200)",
@@ -66,6 +75,7 @@ TITLES = {
     "load": "Many visitors at once (browser sessions on one server: errors, cross-talk, memory)",
     "batch": "Batch scoring from the command line (200 images, one process against two Dask workers)",
     "maskrcnn": "Mask R-CNN on the CPU (child process)",
+    "prompts": "Prompt methods: one answer at 1600 x 1200 (classic) and SAM 2.1 tiny on the CPU",
 }
 
 
@@ -221,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
                 # --quick with other sections: import and load only; inference on its own.
                 inference = not args.quick or sections == ["maskrcnn"]
                 rows += bench_maskrcnn.run(mrcnn_n, quick=args.quick, log=log, inference=inference)
+            elif section == "prompts":
+                from benchmarks import bench_prompts, bench_sam2
+
+                rows += bench_prompts.run(n, quick=args.quick, log=log)
+                rows += bench_sam2.run(n, quick=args.quick, log=lambda msg: log("  " + msg))
         except Exception as exc:  # noqa: BLE001 - a broken section must not lose the others
             rows.append(Row(section, f"{section} section", status="error", note=f"error: {type(exc).__name__}: {exc}"))
         print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
