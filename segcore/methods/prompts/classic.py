@@ -404,17 +404,18 @@ def _walker_seconds(shape: tuple[int, int], p: Mapping[str, Any]) -> float:
         Param("beta", "Beta (edge sharpness)", "float", 10.0, 500.0, 10.0,
               help="How hard a colour edge is to cross: the larger, the more the walk stays inside uniform "
               "regions. 90 is the value the design notes measured on photos; scikit-image's default is 130."),
-        Param("snap", "Snap to edges (px)", "int", 0, 20, 1,
+        Param("snap", "Snap to edges (the walker's pixels)", "float", 0.0, 5.0, 0.5,
               help="The walker works at a reduced size, so its edge is as coarse as its pixels. Its edge is then "
-              "moved onto the image's strongest edge within this many pixels at full size (a seeded watershed in "
-              "that band). 0 keeps the walker's own edge, scaled up. 4 px took the fewest clicks on the Berkeley "
-              "photos of the development set (docs/interactive.md)."),
+              "moved onto the image's strongest edge within this many of the walker's pixels (a seeded watershed "
+              "of the full-size image in that band): 1.5 is 4 px on a 481 x 321 photo worked at 180 px, 13 px at "
+              "1600 x 1200. 0 keeps the walker's own edge, scaled up. 1.5 took the fewest clicks on the "
+              "development set at both sizes (docs/interactive.md)."),
         _max_side("A random walker solves a linear system over every unmarked pixel: the default keeps an answer "
                   "under 0.5 s at 1600 x 1200 px (benchmarks/bench_prompts.py)."),
     ),
     cost=_cost(_walker_seconds),
 )
-def random_walker(image: np.ndarray, prompts: Prompts, *, beta: float = 90.0, snap: int = 4,
+def random_walker(image: np.ndarray, prompts: Prompts, *, beta: float = 90.0, snap: float = 1.5,
                   max_side: int | None = 180) -> Segmentation:
     """Random walker segmentation (``skimage.segmentation.random_walker``) from the prompts' seeds, on CIELAB.
 
@@ -424,7 +425,8 @@ def random_walker(image: np.ndarray, prompts: Prompts, *, beta: float = 90.0, sn
     it, slowed at colour edges by ``beta``, reaches an object seed first; the
     mask is where that probability exceeds 0.5 (scaled back by linear
     interpolation when it worked at a reduced size), its edge then snapped
-    to the image's within ``snap`` px (:func:`_snapped`). The linear system is
+    to the image's within ``snap`` of the walker's pixels, ``snap / scale``
+    full-size pixels (:func:`_snapped`). The linear system is
     solved directly (``mode="bf"``): on these images scipy's sparse solve
     beat the Jacobi-preconditioned conjugate gradient many times over.
 
@@ -435,7 +437,7 @@ def random_walker(image: np.ndarray, prompts: Prompts, *, beta: float = 90.0, sn
     image = _rgb(image)
     prompts = prompts.check(image.shape[:2])
     beta = _number(beta, "beta", 0.0, 1e5)
-    snap = _number(snap, "snap", 0, 100, int)
+    snap = _number(snap, "snap", 0.0, 100.0)
     params = {"beta": beta, "snap": snap, "max_side": max_side}
     if not _positive_seeds(prompts):
         raise ValueError("Random walker needs a positive click or scribble on the object")
@@ -452,7 +454,8 @@ def random_walker(image: np.ndarray, prompts: Prompts, *, beta: float = 90.0, sn
         else:  # every pixel is a seed, or all unmarked pixels reach only the object: nothing to walk
             prob = (markers != 1).astype(np.float32)
         full_prob = win.paste(prob)
-        full = _definite(_snapped(image, full_prob > 0.5, prompts, snap), prompts, image.shape[:2])
+        band = round(snap / win.scale) if snap > 0 else 0  # the walker's pixels, in full-size pixels
+        full = _definite(_snapped(image, full_prob > 0.5, prompts, band), prompts, image.shape[:2])
         confidence = float(full_prob[full].mean()) if full.any() else 0.0
     note = win.note("Random walker", _walker_seconds((win.y1 - win.y0, win.x1 - win.x0), params))
     return _answer("random_walker", full, params, t[0], win, confidence=confidence, note=note, background=source)
