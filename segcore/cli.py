@@ -308,6 +308,49 @@ def report_errors(label: str, rows: Sequence[dict], echo: Callable) -> int:
     return len(errors)
 
 
+def map_reporting(tasks: Sequence, settings: Any, *, workers: int, scheduler: str | None,
+                  show: Callable[[int, list[dict[str, Any]], Callable], None],
+                  work: Callable | None = None) -> tuple[dict[int, list[dict[str, Any]]], int, bool]:
+    """Run ``tasks`` through ``batch.map_images`` (``work`` per image, its default without), reporting each image
+    as it finishes: ``show(i, rows, echo)`` prints what it made and :func:`report_errors` its errors, above a
+    progress bar where more than one image runs or Dask does.
+
+    Returns the rows by task index, how many error messages were printed, and whether Ctrl+C stopped the run
+    (the images finished by then are kept). The folder run and ``noc`` share it.
+    """
+    from segcore import batch  # imports no dask
+
+    use_dask = bool(tasks) and (workers > 0 or scheduler is not None)
+    progress = batch.Progress(len(tasks)) if len(tasks) > 1 or use_dask else None
+    finished: dict[int, list[dict[str, Any]]] = {}
+    failures = 0
+
+    def report(i: int, rows: list[dict[str, Any]]) -> None:
+        nonlocal failures
+        finished[i] = rows
+        echo = progress.echo if progress is not None else lambda line, stream=None: print(line, file=stream)
+        show(i, rows, echo)
+        failures += report_errors(tasks[i].label, rows, echo)
+        if progress is not None:
+            progress.update()
+
+    def started(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+        if progress is not None:
+            progress.restart_clock()
+
+    interrupted = False
+    try:
+        batch.map_images(tasks, settings, workers=workers, scheduler=scheduler, on_done=report, on_start=started,
+                         **({} if work is None else {"work": work}))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if progress is not None:
+            progress.close()
+    return finished, failures, interrupted
+
+
 def run(argv: Sequence[str]) -> int:
     from segcore import batch  # imports no dask
 
@@ -371,38 +414,16 @@ def run(argv: Sequence[str]) -> int:
         batch.ImageTask(os.path.abspath(f), str(f), tuple(os.path.abspath(g) for g in ground_truth.get(f, ())), stem)
         for f, stem in zip(files, stems)
     ]
-    workers = _workers(args, len(tasks))
-    use_dask = bool(tasks) and (workers > 0 or args.scheduler is not None)
-    progress = batch.Progress(len(tasks)) if len(tasks) > 1 or use_dask else None
-    finished: dict[int, list[dict[str, Any]]] = {}
-    failures = len(problems)
-
-    def report(i: int, rows: list[dict[str, Any]]) -> None:
-        nonlocal failures
-        finished[i] = rows
-        echo = progress.echo if progress is not None else lambda line, stream=None: print(line, file=stream)
+    def show(i: int, rows: list[dict[str, Any]], echo: Callable) -> None:
         for row in rows:
             if row["n_labels"] is not None:
                 labels = out / f"{tasks[i].out_stem}_{row['method']}_labels.png"
                 echo(f"{row['image']}: {row['n_labels']} labels, {row['width']}x{row['height']} px, "
                      f"{row['time_ms']:.0f} ms -> {labels}")
-        failures += report_errors(tasks[i].label, rows, echo)
-        if progress is not None:
-            progress.update()
 
-    def started(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-        if progress is not None:
-            progress.restart_clock()
-
-    interrupted = False
-    try:
-        batch.map_images(tasks, settings, workers=workers, scheduler=args.scheduler, on_done=report, on_start=started)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if progress is not None:
-            progress.close()
+    finished, failures, interrupted = map_reporting(tasks, settings, workers=_workers(args, len(tasks)),
+                                                    scheduler=args.scheduler, show=show)
+    failures += len(problems)
     rows = [row for i in sorted(finished) for row in finished[i]]
     if args.metrics:
         kept = f" (interrupted: {len(finished)} of {len(tasks)} images)" if interrupted else ""

@@ -274,7 +274,7 @@ def summary_lines(rows: Rows, max_clicks: int) -> list[str]:
 
 def run(argv: Sequence[str]) -> int:
     from segcore import batch
-    from segcore.cli import UsageError, _workers, collect_images, report_errors, route_params
+    from segcore.cli import UsageError, _workers, collect_images, map_reporting, route_params
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -318,37 +318,15 @@ def run(argv: Sequence[str]) -> int:
                            args.max_side or None, args.ground_truth)
     tasks = [ImageTask(os.path.abspath(f), str(f), tuple(os.path.abspath(g) for g in ground_truth.get(f, ())))
              for f in files]
-    workers = _workers(args, len(tasks))
-    use_dask = bool(tasks) and (workers > 0 or args.scheduler is not None)
-    progress = batch.Progress(len(tasks)) if len(tasks) > 1 or use_dask else None
-    finished: dict[int, Rows] = {}
-    failures = len(problems)
 
-    def report(i: int, rows: Rows) -> None:
-        nonlocal failures
-        finished[i] = rows
-        echo = progress.echo if progress is not None else lambda line, stream=None: print(line, file=stream)
+    def show(i: int, rows: Rows, echo: Callable) -> None:
         scored = [f"{r['method']} NoC@90 {r['noc90']}" for r in rows if "trace" in r]
         if scored:
             echo(f"{tasks[i].label}: " + ", ".join(scored))
-        failures += report_errors(tasks[i].label, rows, echo)
-        if progress is not None:
-            progress.update()
 
-    def started(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-        if progress is not None:
-            progress.restart_clock()
-
-    interrupted = False
-    try:
-        batch.map_images(tasks, settings, work=noc_image, workers=workers, scheduler=args.scheduler,
-                         on_done=report, on_start=started)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if progress is not None:
-            progress.close()
+    finished, failures, interrupted = map_reporting(tasks, settings, workers=_workers(args, len(tasks)),
+                                                    scheduler=args.scheduler, show=show, work=noc_image)
+    failures += len(problems)
     rows = [row for i in sorted(finished) for row in finished[i]]
     if args.csv:
         kept = f" (interrupted: {len(finished)} of {len(tasks)} images)" if interrupted else ""
