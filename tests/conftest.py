@@ -56,6 +56,15 @@ def photo_png(coffee) -> bytes:
 
 
 @pytest.fixture()
+def no_sam_weights(tmp_path, monkeypatch):
+    """SAM 2.1's weights are nowhere (no folder named, an empty Hugging Face cache), and the Hub a closed port."""
+    monkeypatch.delenv("SEGCORE_SAM2_WEIGHTS", raising=False)
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+
+
+@pytest.fixture()
 def offline(tmp_path, monkeypatch):
     """No Mask R-CNN weights anywhere, and the download address a closed local port: the app as offline."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))

@@ -52,13 +52,17 @@ def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), list(reader)
 
 
-def test_noc_writes_one_row_per_image_and_method_and_a_summary(scenes, tmp_path, capsys):
+def _flood_noc(scenes, out: Path, setting: str) -> tuple[list[str], list[dict[str, str]]]:
+    """``noc`` of flood fill with ``setting`` on the two discs, in process; the CSV's columns and rows."""
     photos, masks = scenes
-    out = tmp_path / "noc.csv"
-    rc = main(["noc", str(photos), "--ground-truth", str(masks), "-m", "flood", "-p", "smoothing=0",
+    rc = main(["noc", str(photos), "--ground-truth", str(masks), "-m", "flood", "-p", setting,
                "--max-clicks", CLICKS, "--csv", str(out), "--workers", "0"])
     assert rc == 0
-    columns, rows = _read(out)
+    return _read(out)
+
+
+def test_noc_writes_one_row_per_image_and_method_and_a_summary(scenes, tmp_path, capsys):
+    columns, rows = _flood_noc(scenes, tmp_path / "noc.csv", "smoothing=0")
     for col in ("image", "method", "noc85", "noc90", "iou_1", "iou_2", "iou_3", "ms_per_click", "clicks"):
         assert col in columns
     assert "iou_4" not in columns
@@ -74,12 +78,7 @@ def test_noc_writes_one_row_per_image_and_method_and_a_summary(scenes, tmp_path,
 
 def test_a_method_that_never_gets_there_counts_max_clicks_and_failures(scenes, tmp_path, capsys):
     """A 1-pixel tolerance flood stops at the noise: NoC is the clicks played, and each image a failure."""
-    photos, masks = scenes
-    out = tmp_path / "noc.csv"
-    rc = main(["noc", str(photos), "--ground-truth", str(masks), "-m", "flood", "-p", "tolerance=0",
-               "--max-clicks", CLICKS, "--csv", str(out), "--workers", "0"])
-    assert rc == 0
-    _, rows = _read(out)
+    _, rows = _flood_noc(scenes, tmp_path / "noc.csv", "tolerance=0")
     assert all(r["noc90"] == CLICKS and float(r["iou_3"]) < 0.9 for r in rows)
     assert capsys.readouterr().out.strip().splitlines()[-1].split()[:5] == ["flood", "2", "3.00", "3.00", "2"]
 

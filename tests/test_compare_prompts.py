@@ -22,13 +22,8 @@ CLASSIC = ["flood", "seeded_watershed", "random_walker", "grabcut", "pixel_class
 COFFEE = {"sample": "coffee", "box": "70,13,484,395", "clicks": "279,213+"}
 
 
-@pytest.fixture(autouse=True)
-def no_sam_weights(tmp_path, monkeypatch):
-    """SAM 2.1's weights are nowhere (no folder named, an empty Hugging Face cache), and the Hub a closed port."""
-    monkeypatch.delenv("SEGCORE_SAM2_WEIGHTS", raising=False)
-    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+#: SAM 2.1's weights are nowhere here (conftest's no_sam_weights), for every test of this file.
+pytestmark = pytest.mark.usefixtures("no_sam_weights")
 
 
 def notices(at) -> str:
