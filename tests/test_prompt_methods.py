@@ -5,6 +5,10 @@ and, reduced, still answers at full size with a note."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -224,3 +228,16 @@ def test_the_random_walkers_edge_is_snapped_to_the_images_at_full_size():
     snapped = run_method("random_walker", image, prompts, max_side=80, snap=1.5).labels > 0
     assert iou(snapped, disc) > 0.99 > iou(coarse, disc)
     assert get_method("random_walker").param("snap").default == 1.5
+
+
+def test_loading_every_method_leaves_the_heavy_libraries_for_the_methods_that_use_them():
+    """The registry loads every method on a page's or the command line's first call: scikit-learn (the pixel
+    classifier's forest, k-means) and transformers (SAM 2.1) wait for their method. At the prompt module's top,
+    scikit-learn added 1.7 s to every cold start."""
+    code = ("import sys, segcore.registry as r; names = [s.name for s in r.list_methods()]; "
+            "print('pixel_classifier' in names, 'sam2' in names, "
+            "sorted(m for m in ('sklearn', 'skimage.future', 'transformers') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "[]"]

@@ -42,11 +42,9 @@ import cv2
 import numpy as np
 from skimage.feature import multiscale_basic_features
 from skimage.filters import sobel
-from skimage.future import fit_segmenter
 from skimage.segmentation import flood as sk_flood
 from skimage.segmentation import random_walker as sk_random_walker
 from skimage.segmentation import watershed as sk_watershed
-from sklearn.ensemble import RandomForestClassifier
 
 from segcore.fast.parallel import n_threads
 from segcore.methods.prompts.window import (
@@ -593,6 +591,11 @@ def pixel_classifier(image: np.ndarray, prompts: Prompts, *, n_estimators: int =
     sigma_max = _number(sigma_max, "sigma_max", 1.0, 256.0)
     if features not in FEATURES:
         raise ValueError(f"features is one of {', '.join(FEATURES)}; got {features!r}")
+    # Imported here, before the stopwatch: at the module's top they added 1.7 s to every cold start (the
+    # registry loads every method), the command line's and each new server's first page included.
+    from skimage.future import fit_segmenter
+    from sklearn.ensemble import RandomForestClassifier
+
     params = {"n_estimators": n_estimators, "sigma_max": sigma_max, "features": features, "max_side": max_side}
     has_negative = prompts.box is not None or prompts.negatives or any(not s.positive for s in prompts.strokes)
     if not (_positive_seeds(prompts) and has_negative):
