@@ -381,7 +381,10 @@ def _running(futures: dict, pending: set) -> str:
 
 
 with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="compare") as pool:
-    futures = {pool.submit(_work, m): m for m in jobs}
+    # Dearest first (by the estimates): the last to finish is then a cheap method, not k-means or the mixture
+    # started late, and the thresholds after the edges find the gray these converted. The 20 classic methods at
+    # 1600 x 1200, two at a time: 605 ms median against 757 ms in the page's order (8 interleaved runs).
+    futures = {pool.submit(_work, m): m for m in sorted(jobs, key=lambda m: -seconds[m])}
     pending, shown_at = set(futures), time.perf_counter()
     while pending:
         finished, pending = wait(pending, timeout=PROGRESS_EVERY_S, return_when=FIRST_COMPLETED)
