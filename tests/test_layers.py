@@ -28,7 +28,7 @@ def layer_of(module: str) -> str:
     if len(parts) == 1:
         return "top"  # the package itself re-exports the public names
     head = parts[1]
-    if head in ("result", "spec", "palette", "prompts"):
+    if head in ("result", "spec", "palette", "prompts", "imports"):
         return "base"
     if head in ("registry", "fast", "io", "render", "scoring", "methods"):
         return head
@@ -107,3 +107,12 @@ def test_the_dashboard_uses_streamlit_through_its_public_api_only():
             inside += [f"{path.name}:{node.lineno} {n}" for n in names
                        if n.startswith("streamlit.") and not n.startswith(("streamlit.components.v1", "streamlit.testing"))]
     assert not inside, inside
+
+
+def test_scikit_learn_is_imported_only_through_the_one_thread_at_a_time_loader():
+    """Methods run on worker threads; two threads inside scikit-learn's circular imports at once broke the compare
+    page's first run on a fresh server ("partially initialized module 'sklearn.base'"). segcore.imports.load takes a
+    lock: no module of segcore may import scikit-learn, or skimage.future (which imports it), another way."""
+    direct = [f"{module}:{line} {target}" for module, target, line in IMPORTS
+              if target.split(".")[0] == "sklearn" or target.startswith("skimage.future")]
+    assert direct == []

@@ -49,6 +49,7 @@ import numpy as np
 
 from segcore.fast.gray import to_lab
 from segcore.fast.mixture import predict as mixture_predict
+from segcore.imports import load
 from segcore.registry import register
 from segcore.result import Segmentation, build_legend, stopwatch
 from segcore.spec import Cost, Param, megapixels
@@ -91,7 +92,7 @@ def kmeans_article(image: np.ndarray) -> Segmentation:
     scikit-learn's ``inertia_`` and ``'recolored'`` the article's picture
     ``cluster_centers_[labels_]`` as uint8.
     """
-    from sklearn.cluster import KMeans  # imported before the stopwatch starts
+    KMeans = load("sklearn.cluster").KMeans  # imported before the stopwatch starts, one thread at a time
 
     image = _check_image(image, 5)
     with stopwatch() as t:
@@ -196,7 +197,7 @@ def kmeans(
     >>> seg.labels.shape, seg.n_labels
     ((400, 600), 4)
     """
-    from sklearn.cluster import KMeans  # imported before the stopwatch starts
+    KMeans = load("sklearn.cluster").KMeans  # imported before the stopwatch starts, one thread at a time
 
     k, color_space, xy_weight, seed = _check_params(k, color_space, xy_weight, seed)
     image = _check_image(image, k)
@@ -271,7 +272,7 @@ def gmm(
         Components that end up owning no pixel are dropped (see
         ``k_effective`` and ``note``).
     """
-    from sklearn.mixture import GaussianMixture  # imported before the stopwatch starts
+    GaussianMixture = load("sklearn.mixture").GaussianMixture  # before the stopwatch, one thread at a time
 
     k, color_space, xy_weight, seed = _check_params(k, color_space, xy_weight, seed)
     if covariance_type not in COVARIANCE_TYPES:
@@ -468,9 +469,7 @@ def _to_uint8(values: np.ndarray) -> np.ndarray:
 
 def _no_convergence_warnings() -> warnings.catch_warnings:
     """Silence scikit-learn's ConvergenceWarning: on an image with fewer distinct colours than ``k`` it is expected."""
-    from sklearn.exceptions import ConvergenceWarning
-
-    return warnings.catch_warnings(action="ignore", category=ConvergenceWarning)
+    return warnings.catch_warnings(action="ignore", category=load("sklearn.exceptions").ConvergenceWarning)
 
 
 _ONE_THREAD_LOCK = threading.Lock()
@@ -493,7 +492,7 @@ def _one_thread() -> Iterator[None]:
 @functools.cache
 def _thread_controller():
     """threadpoolctl's view of the loaded OpenMP and BLAS libraries, made once (each scan takes time)."""
-    import sklearn.cluster  # noqa: F401  (loads scikit-learn's OpenMP runtime before the scan)
+    load("sklearn.cluster")  # loads scikit-learn's OpenMP runtime before the scan
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()

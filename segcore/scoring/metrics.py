@@ -36,6 +36,7 @@ import skimage.metrics
 from scipy import sparse
 
 from segcore.fast.boundaries import inner_boundary, near
+from segcore.imports import load
 from segcore.result import Segmentation
 
 __all__ = [
@@ -382,9 +383,8 @@ def _contingency(seg: np.ndarray, gt: np.ndarray) -> sparse.csr_array:
     k = int(seg.max()) + 1 if seg.size else 1
     g = int(gt.max()) + 1 if gt.size else 1
     if k * g > _MAX_DENSE_TABLE:
-        from sklearn.metrics.cluster import contingency_matrix
-
-        return sparse.csr_array(contingency_matrix(gt.ravel(), seg.ravel(), sparse=True), dtype=np.int64)
+        table = load("sklearn.metrics.cluster").contingency_matrix(gt.ravel(), seg.ravel(), sparse=True)
+        return sparse.csr_array(table, dtype=np.int64)
     code = gt.astype(np.int64)
     code *= k
     code += seg

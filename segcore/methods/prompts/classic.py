@@ -47,6 +47,7 @@ from skimage.segmentation import random_walker as sk_random_walker
 from skimage.segmentation import watershed as sk_watershed
 
 from segcore.fast.parallel import n_threads
+from segcore.imports import load
 from segcore.methods.prompts.window import (
     MAX_SIDES,
     Window,
@@ -591,10 +592,10 @@ def pixel_classifier(image: np.ndarray, prompts: Prompts, *, n_estimators: int =
     sigma_max = _number(sigma_max, "sigma_max", 1.0, 256.0)
     if features not in FEATURES:
         raise ValueError(f"features is one of {', '.join(FEATURES)}; got {features!r}")
-    # Imported here, before the stopwatch: at the module's top they added 1.7 s to every cold start (the
-    # registry loads every method), the command line's and each new server's first page included.
-    from skimage.future import fit_segmenter
-    from sklearn.ensemble import RandomForestClassifier
+    # Imported here, before the stopwatch, one thread at a time (segcore.imports): at the module's top they added
+    # 1.7 s to every cold start (the registry loads every method), the command line's and each new server's first page.
+    fit_segmenter = load("skimage.future").fit_segmenter
+    RandomForestClassifier = load("sklearn.ensemble").RandomForestClassifier
 
     params = {"n_estimators": n_estimators, "sigma_max": sigma_max, "features": features, "max_side": max_side}
     has_negative = prompts.box is not None or prompts.negatives or any(not s.positive for s in prompts.strokes)
