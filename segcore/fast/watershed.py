@@ -37,8 +37,6 @@ def watershed(image: np.ndarray, markers: np.ndarray, *, mask: np.ndarray | None
     # A marked pixel labels nothing when every 4-neighbour is marked, outside the mask or off the image.
     inner = marked & ndi.binary_erosion(marked | ~allowed, structure=ndi.generate_binary_structure(2, 1),
                                         border_value=1)
-    if not inner.any():
-        return segmentation.watershed(image, markers=markers, mask=mask)
     labels = segmentation.watershed(image, markers=np.where(inner, 0, markers), mask=allowed & ~inner)
     labels[inner] = markers[inner]
     return labels
