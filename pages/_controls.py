@@ -10,6 +10,7 @@ widget and where it goes.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
@@ -68,6 +69,8 @@ def draw(cell, p: Param, *, key: str, start: Any = _UNSET, widget: str | None = 
         if widget is None and p.kind == "int" and (hi - lo) / step > 400:
             widget = "number_input"
         args = (p.label, lo, hi) + ((cast(start),) if given else ())
+        if p.kind == "float":  # as many decimals as the step has: Streamlit's two showed 0.0005 steps as 0.00
+            kw.setdefault("format", f"%.{max(2, -math.floor(math.log10(step)))}f")
         draw_fn = cell.number_input if widget == "number_input" else cell.slider
         return draw_fn(*args, step=step, key=key, **kw)
     if p.kind == "bool":

@@ -87,3 +87,16 @@ def test_the_edge_page_floods_edges_into_regions_with_the_watershed(offline):
     assert int(metrics(at)["Regions"]) == components
     meanings = " ".join(map(str, at.dataframe[0].value["meaning"]))
     assert "edges" not in meanings and len(at.dataframe[0].value) == components  # label 0 is gone
+
+
+def test_a_fine_setting_shows_its_own_decimals(offline):
+    """The compactness moves in steps of 0.0005: with Streamlit's two decimals a link's 0.001 read as 0.00."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["rg_method"] = "Watershed on the gradient"
+    at.query_params["rg.watershed.compactness"] = "0.001"
+    at.run()
+    at.switch_page("pages/regions.py").run()
+    slider = at.slider(key="rg.watershed.compactness")
+    assert slider.value == pytest.approx(0.001)
+    assert slider.proto.format == "%.4f"
+    assert at.slider(key="rg.watershed.sigma").proto.format == "%.2f"  # steps of 0.1 keep two
